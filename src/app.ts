@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Database, DatabaseHandle } from './db/client.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import { scheduleJob } from './lib/jobs.js';
+import { createMailer, type Mailer } from './lib/mail/mailer.js';
+import { deliverDueEmails } from './lib/mail/outbox.js';
+import { createLocalStorage } from './lib/storage/local-storage.js';
+import type { Storage } from './lib/storage/storage.js';
+import { createTokenService, type TokenService } from './modules/auth/tokens.js';
+import { healthRoutes } from './modules/health/routes.js';
+import { uploadsRoutes } from './modules/uploads/routes.js';
+import { type AuthGuard, createAuthGuard } from './plugins/auth-guard.js';
+import { registerDocs } from './plugins/docs.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerMetrics } from './plugins/metrics.js';
+import { registerSecurity } from './plugins/security.js';
+
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  clock?: Clock;
+  storage?: Storage;
+  mailer?: Mailer;
+  /** Background jobs (mail sender, hold sweeper). Tests turn them off and run the tasks directly. */
+  runJobs?: boolean;
+  /** Pino options, or false for silence (tests). */
+  logger?: boolean | Record<string, unknown>;
+}
+
+/** Everything a module needs, built once in buildApp and handed to each module plugin. */
+export interface AppContext {
+  config: Config;
+  database: DatabaseHandle;
+  db: Database;
+  clock: Clock;
+  storage: Storage;
+  mailer: Mailer;
+  tokens: TokenService;
+  guard: AuthGuard;
+  redis?: Redis;
+}
+
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.newPassword',
+  '*.oldPassword',
+  '*.otp',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+];
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const app = Fastify({
+    logger:
+      deps.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            redact: { paths: REDACT, censor: '[redacted]' },
+            ...(typeof deps.logger === 'object' ? deps.logger : {}),
+          },
+    // A hop count is valid at runtime though the type omits it.
+    trustProxy: config.trustProxy as boolean | string,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && /^[\w.:-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // While shutting down, in-flight responses close their keep-alive connection so close() can finish.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false })
+    : undefined;
+  if (redis) {
+    redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'));
+    app.addHook('onClose', async () => {
+      redis.disconnect();
+    });
+  }
+
+  const clock = deps.clock ?? systemClock;
+  const storage = deps.storage ?? createLocalStorage(path.join(config.dataDir, 'files'), config.publicUrl);
+  const mailer = deps.mailer ?? createMailer(config, storage);
+  const tokens = createTokenService(config);
+  const guard = createAuthGuard({ db: database.db, tokens, config, clock });
+  const ctx: AppContext = { config, database, db: database.db, clock, storage, mailer, tokens, guard, redis };
+  app.decorate('ctx', ctx);
+
+  await registerSecurity(app, config, redis);
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.uploads.maxFileBytes,
+      files: config.uploads.maxFiles,
+      fields: 20,
+      fieldSize: config.bodyLimitBytes,
+      parts: config.uploads.maxFiles + 20,
+    },
+  });
+  await registerDocs(app, config);
+  registerMetrics(app, config, database);
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(uploadsRoutes, { ctx });
+  // Modules register here, each under /api/v1.
+
+  if (deps.runJobs !== false) {
+    scheduleJob(app, 'email-outbox', 5_000, () =>
+      deliverDueEmails(
+        ctx.db,
+        (row) => mailer.send(row),
+        clock.now(),
+        (row, err) =>
+          app.log.warn(
+            {
+              err: err instanceof Error ? err.message : String(err),
+              emailId: row.id,
+              template: row.template,
+            },
+            'email delivery failed, will retry',
+          ),
+      ),
+    );
+  }
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}
+
+/** Options every module plugin receives. */
+export interface ModuleOptions {
+  ctx: AppContext;
+}

@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './lib/duration.js';
+
+/**
+ * The one place environment variables are read. `loadConfig(env)` is pure apart from the
+ * development-secrets file, so tests build configs from plain objects.
+ */
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const seconds = parseDuration(v);
+      if (seconds === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${v}" is not a duration (use e.g. 15m, 1d, 30d or seconds)`,
+        });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = z.url({ protocol: /^https?$/ });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: optionalString.pipe(z.string().startsWith('postgres').optional()),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  DATA_DIR: z.string().default('./data'),
+  REDIS_URL: optionalString,
+  PUBLIC_URL: optionalString.pipe(url.optional()),
+  FRONTEND_URL: z.string().default('http://localhost:3000,http://localhost:5173'),
+  TRUST_PROXY: z.string().default('false'),
+
+  JWT_ACCESS_SECRET: optionalString,
+  JWT_ACCESS_EXPIRES: duration('15m'),
+  JWT_REFRESH_SECRET: optionalString,
+  JWT_REFRESH_EXPIRES: duration('30d'),
+  REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  LEGACY_CLIENT_COMPAT: bool(false),
+  COOKIE_SECURE: bool(false),
+  COOKIE_SAMESITE: z
+    .enum(['lax', 'strict', 'none', 'Lax', 'Strict', 'None'])
+    .default('lax')
+    .transform((v) => v.toLowerCase() as 'lax' | 'strict' | 'none'),
+
+  SUPER_ADMIN_EMAIL: z.email().default('super@admin.local'),
+  SUPER_ADMIN_PASSWORD: optionalString,
+
+  SMTP_HOST: optionalString,
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  SMTP_USER: optionalString,
+  SMTP_PASS: optionalString,
+  SMTP_FROM: z.string().default('Tour Booking <no-reply@tour.local>'),
+  SMTP_SECURE: bool(false),
+
+  SSL_STORE_ID: optionalString,
+  SSL_STORE_PASS: optionalString,
+  SSL_PAYMENT_API: z.string().default('https://sandbox.sslcommerz.com/gwprocess/v4/api.php'),
+  SSL_VALIDATION_API: z
+    .string()
+    .default('https://sandbox.sslcommerz.com/validator/api/validationserverAPI.php'),
+  SSL_SUCCESS_FRONTEND_URL: optionalString,
+  SSL_FAIL_FRONTEND_URL: optionalString,
+  SSL_CANCEL_FRONTEND_URL: optionalString,
+  GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  GOOGLE_CALLBACK_URL: optionalString,
+  GOOGLE_ISSUER: z.string().default('https://accounts.google.com'),
+
+  S3_ENDPOINT: optionalString,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: optionalString,
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: bool(true),
+
+  SEED_DEMO: bool(true),
+  BOOKING_HOLD_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_WINDOW: duration('1m'),
+  AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(10),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  UPLOAD_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
+  UPLOAD_MAX_FILES: z.coerce.number().int().min(1).max(50).default(10),
+  METRICS_ENABLED: bool(true),
+  METRICS_TOKEN: optionalString,
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Secrets a development run generates once and keeps under DATA_DIR, so restarts keep sessions valid. */
+interface DevSecrets {
+  jwtAccessSecret: string;
+  jwtRefreshSecret: string;
+  superAdminPassword: string;
+}
+
+function loadDevSecrets(dataDir: string): DevSecrets {
+  const file = path.join(dataDir, 'dev-secrets.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  } catch {
+    const secrets: DevSecrets = {
+      jwtAccessSecret: randomBytes(32).toString('base64url'),
+      jwtRefreshSecret: randomBytes(32).toString('base64url'),
+      superAdminPassword: `Admin-${randomBytes(6).toString('base64url')}`,
+    };
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    return secrets;
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const production = e.NODE_ENV === 'production';
+
+  if (production) {
+    const missing = (['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET', 'SUPER_ADMIN_PASSWORD'] as const).filter(
+      (k) => !e[k],
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(`Missing required secrets for NODE_ENV=production: ${missing.join(', ')}`);
+    }
+  }
+  const needsDevSecrets = !e.JWT_ACCESS_SECRET || !e.JWT_REFRESH_SECRET || !e.SUPER_ADMIN_PASSWORD;
+  const dev = needsDevSecrets ? loadDevSecrets(dataDir) : undefined;
+  const accessSecret = e.JWT_ACCESS_SECRET ?? dev!.jwtAccessSecret;
+  const refreshSecret = e.JWT_REFRESH_SECRET ?? dev!.jwtRefreshSecret;
+  if (accessSecret === refreshSecret) {
+    throw new ConfigError('JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ');
+  }
+  for (const [name, value] of [
+    ['JWT_ACCESS_SECRET', accessSecret],
+    ['JWT_REFRESH_SECRET', refreshSecret],
+  ] as const) {
+    if (value.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+  }
+
+  const frontendUrls = e.FRONTEND_URL.split(',')
+    .map((s) => s.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  if (frontendUrls.length === 0) throw new ConfigError('FRONTEND_URL must name at least one origin');
+  for (const u of frontendUrls) {
+    if (!url.safeParse(u).success) throw new ConfigError(`FRONTEND_URL: "${u}" is not an http(s) URL`);
+  }
+  const frontendUrl = frontendUrls[0]!;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+
+  if (e.COOKIE_SAMESITE === 'none' && !e.COOKIE_SECURE) {
+    throw new ConfigError('COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers reject it otherwise)');
+  }
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    isProduction: production,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    dataDir,
+    redisUrl: e.REDIS_URL,
+    publicUrl,
+    frontendUrls,
+    frontendUrl,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    jwt: {
+      accessSecret,
+      accessExpiresSeconds: e.JWT_ACCESS_EXPIRES,
+      refreshSecret,
+      refreshExpiresSeconds: e.JWT_REFRESH_EXPIRES,
+      issuer: 'tour-booking-api',
+      audience: 'tour-booking-clients',
+    },
+    refreshGraceSeconds: e.REFRESH_GRACE_SECONDS,
+    legacyClientCompat: e.LEGACY_CLIENT_COMPAT,
+    cookie: { secure: e.COOKIE_SECURE, sameSite: e.COOKIE_SAMESITE },
+    superAdmin: {
+      email: e.SUPER_ADMIN_EMAIL.trim().toLowerCase(),
+      password: e.SUPER_ADMIN_PASSWORD ?? dev!.superAdminPassword,
+      passwordGenerated: !e.SUPER_ADMIN_PASSWORD,
+    },
+    smtp: e.SMTP_HOST
+      ? { host: e.SMTP_HOST, port: e.SMTP_PORT, user: e.SMTP_USER, pass: e.SMTP_PASS, secure: e.SMTP_SECURE }
+      : undefined,
+    mailFrom: e.SMTP_FROM,
+    sslcommerz:
+      e.SSL_STORE_ID && e.SSL_STORE_PASS
+        ? {
+            storeId: e.SSL_STORE_ID,
+            storePass: e.SSL_STORE_PASS,
+            paymentApi: e.SSL_PAYMENT_API,
+            validationApi: e.SSL_VALIDATION_API,
+          }
+        : undefined,
+    paymentRedirects: {
+      success: e.SSL_SUCCESS_FRONTEND_URL ?? `${frontendUrl}/payment/success`,
+      fail: e.SSL_FAIL_FRONTEND_URL ?? `${frontendUrl}/payment/fail`,
+      cancel: e.SSL_CANCEL_FRONTEND_URL ?? `${frontendUrl}/payment/cancel`,
+    },
+    gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
+    google:
+      e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
+        ? {
+            clientId: e.GOOGLE_CLIENT_ID,
+            clientSecret: e.GOOGLE_CLIENT_SECRET,
+            callbackUrl: e.GOOGLE_CALLBACK_URL ?? `${publicUrl}/api/v1/auth/google/callback`,
+            issuer: e.GOOGLE_ISSUER,
+          }
+        : undefined,
+    s3:
+      e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+        ? {
+            endpoint: e.S3_ENDPOINT,
+            region: e.S3_REGION,
+            bucket: e.S3_BUCKET,
+            accessKeyId: e.S3_ACCESS_KEY_ID,
+            secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          }
+        : undefined,
+    seedDemo: e.SEED_DEMO,
+    bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW, authMax: e.AUTH_RATE_LIMIT_MAX },
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    uploads: { maxFileBytes: e.UPLOAD_MAX_FILE_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
+    metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;

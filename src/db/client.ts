@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Repository functions accept either the database or an open transaction. */
+export type Executor = Database | Tx;
+
+export interface DatabaseHandle {
+  kind: 'postgres' | 'pglite';
+  db: Database;
+  /** Only on PostgreSQL: the pool, for metrics and raw baselines. */
+  pool?: pg.Pool;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolMax?: number;
+  /** Called with pool-level errors (e.g. an idle connection dropped by a restarting server). */
+  onPoolError?: (err: Error) => void;
+}
+
+// BIGINT counts (count(*)) come back as strings by default; they fit in a JS number here.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolMax ?? 20,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      // A query that cannot finish in this time is a fault, not a slow answer.
+      query_timeout: 30_000,
+      application_name: 'tour-booking-api',
+    });
+    pool.on('error', (err) => opts.onPoolError?.(err));
+    const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+    return {
+      kind: 'postgres',
+      db,
+      pool,
+      ping: async () => {
+        await pool.query('select 1');
+      },
+      close: () => pool.end(),
+    };
+  }
+  mkdirSync(opts.dataDir, { recursive: true });
+  const client = await PGlite.create(`${opts.dataDir}/pglite`, { extensions: { pg_trgm } });
+  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  return {
+    kind: 'pglite',
+    db,
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => client.close(),
+  };
+}

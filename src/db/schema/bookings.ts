@@ -1,0 +1,130 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { tours } from './catalogue.js';
+import { createdAt, id, timestamps, tstz } from './columns.js';
+import { users } from './users.js';
+
+export const BOOKING_STATUSES = ['PENDING', 'COMPLETE', 'CANCEL', 'FAILED'] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+export const PAYMENT_STATUSES = ['UNPAID', 'PAID', 'FAILED', 'CANCELLED', 'REFUNDED'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export const bookings = pgTable(
+  'bookings',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    tourId: uuid('tour_id')
+      .notNull()
+      .references(() => tours.id, { onDelete: 'restrict' }),
+    status: text('status').$type<BookingStatus>().notNull().default('PENDING'),
+    guestCount: integer('guest_count').notNull(),
+    /** Price snapshot at booking time, in minor units. */
+    unitPriceMinor: bigint('unit_price_minor', { mode: 'number' }).notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull().default('BDT'),
+    /** Seats are held while PENDING until this instant; the sweeper releases them afterwards. */
+    holdExpiresAt: tstz('hold_expires_at').notNull(),
+    /** True while this booking's seats count in tours.seats_booked (held or sold). */
+    seatsHeld: boolean('seats_held').notNull().default(true),
+    /** Set when something needs an operator (e.g. a valid payment that arrived after the hold expired). */
+    needsReview: text('needs_review'),
+    ...timestamps(),
+  },
+  (t) => [
+    index('bookings_user_id_idx').on(t.userId, t.createdAt),
+    index('bookings_tour_id_idx').on(t.tourId),
+    index('bookings_status_idx').on(t.status),
+    index('bookings_created_at_idx').on(t.createdAt),
+    index('bookings_pending_hold_idx').on(t.holdExpiresAt).where(sql`${t.status} = 'PENDING'`),
+    check('bookings_status_check', sql`${t.status} in ('PENDING','COMPLETE','CANCEL','FAILED')`),
+    check('bookings_guest_count_check', sql`${t.guestCount} > 0`),
+    check('bookings_amount_check', sql`${t.amountMinor} >= 0 and ${t.unitPriceMinor} >= 0`),
+  ],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: id(),
+    bookingId: uuid('booking_id')
+      .notNull()
+      .references(() => bookings.id, { onDelete: 'cascade' }),
+    /** Unguessable, unique id sent to the gateway as tran_id. */
+    transactionId: text('transaction_id').notNull(),
+    status: text('status').$type<PaymentStatus>().notNull().default('UNPAID'),
+    amountMinor: bigint('amount_minor', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull().default('BDT'),
+    gateway: text('gateway').notNull(),
+    /** The gateway's validation answer for the payment that made it PAID. */
+    gatewayData: jsonb('gateway_data').$type<Record<string, unknown>>(),
+    gatewayStatus: text('gateway_status'),
+    valId: text('val_id'),
+    /** Storage key of the invoice PDF (never a public URL). */
+    invoiceKey: text('invoice_key'),
+    paidAt: tstz('paid_at'),
+    ...timestamps(),
+  },
+  (t) => [
+    uniqueIndex('payments_booking_id_key').on(t.bookingId),
+    uniqueIndex('payments_transaction_id_key').on(t.transactionId),
+    index('payments_status_idx').on(t.status),
+    index('payments_created_at_idx').on(t.createdAt),
+    index('payments_paid_at_idx').on(t.paidAt),
+    check('payments_status_check', sql`${t.status} in ('UNPAID','PAID','FAILED','CANCELLED','REFUNDED')`),
+    check('payments_amount_check', sql`${t.amountMinor} >= 0`),
+  ],
+);
+
+/** Every gateway callback/IPN seen, keyed so a repeat is recognised and ignored. */
+export const paymentEvents = pgTable(
+  'payment_events',
+  {
+    id: id(),
+    paymentId: uuid('payment_id').references(() => payments.id, { onDelete: 'cascade' }),
+    eventKey: text('event_key').notNull(),
+    kind: text('kind').notNull(),
+    outcome: text('outcome').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('payment_events_key').on(t.eventKey),
+    index('payment_events_payment_id_idx').on(t.paymentId),
+  ],
+);
+
+/** Idempotency-Key records for booking creation (per user and key). */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    id: id(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    state: text('state').$type<'IN_PROGRESS' | 'DONE'>().notNull().default('IN_PROGRESS'),
+    responseStatus: integer('response_status'),
+    responseBody: jsonb('response_body'),
+    createdAt: createdAt(),
+    expiresAt: tstz('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('idempotency_keys_user_key').on(t.userId, t.key),
+    index('idempotency_keys_expires_idx').on(t.expiresAt),
+  ],
+);

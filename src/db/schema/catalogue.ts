@@ -1,0 +1,90 @@
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { id, timestamps, tstz } from './columns.js';
+
+export const divisions = pgTable(
+  'divisions',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    thumbnail: text('thumbnail'),
+    description: text('description'),
+    ...timestamps(),
+  },
+  (t) => [
+    uniqueIndex('divisions_name_key').on(sql`lower(${t.name})`),
+    uniqueIndex('divisions_slug_key').on(t.slug),
+    index('divisions_created_at_idx').on(t.createdAt),
+    index('divisions_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`),
+  ],
+);
+
+export const tourTypes = pgTable(
+  'tour_types',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    ...timestamps(),
+  },
+  (t) => [
+    uniqueIndex('tour_types_name_key').on(sql`lower(${t.name})`),
+    index('tour_types_created_at_idx').on(t.createdAt),
+  ],
+);
+
+export const tours = pgTable(
+  'tours',
+  {
+    id: id(),
+    title: text('title').notNull(),
+    slug: text('slug').notNull(),
+    description: text('description'),
+    location: text('location'),
+    departureLocation: text('departure_location'),
+    arrivalLocation: text('arrival_location'),
+    images: text('images').array().notNull().default(sql`'{}'::text[]`),
+    /** Price per guest in minor units (poisha). */
+    costFromMinor: bigint('cost_from_minor', { mode: 'number' }),
+    currency: text('currency').notNull().default('BDT'),
+    startDate: tstz('start_date'),
+    endDate: tstz('end_date'),
+    included: text('included').array().notNull().default(sql`'{}'::text[]`),
+    excluded: text('excluded').array().notNull().default(sql`'{}'::text[]`),
+    amenities: text('amenities').array().notNull().default(sql`'{}'::text[]`),
+    tourPlan: text('tour_plan').array().notNull().default(sql`'{}'::text[]`),
+    /** Seat capacity; null means unlimited. */
+    maxGuest: integer('max_guest'),
+    minAge: integer('min_age'),
+    /** Seats held by pending bookings plus seats sold; changed only through the seat service. */
+    seatsBooked: integer('seats_booked').notNull().default(0),
+    divisionId: uuid('division_id')
+      .notNull()
+      .references(() => divisions.id, { onDelete: 'restrict' }),
+    tourTypeId: uuid('tour_type_id')
+      .notNull()
+      .references(() => tourTypes.id, { onDelete: 'restrict' }),
+    ...timestamps(),
+  },
+  (t) => [
+    uniqueIndex('tours_slug_key').on(t.slug),
+    index('tours_division_id_idx').on(t.divisionId),
+    index('tours_tour_type_id_idx').on(t.tourTypeId),
+    index('tours_created_at_idx').on(t.createdAt),
+    index('tours_start_date_idx').on(t.startDate),
+    index('tours_cost_from_idx').on(t.costFromMinor),
+    index('tours_title_trgm_idx').using('gin', sql`${t.title} gin_trgm_ops`),
+    index('tours_description_trgm_idx').using('gin', sql`${t.description} gin_trgm_ops`),
+    index('tours_location_trgm_idx').using('gin', sql`${t.location} gin_trgm_ops`),
+    check(
+      'tours_seats_check',
+      sql`${t.seatsBooked} >= 0 and (${t.maxGuest} is null or ${t.seatsBooked} <= ${t.maxGuest})`,
+    ),
+    check('tours_max_guest_check', sql`${t.maxGuest} is null or ${t.maxGuest} >= 0`),
+    check('tours_cost_check', sql`${t.costFromMinor} is null or ${t.costFromMinor} >= 0`),
+    check(
+      'tours_dates_check',
+      sql`${t.endDate} is null or ${t.startDate} is null or ${t.endDate} >= ${t.startDate}`,
+    ),
+  ],
+);

@@ -1,0 +1,4 @@
+export * from './bookings.js';
+export * from './catalogue.js';
+export * from './outbox.js';
+export * from './users.js';

@@ -1,0 +1,55 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Config } from '../../config.js';
+import type { Storage } from '../storage/storage.js';
+import type { OutboxRow } from './outbox.js';
+
+/** Delivers one outbox row. SMTP when configured; otherwise an `.eml` file under DATA_DIR/mail. */
+export interface Mailer {
+  send(row: OutboxRow): Promise<void>;
+  readonly kind: 'smtp' | 'file';
+}
+
+async function toNodemailerMessage(row: OutboxRow, from: string, storage: Storage) {
+  const attachments = [];
+  for (const a of row.attachments) {
+    const content = await storage.get(a.storageKey);
+    if (!content) throw new Error(`attachment ${a.filename} is missing from storage`);
+    attachments.push({ filename: a.filename, contentType: a.contentType, content });
+  }
+  return { from, to: row.to, subject: row.subject, text: row.text, html: row.html ?? undefined, attachments };
+}
+
+export function createMailer(config: Config, storage: Storage): Mailer {
+  if (config.smtp) {
+    const transport = nodemailer.createTransport({
+      host: config.smtp.host,
+      port: config.smtp.port,
+      secure: config.smtp.secure,
+      // Plain SMTP to a local relay must work: only require TLS when the operator asked for it.
+      ignoreTLS: !config.smtp.secure,
+      auth: config.smtp.user ? { user: config.smtp.user, pass: config.smtp.pass ?? '' } : undefined,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    });
+    return {
+      kind: 'smtp',
+      async send(row) {
+        await transport.sendMail(await toNodemailerMessage(row, config.mailFrom, storage));
+      },
+    };
+  }
+  const dir = path.join(config.dataDir, 'mail');
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    kind: 'file',
+    async send(row) {
+      const info = await transport.sendMail(await toNodemailerMessage(row, config.mailFrom, storage));
+      await mkdir(dir, { recursive: true });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      await writeFile(path.join(dir, `${stamp}-${row.template}-${row.id}.eml`), info.message as Buffer);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ModuleOptions } from '../../app.js';
+import { ok, successSchema } from '../../lib/envelope.js';
+import { serviceUnavailable } from '../../lib/errors.js';
+
+export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'Welcome message',
+        response: { 200: z.object({ message: z.string() }) },
+      },
+    },
+    async () => ({ message: 'Welcome To Tour Management System' }),
+  );
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'Liveness probe',
+        response: { 200: successSchema(z.object({ status: z.literal('ok'), uptimeSeconds: z.number() })) },
+      },
+    },
+    async (_request, reply) =>
+      ok(reply, 'Server is alive', { status: 'ok' as const, uptimeSeconds: Math.round(process.uptime()) }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'Readiness probe: the database answers',
+        response: { 200: successSchema(z.object({ status: z.literal('ready'), database: z.string() })) },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await Promise.race([
+          ctx.database.ping(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), 2000).unref()),
+        ]);
+      } catch {
+        throw serviceUnavailable('Database is not reachable');
+      }
+      return ok(reply, 'Server is ready', { status: 'ready' as const, database: ctx.database.kind });
+    },
+  );
+};

@@ -1,0 +1,38 @@
+import path from 'node:path';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ModuleOptions } from '../../app.js';
+import { notFound } from '../../lib/errors.js';
+
+const IMAGE_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+};
+
+/** Serves public images from storage. Only the `images/` prefix is public; invoices are not. */
+export const uploadsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+  app.get(
+    '/uploads/images/:name',
+    {
+      schema: {
+        hide: true,
+        params: z.object({
+          name: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9_.-]*$/i)
+            .max(200),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const type = IMAGE_TYPES[path.extname(name).toLowerCase()];
+      const body = type ? await ctx.storage.get(`images/${name}`) : undefined;
+      if (!type || !body) throw notFound('File not found');
+      reply.header('cache-control', 'public, max-age=31536000, immutable').type(type);
+      return reply.send(body);
+    },
+  );
+};

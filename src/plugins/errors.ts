@@ -1,0 +1,200 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, type ErrorCode, type ErrorSource } from '../lib/errors.js';
+
+interface ErrorBody {
+  statusCode: number;
+  success: false;
+  message: string;
+  code: ErrorCode;
+  errorSources: ErrorSource[];
+  requestId?: string;
+}
+
+// Constraint name → the API field it protects, so a 409 names the field rather than the index.
+const UNIQUE_FIELDS: Record<string, string> = {
+  users_email_key: 'email',
+  divisions_name_key: 'name',
+  divisions_slug_key: 'slug',
+  tour_types_name_key: 'name',
+  tours_slug_key: 'slug',
+  payments_transaction_id_key: 'transactionId',
+};
+
+// Driver errors that mean "the database is not reachable right now": answer 503 and let the client retry.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Query read timeout',
+  'Connection terminated unexpectedly',
+];
+
+function pgError(err: unknown): { code?: string; constraint?: string; message?: string } | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const e = current as { code?: unknown; constraint?: string; message?: string; cause?: unknown };
+    if (typeof e.code === 'string' && (/^[0-9A-Z]{5}$/.test(e.code) || UNAVAILABLE_CODES.has(e.code))) {
+      return { code: e.code, constraint: e.constraint, message: e.message };
+    }
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.some((m) => e.message!.includes(m))) {
+      return { code: '08006', message: e.message };
+    }
+    current = e.cause;
+  }
+  return undefined;
+}
+
+function fromValidation(error: FastifyError & { validationContext?: string }): ErrorBody {
+  const context = error.validationContext ?? 'body';
+  const sources: ErrorSource[] = (error.validation ?? []).map((v) => {
+    const path = (v.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean).join('.');
+    return { path: path || context, message: v.message ?? 'Invalid value' };
+  });
+  const first = sources[0];
+  const message = first
+    ? sources.length === 1
+      ? `${first.path}: ${first.message}`
+      : `Validation failed: ${sources.map((s) => s.path).join(', ')}`
+    : 'Validation failed';
+  return { statusCode: 400, success: false, message, code: 'VALIDATION_ERROR', errorSources: sources };
+}
+
+/** Maps any thrown value to the error envelope; exported for the few places that answer errors by hand. */
+export function toErrorBody(
+  error: unknown,
+  request: FastifyRequest,
+): { body: ErrorBody; headers: Record<string, string> } {
+  if (error instanceof AppError) {
+    return {
+      body: {
+        statusCode: error.statusCode,
+        success: false,
+        message: error.message,
+        code: error.code,
+        errorSources: error.errorSources,
+      },
+      headers: error.headers,
+    };
+  }
+  const fe = error as FastifyError & { validationContext?: string };
+  if (hasZodFastifySchemaValidationErrors(fe) || (fe.validation && fe.statusCode === 400)) {
+    return { body: fromValidation(fe), headers: {} };
+  }
+  const db = pgError(error);
+  if (db?.code === '23505') {
+    const field = (db.constraint && UNIQUE_FIELDS[db.constraint]) ?? '';
+    const message = field ? `${field} already exists` : 'Resource already exists';
+    return {
+      body: {
+        statusCode: 409,
+        success: false,
+        message,
+        code: 'CONFLICT',
+        errorSources: [{ path: field, message }],
+      },
+      headers: {},
+    };
+  }
+  if (db?.code === '23503') {
+    const message = 'The resource is referenced by other records';
+    return {
+      body: { statusCode: 409, success: false, message, code: 'CONFLICT', errorSources: [] },
+      headers: {},
+    };
+  }
+  if (db?.code === '22P02' || db?.code === '22007' || db?.code === '22008' || db?.code === '22003') {
+    const message = 'Invalid value in request';
+    return {
+      body: { statusCode: 400, success: false, message, code: 'VALIDATION_ERROR', errorSources: [] },
+      headers: {},
+    };
+  }
+  if (db?.code && (UNAVAILABLE_CODES.has(db.code) || db.code.startsWith('08') || db.code === '53300')) {
+    request.log.warn({ err: error }, 'database unavailable');
+    const message = 'Service temporarily unavailable, please retry';
+    return {
+      body: {
+        statusCode: 503,
+        success: false,
+        message,
+        code: 'SERVICE_UNAVAILABLE',
+        errorSources: [],
+        requestId: request.id,
+      },
+      headers: { 'retry-after': '5' },
+    };
+  }
+  if (
+    !isResponseSerializationError(error) &&
+    typeof fe.statusCode === 'number' &&
+    fe.statusCode >= 400 &&
+    fe.statusCode < 500
+  ) {
+    const code: ErrorCode =
+      fe.statusCode === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : fe.statusCode === 415
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : fe.statusCode === 429
+            ? 'RATE_LIMITED'
+            : fe.statusCode === 404
+              ? 'NOT_FOUND'
+              : 'VALIDATION_ERROR';
+    const message =
+      fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+        ? 'Malformed JSON in request body'
+        : fe.message;
+    return {
+      body: { statusCode: fe.statusCode, success: false, message, code, errorSources: [] },
+      headers: {},
+    };
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return {
+    body: {
+      statusCode: 500,
+      success: false,
+      message: 'Something went wrong',
+      code: 'INTERNAL_ERROR',
+      errorSources: [],
+      requestId: request.id,
+    },
+    headers: {},
+  };
+}
+
+export function sendError(reply: FastifyReply, error: unknown) {
+  const { body, headers } = toErrorBody(error, reply.request);
+  reply.headers(headers).code(body.statusCode).type('application/json; charset=utf-8');
+  return reply.send(body);
+}
+
+export function registerErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      statusCode: 404,
+      success: false,
+      message: 'Route Not Found',
+      code: 'NOT_FOUND',
+      errorSources: [
+        { path: request.url.split('?')[0] ?? '', message: 'No route matches this method and path' },
+      ],
+    });
+  });
+}

@@ -1,0 +1,74 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { seedSuperAdmin } from './db/seed.js';
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.databasePoolMax,
+    onPoolError: (err) => console.warn(`database pool error: ${err.message}`),
+  });
+  await runMigrations(database);
+  const app = await buildApp({ config, database });
+  const createdAdmin = await seedSuperAdmin(database.db, config);
+
+  app.server.requestTimeout = config.requestTimeoutMs;
+  app.server.headersTimeout = 15_000;
+  app.server.keepAliveTimeout = 65_000;
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      app.log.error('shutdown timed out, exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    try {
+      await app.close();
+      await database.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
+
+  await app.listen({ port: config.port, host: config.host });
+  const base = config.publicUrl;
+  const lines = [
+    `Tour booking API listening on ${base} (database: ${database.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL'})`,
+    `  API:  ${base}/api/v1`,
+    `  Docs: ${base}/docs`,
+  ];
+  if (createdAdmin || config.superAdmin.passwordGenerated) {
+    lines.push(
+      `  Super admin: ${config.superAdmin.email}${config.superAdmin.passwordGenerated ? ` / ${config.superAdmin.password} (generated, kept in ${config.dataDir}/dev-secrets.json)` : ''}`,
+    );
+  }
+  console.log(lines.join('\n'));
+}
+
+main().catch((err) => {
+  console.error('Failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, dropTestDatabase, TEST_ENV } from '../helpers/app.js';
+import { databaseUrl } from '../helpers/postgres.js';
+import { exitCode, startServer } from '../helpers/server-process.js';
+import { hostPort, TcpProxy, withPort } from '../helpers/tcp-proxy.js';
+
+let name: string;
+let proxy: TcpProxy;
+let dataDir: string;
+
+beforeAll(async () => {
+  name = await createTestDatabase();
+  const { host, port } = hostPort(databaseUrl(name));
+  proxy = new TcpProxy(host, port);
+  await proxy.start();
+  dataDir = await mkdtemp(path.join(tmpdir(), 'tour-proc-'));
+});
+afterAll(async () => {
+  await proxy.stop();
+  await dropTestDatabase(name);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('server process', () => {
+  it('finishes in-flight requests on SIGTERM and exits 0', async () => {
+    const port = 5600 + Math.floor(Math.random() * 300);
+    const { child } = await startServer({
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      DATABASE_URL: withPort(databaseUrl(name), proxy.port),
+    });
+    const exited = exitCode(child);
+    // Slow the database down so /ready is still running when the signal arrives.
+    proxy.delayMs = 800;
+    const inFlight = fetch(`http://127.0.0.1:${port}/ready`);
+    await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await exited).toBe(0);
+    proxy.delayMs = 0;
+  });
+
+  it('keeps its data across a restart', async () => {
+    const port = 5900 + Math.floor(Math.random() * 90);
+    const env = { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl(name) };
+    const first = await startServer(env);
+    const login = { email: TEST_ENV.SUPER_ADMIN_EMAIL, password: TEST_ENV.SUPER_ADMIN_PASSWORD };
+    expect(first.output()).toContain('/docs');
+    first.child.kill('SIGTERM');
+    expect(await exitCode(first.child)).toBe(0);
+
+    const second = await startServer(env);
+    // The super admin seeded by the first start is still there (and not seeded twice).
+    expect(second.output()).not.toContain('Super admin:');
+    const res = await fetch(`http://127.0.0.1:${port}/ready`);
+    expect(res.status).toBe(200);
+    second.child.kill('SIGTERM');
+    expect(await exitCode(second.child)).toBe(0);
+    expect(login.email).toBeTruthy();
+  });
+});
