@@ -1,0 +1,155 @@
+import { type AnyColumn, and, asc, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { ListMeta } from './envelope.js';
+import { validationError } from './errors.js';
+import { isId } from './ids.js';
+
+/**
+ * One list-query convention for every list route: `searchTerm` (escaped, case-insensitive substring),
+ * allowlisted equality filters, `sort` (comma list, `-` = descending), `fields` (projection over public
+ * fields, `_id` always kept), `page` ≥ 1 and `limit` 1..100 (larger values are clamped).
+ */
+
+export const DEFAULT_LIMIT = 10;
+export const MAX_LIMIT = 100;
+
+export type FilterKind = 'id' | 'text' | 'boolean' | { enum: readonly string[] };
+
+export interface ListSpec {
+  /** Columns searched by `searchTerm`. */
+  searchable: AnyColumn[];
+  /** Query key → column and how to read its value. */
+  filters: Record<string, { column: AnyColumn; kind: FilterKind }>;
+  /** API field name → column. `createdAt` should be one of them; it is the default sort (descending). */
+  sortable: Record<string, AnyColumn>;
+  /** Tie-breaker that makes pagination stable (usually the primary key). */
+  tieBreaker: AnyColumn;
+  /** API field names a client may project with `fields`. */
+  projectable: readonly string[];
+}
+
+export interface ParsedList {
+  where: SQL | undefined;
+  orderBy: SQL[];
+  page: number;
+  limit: number;
+  offset: number;
+  /** Public field names to keep, `_id` included; undefined = all. */
+  fields: string[] | undefined;
+}
+
+const optionalText = z.string().max(500).optional();
+
+/** The query-string schema of a list route (for validation and the OpenAPI document). */
+export function listQuerySchema(filterKeys: readonly string[]) {
+  const filters = Object.fromEntries(filterKeys.map((k) => [k, z.string().max(200).optional()]));
+  return z
+    .object({
+      searchTerm: optionalText,
+      sort: optionalText,
+      fields: optionalText,
+      page: z.string().max(12).optional(),
+      limit: z.string().max(12).optional(),
+      ...filters,
+    })
+    .loose();
+}
+
+/** Escapes LIKE metacharacters so the search term matches as plain text. */
+export const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function positiveInt(value: string | undefined, field: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value.trim())) throw validationError(field, `${field} must be a positive integer`);
+  const n = Number(value);
+  if (n < 1) throw validationError(field, `${field} must be at least 1`);
+  return n;
+}
+
+function filterValue(key: string, raw: string, kind: FilterKind): unknown {
+  if (kind === 'id') {
+    if (!isId(raw)) throw validationError(key, `${key} must be a valid id`);
+    return raw;
+  }
+  if (kind === 'boolean') {
+    if (raw !== 'true' && raw !== 'false') throw validationError(key, `${key} must be true or false`);
+    return raw === 'true';
+  }
+  if (kind === 'text') return raw;
+  if (!kind.enum.includes(raw)) throw validationError(key, `${key} must be one of ${kind.enum.join(', ')}`);
+  return raw;
+}
+
+export function parseListQuery(
+  query: Record<string, unknown>,
+  spec: ListSpec,
+  extra: (SQL | undefined)[] = [],
+): ParsedList {
+  const text = (key: string) => {
+    const v = query[key];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const conditions: (SQL | undefined)[] = [...extra];
+
+  const term = text('searchTerm')?.trim();
+  if (term && spec.searchable.length > 0) {
+    const pattern = `%${escapeLike(term)}%`;
+    conditions.push(or(...spec.searchable.map((c) => ilike(c, pattern))));
+  }
+  for (const [key, { column, kind }] of Object.entries(spec.filters)) {
+    const raw = text(key);
+    if (raw === undefined || raw === '') continue;
+    conditions.push(eq(column, filterValue(key, raw, kind)));
+  }
+
+  const orderBy: SQL[] = [];
+  for (const token of (text('sort') ?? '').split(',')) {
+    const name = token.trim().replace(/^[-+]/, '');
+    const column = spec.sortable[name];
+    // Unknown sort fields are ignored rather than refused: legacy clients send Mongo-style sorts.
+    if (!column) continue;
+    orderBy.push(token.trim().startsWith('-') ? desc(column) : asc(column));
+  }
+  if (orderBy.length === 0 && spec.sortable.createdAt) orderBy.push(desc(spec.sortable.createdAt));
+  orderBy.push(desc(spec.tieBreaker));
+
+  const page = positiveInt(text('page'), 'page', 1);
+  const limit = Math.min(MAX_LIMIT, positiveInt(text('limit'), 'limit', DEFAULT_LIMIT));
+
+  let fields: string[] | undefined;
+  const requested = text('fields');
+  if (requested) {
+    const allowed = requested
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => spec.projectable.includes(f));
+    fields = ['_id', ...allowed.filter((f) => f !== '_id')];
+  }
+
+  return {
+    where: and(...conditions.filter(Boolean)),
+    orderBy,
+    page,
+    limit,
+    offset: (page - 1) * limit,
+    fields,
+  };
+}
+
+export function listMeta(parsed: ParsedList, total: number): ListMeta {
+  return { page: parsed.page, limit: parsed.limit, total, totalPage: Math.ceil(total / parsed.limit) };
+}
+
+/** Keeps only the projected fields of an API object. */
+export function project<T extends Record<string, unknown>>(
+  item: T,
+  fields: string[] | undefined,
+): Partial<T> {
+  if (!fields) return item;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (f in item) out[f] = item[f];
+  return out as Partial<T>;
+}
+
+/** `count(*)` as a number, for the `total` of a filtered list. */
+export const countAll = sql<number>`count(*)::int`;
