@@ -1,4 +1,5 @@
 export * from './bookings.js';
 export * from './catalogue.js';
+export * from './oauth.js';
 export * from './outbox.js';
 export * from './users.js';
