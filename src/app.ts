@@ -15,7 +15,11 @@ import { deliverDueEmails } from './lib/mail/outbox.js';
 import { createLocalStorage } from './lib/storage/local-storage.js';
 import type { Storage } from './lib/storage/storage.js';
 import { createTokenService, type TokenService } from './modules/auth/tokens.js';
+import { bookingRoutes } from './modules/bookings/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { createGateway, type PaymentGateway } from './modules/payments/gateway.js';
+import { runPaymentHousekeeping } from './modules/payments/housekeeping.js';
+import { paymentRoutes } from './modules/payments/routes.js';
 import { uploadsRoutes } from './modules/uploads/routes.js';
 import { type AuthGuard, createAuthGuard } from './plugins/auth-guard.js';
 import { registerDocs } from './plugins/docs.js';
@@ -29,6 +33,8 @@ export interface AppDeps {
   clock?: Clock;
   storage?: Storage;
   mailer?: Mailer;
+  /** Payment gateway; default: SSLCommerz when configured, else the built-in local gateway. */
+  gateway?: PaymentGateway;
   /** Background jobs (mail sender, hold sweeper). Tests turn them off and run the tasks directly. */
   runJobs?: boolean;
   /** Pino options, or false for silence (tests). */
@@ -43,6 +49,7 @@ export interface AppContext {
   clock: Clock;
   storage: Storage;
   mailer: Mailer;
+  gateway: PaymentGateway;
   tokens: TokenService;
   guard: AuthGuard;
   redis?: Redis;
@@ -115,7 +122,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const mailer = deps.mailer ?? createMailer(config, storage);
   const tokens = createTokenService(config);
   const guard = createAuthGuard({ db: database.db, tokens, config, clock });
-  const ctx: AppContext = { config, database, db: database.db, clock, storage, mailer, tokens, guard, redis };
+  const gateway = deps.gateway ?? createGateway(config);
+  const ctx: AppContext = {
+    config,
+    database,
+    db: database.db,
+    clock,
+    storage,
+    mailer,
+    gateway,
+    tokens,
+    guard,
+    redis,
+  };
   app.decorate('ctx', ctx);
 
   await registerSecurity(app, config, redis);
@@ -136,6 +155,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { ctx });
   await app.register(uploadsRoutes, { ctx });
   // Modules register here, each under /api/v1.
+  await app.register(bookingRoutes, { ctx, prefix: '/api/v1/booking' });
+  await app.register(paymentRoutes, { ctx, prefix: '/api/v1/payment' });
 
   if (deps.runJobs !== false) {
     scheduleJob(app, 'email-outbox', 5_000, () =>
@@ -154,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           ),
       ),
     );
+    scheduleJob(app, 'payment-housekeeping', 30_000, () => runPaymentHousekeeping(ctx, clock.now()));
   }
   return app;
 }

@@ -1,0 +1,218 @@
+import { and, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import {
+  type BookingStatus,
+  bookings,
+  type PaymentStatus,
+  payments,
+  tours,
+  users,
+} from '../../db/schema/index.js';
+import { countAll } from '../../lib/list-query.js';
+
+const detailColumns = {
+  id: bookings.id,
+  status: bookings.status,
+  guestCount: bookings.guestCount,
+  unitPriceMinor: bookings.unitPriceMinor,
+  amountMinor: bookings.amountMinor,
+  currency: bookings.currency,
+  holdExpiresAt: bookings.holdExpiresAt,
+  needsReview: bookings.needsReview,
+  createdAt: bookings.createdAt,
+  updatedAt: bookings.updatedAt,
+  userId: users.id,
+  userName: users.name,
+  userEmail: users.email,
+  userPhone: users.phone,
+  userAddress: users.address,
+  tourId: tours.id,
+  tourTitle: tours.title,
+  tourSlug: tours.slug,
+  tourCostFromMinor: tours.costFromMinor,
+  tourImages: tours.images,
+  tourLocation: tours.location,
+  tourStartDate: tours.startDate,
+  tourEndDate: tours.endDate,
+  paymentId: payments.id,
+  transactionId: payments.transactionId,
+  paymentStatus: payments.status,
+  paymentAmountMinor: payments.amountMinor,
+  paymentCurrency: payments.currency,
+  invoiceKey: payments.invoiceKey,
+};
+
+export type BookingDetailRow = {
+  [K in keyof typeof detailColumns]: (typeof detailColumns)[K]['_']['notNull'] extends true
+    ? (typeof detailColumns)[K]['_']['data']
+    : (typeof detailColumns)[K]['_']['data'] | null;
+};
+
+export interface ListWindow {
+  where: SQL | undefined;
+  orderBy: SQL[];
+  limit: number;
+  offset: number;
+}
+
+/** Bookings with tour, user and payment joined; `where` may use any of the four tables. */
+export async function selectBookingDetails(db: Executor, window: ListWindow): Promise<BookingDetailRow[]> {
+  return (await db
+    .select(detailColumns)
+    .from(bookings)
+    .innerJoin(users, eq(users.id, bookings.userId))
+    .innerJoin(tours, eq(tours.id, bookings.tourId))
+    .leftJoin(payments, eq(payments.bookingId, bookings.id))
+    .where(window.where)
+    .orderBy(...window.orderBy)
+    .limit(window.limit)
+    .offset(window.offset)) as BookingDetailRow[];
+}
+
+export async function countBookingDetails(db: Executor, where: SQL | undefined): Promise<number> {
+  const [row] = await db
+    .select({ n: countAll })
+    .from(bookings)
+    .innerJoin(users, eq(users.id, bookings.userId))
+    .innerJoin(tours, eq(tours.id, bookings.tourId))
+    .where(where);
+  return row?.n ?? 0;
+}
+
+export async function findBookingDetail(
+  db: Executor,
+  bookingId: string,
+): Promise<BookingDetailRow | undefined> {
+  const [row] = await selectBookingDetails(db, {
+    where: eq(bookings.id, bookingId),
+    orderBy: [],
+    limit: 1,
+    offset: 0,
+  });
+  return row;
+}
+
+const summaryColumns = {
+  id: bookings.id,
+  status: bookings.status,
+  guestCount: bookings.guestCount,
+  unitPriceMinor: bookings.unitPriceMinor,
+  amountMinor: bookings.amountMinor,
+  currency: bookings.currency,
+  holdExpiresAt: bookings.holdExpiresAt,
+  createdAt: bookings.createdAt,
+  updatedAt: bookings.updatedAt,
+  userId: bookings.userId,
+  tourId: bookings.tourId,
+  paymentId: payments.id,
+};
+export type BookingSummaryRow = Awaited<ReturnType<typeof selectBookingSummaries>>[number];
+
+export async function selectBookingSummaries(db: Executor, window: ListWindow) {
+  return db
+    .select(summaryColumns)
+    .from(bookings)
+    .leftJoin(payments, eq(payments.bookingId, bookings.id))
+    .where(window.where)
+    .orderBy(...window.orderBy)
+    .limit(window.limit)
+    .offset(window.offset);
+}
+
+export async function countBookings(db: Executor, where: SQL | undefined): Promise<number> {
+  const [row] = await db.select({ n: countAll }).from(bookings).where(where);
+  return row?.n ?? 0;
+}
+
+export async function findCustomer(db: Executor, userId: string) {
+  const [row] = await db
+    .select({
+      id: users.id,
+      name: users.name,
+      email: users.email,
+      phone: users.phone,
+      address: users.address,
+    })
+    .from(users)
+    .where(eq(users.id, userId));
+  return row;
+}
+
+export async function findTourForBooking(db: Executor, tourId: string) {
+  const [row] = await db
+    .select({
+      id: tours.id,
+      title: tours.title,
+      costFromMinor: tours.costFromMinor,
+      startDate: tours.startDate,
+    })
+    .from(tours)
+    .where(eq(tours.id, tourId));
+  return row;
+}
+
+export async function insertBooking(tx: Executor, values: typeof bookings.$inferInsert) {
+  const [row] = await tx.insert(bookings).values(values).returning();
+  return row!;
+}
+
+export async function insertPayment(tx: Executor, values: typeof payments.$inferInsert) {
+  const [row] = await tx.insert(payments).values(values).returning();
+  return row!;
+}
+
+/** Locks a booking and its payment, booking first (the order every writer uses, so none deadlock). */
+export async function lockBookingWithPayment(tx: Executor, bookingId: string) {
+  const [booking] = await tx.select().from(bookings).where(eq(bookings.id, bookingId)).for('update');
+  if (!booking) return undefined;
+  const [payment] = await tx.select().from(payments).where(eq(payments.bookingId, bookingId)).for('update');
+  return { booking, payment };
+}
+
+export async function setBookingStatus(
+  tx: Executor,
+  bookingId: string,
+  status: BookingStatus,
+  extra: Partial<Pick<typeof bookings.$inferInsert, 'needsReview'>> = {},
+) {
+  await tx
+    .update(bookings)
+    .set({ status, ...extra })
+    .where(eq(bookings.id, bookingId));
+}
+
+/** Moves a payment to `to` only from one of `from`; returns whether it moved. */
+export async function movePaymentStatus(
+  tx: Executor,
+  paymentId: string,
+  from: PaymentStatus[],
+  to: PaymentStatus,
+): Promise<boolean> {
+  const moved = await tx
+    .update(payments)
+    .set({ status: to })
+    .where(and(eq(payments.id, paymentId), inArray(payments.status, from)))
+    .returning({ id: payments.id });
+  return moved.length > 0;
+}
+
+/** Locks up to `batch` pending bookings whose hold has run out, skipping rows another writer holds. */
+export async function lockExpiredHolds(tx: Executor, now: Date, batch: number): Promise<string[]> {
+  const rows = await tx
+    .select({ id: bookings.id })
+    .from(bookings)
+    .where(and(eq(bookings.status, 'PENDING'), lte(bookings.holdExpiresAt, now)))
+    .orderBy(bookings.holdExpiresAt)
+    .limit(batch)
+    .for('update', { skipLocked: true });
+  return rows.map((r) => r.id);
+}
+
+export async function failBookings(tx: Executor, bookingIds: string[]) {
+  if (bookingIds.length === 0) return;
+  await tx.update(bookings).set({ status: 'FAILED' }).where(inArray(bookings.id, bookingIds));
+  await tx
+    .update(payments)
+    .set({ status: 'FAILED' })
+    .where(and(inArray(payments.bookingId, bookingIds), eq(payments.status, 'UNPAID')));
+}

@@ -1,0 +1,151 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ModuleOptions } from '../../app.js';
+import { ok } from '../../lib/envelope.js';
+import { caller } from '../../plugins/auth-guard.js';
+import { createInvoiceLinks } from '../payments/invoice-links.js';
+import {
+  adminListQuery,
+  adminListResponse,
+  bookingDetailResponse,
+  bookingIdParams,
+  changeStatusBody,
+  createBookingBody,
+  createBookingResponse,
+  idempotencyHeaders,
+  myListQuery,
+  myListResponse,
+} from './schemas.js';
+import { createBookingService } from './service.js';
+
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
+
+export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+  const service = createBookingService({
+    db: ctx.db,
+    clock: ctx.clock,
+    gateway: ctx.gateway,
+    invoiceLinks: createInvoiceLinks({
+      secret: ctx.config.jwt.accessSecret,
+      publicUrl: ctx.config.publicUrl,
+    }),
+    holdMinutes: ctx.config.bookingHoldMinutes,
+    gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
+  });
+  const signedIn = ctx.guard.requireAuth();
+  const adminOnly = ctx.guard.requireAuth('ADMIN', 'SUPER_ADMIN');
+
+  app.post(
+    '/',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['Bookings'],
+        summary: 'Book a tour: hold seats and open a payment session',
+        description:
+          'Needs phone and address on the profile. Seats are held until the hold expires ' +
+          '(BOOKING_HOLD_MINUTES); not enough seats → 409 SOLD_OUT. With an Idempotency-Key header, the ' +
+          'same key and body replay the first response, another body is a 422, and a request still ' +
+          'running with that key is a 409. A gateway failure answers 502 and holds no seats.',
+        security,
+        headers: idempotencyHeaders,
+        body: createBookingBody,
+        response: { 201: createBookingResponse },
+      },
+    },
+    async (request, reply) => {
+      const result = await service.bookTour(
+        caller(request),
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      return ok(reply, 'Booking created successfully', result.data, { statusCode: result.statusCode });
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      preHandler: adminOnly,
+      schema: {
+        tags: ['Bookings'],
+        summary: 'All bookings (admin), with tour, user and payment',
+        description:
+          'Search over tour title, user name and email; filters `_id`, `status`, `tour`, `user`; sort ' +
+          '`createdAt`, `updatedAt`, `guestCount`, `status`, `amount`.',
+        security,
+        querystring: adminListQuery,
+        response: { 200: adminListResponse },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'Bookings retrieved successfully', await service.listAll(request.query)),
+  );
+
+  app.get(
+    '/my-bookings',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['Bookings'],
+        summary: "The caller's bookings (tour and payment as ids)",
+        description: 'Filters `_id`, `status`, `tour`.',
+        security,
+        querystring: myListQuery,
+        response: { 200: myListResponse },
+      },
+    },
+    async (request, reply) =>
+      ok(
+        reply,
+        'Your bookings retrieved successfully',
+        await service.listMine(caller(request), request.query),
+      ),
+  );
+
+  app.get(
+    '/:bookingId',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['Bookings'],
+        summary: 'One booking (owner or admin)',
+        description: "Someone else's booking answers 404, like a missing one.",
+        security,
+        params: bookingIdParams,
+        response: { 200: bookingDetailResponse },
+      },
+    },
+    async (request, reply) =>
+      ok(
+        reply,
+        'Booking retrieved successfully',
+        await service.getBooking(caller(request), request.params.bookingId),
+      ),
+  );
+
+  app.patch(
+    '/:bookingId/status',
+    {
+      preHandler: signedIn,
+      schema: {
+        tags: ['Bookings'],
+        summary: 'Change a booking status',
+        description:
+          'Owner: only PENDING → CANCEL. Admin: PENDING → CANCEL, PENDING → FAILED, COMPLETE → CANCEL ' +
+          '(flagged for a refund). COMPLETE comes only from a validated payment. Any other transition → 409. ' +
+          'Cancelling or failing releases the held seats exactly once; the unpaid payment becomes ' +
+          'CANCELLED or FAILED.',
+        security,
+        params: bookingIdParams,
+        body: changeStatusBody,
+        response: { 200: bookingDetailResponse },
+      },
+    },
+    async (request, reply) =>
+      ok(
+        reply,
+        'Booking status updated successfully',
+        await service.changeStatus(caller(request), request.params.bookingId, request.body.status),
+      ),
+  );
+};

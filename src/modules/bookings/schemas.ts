@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { BOOKING_STATUSES, PAYMENT_STATUSES } from '../../db/schema/index.js';
+import { nestedListSchema, successSchema } from '../../lib/envelope.js';
+import { isId } from '../../lib/ids.js';
+import { listQuerySchema } from '../../lib/list-query.js';
+
+export const MAX_GUESTS_PER_BOOKING = 100;
+
+export const idParam = (name: string) =>
+  z
+    .string()
+    .max(200)
+    .refine(isId, { message: `${name} must be a valid id` });
+
+export const createBookingBody = z.object({
+  tour: idParam('tour'),
+  guestCount: z.number().int().min(1).max(MAX_GUESTS_PER_BOOKING),
+});
+export type CreateBookingInput = z.infer<typeof createBookingBody>;
+
+export const idempotencyHeaders = z
+  .object({
+    'idempotency-key': z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\x21-\x7e]+$/, 'Idempotency-Key must be printable ASCII without spaces')
+      .optional(),
+  })
+  // Loose: the validated object replaces request.headers, which must keep Authorization and cookies.
+  .loose();
+
+export const bookingIdParams = z.object({ bookingId: idParam('bookingId') });
+
+export const changeStatusBody = z.object({ status: z.enum(BOOKING_STATUSES) });
+
+const isoDate = z.string();
+
+export const bookingTourSchema = z.object({
+  _id: z.string(),
+  title: z.string(),
+  slug: z.string(),
+  costFrom: z.number().nullable(),
+  images: z.array(z.string()),
+  location: z.string().nullable(),
+  startDate: isoDate.nullable(),
+  endDate: isoDate.nullable(),
+});
+
+export const bookingUserSchema = z.object({
+  _id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  phone: z.string().nullable(),
+  address: z.string().nullable(),
+});
+
+export const bookingPaymentSchema = z.object({
+  _id: z.string(),
+  booking: z.string(),
+  transactionId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  status: z.enum(PAYMENT_STATUSES),
+  /** Admin views only: a short-lived download link once the invoice exists. */
+  invoiceUrl: z.string().nullable().optional(),
+});
+
+const bookingCore = {
+  _id: z.string(),
+  status: z.enum(BOOKING_STATUSES),
+  guestCount: z.number().int(),
+  unitPrice: z.number(),
+  amount: z.number(),
+  currency: z.string(),
+  holdExpiresAt: isoDate,
+  createdAt: isoDate,
+  updatedAt: isoDate,
+};
+
+/** A booking with tour, user and payment populated (create response, by id, admin list). */
+export const bookingDetailSchema = z.object({
+  ...bookingCore,
+  tour: bookingTourSchema,
+  user: bookingUserSchema,
+  payment: bookingPaymentSchema.nullable(),
+  /** Admin views only: why an operator should look at this booking (e.g. paid after the hold expired). */
+  needsReview: z.string().nullable().optional(),
+});
+export type BookingDetail = z.infer<typeof bookingDetailSchema>;
+
+/** A booking with references as id strings (the caller's own list, as legacy clients render them). */
+export const bookingSummarySchema = z.object({
+  ...bookingCore,
+  tour: z.string(),
+  user: z.string(),
+  payment: z.string().nullable(),
+});
+export type BookingSummary = z.infer<typeof bookingSummarySchema>;
+
+export const ADMIN_LIST_FILTERS = ['_id', 'status', 'tour', 'user'] as const;
+export const MY_LIST_FILTERS = ['_id', 'status', 'tour'] as const;
+export const adminListQuery = listQuerySchema(ADMIN_LIST_FILTERS);
+export const myListQuery = listQuerySchema(MY_LIST_FILTERS);
+
+export const PROJECTABLE = [
+  '_id',
+  'status',
+  'guestCount',
+  'unitPrice',
+  'amount',
+  'currency',
+  'holdExpiresAt',
+  'createdAt',
+  'updatedAt',
+  'tour',
+  'user',
+  'payment',
+  'needsReview',
+] as const;
+
+export const createBookingResponse = successSchema(
+  z.object({ paymentUrl: z.string(), booking: bookingDetailSchema }),
+);
+export const bookingDetailResponse = successSchema(bookingDetailSchema);
+export const adminListResponse = nestedListSchema(bookingDetailSchema.partial().required({ _id: true }));
+export const myListResponse = nestedListSchema(bookingSummarySchema.partial().required({ _id: true }));

@@ -1,0 +1,114 @@
+import PDFDocument from 'pdfkit';
+import type { Database, Executor } from '../../db/client.js';
+import { toMajor } from '../../lib/money.js';
+import type { Storage } from '../../lib/storage/storage.js';
+import { deferEmail, findPaymentContext, type PaymentContext, setInvoiceKey } from './repo.js';
+
+export const invoiceStorageKey = (paymentId: string) => `invoices/${paymentId}.pdf`;
+export const invoiceEmailKey = (paymentId: string) => `invoice:${paymentId}`;
+
+const amountFormat = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+export const formatMoney = (minor: number, currency: string) =>
+  `${currency} ${amountFormat.format(toMajor(minor))}`;
+
+const dateFormat = (d: Date) => d.toISOString().slice(0, 10);
+
+export function renderInvoicePdf(p: PaymentContext): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Invoice ${p.transactionId}` } });
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+
+    doc.fontSize(24).text('Invoice', { align: 'center' }).moveDown(1.5);
+    doc.fontSize(12);
+    const line = (label: string, value: string) => {
+      doc.font('Helvetica-Bold').text(`${label}: `, { continued: true }).font('Helvetica').text(value);
+      doc.moveDown(0.4);
+    };
+    line('Transaction ID', p.transactionId);
+    line('Booking date', dateFormat(p.bookingCreatedAt));
+    if (p.paidAt) line('Paid on', dateFormat(p.paidAt));
+    line('Customer', `${p.userName} <${p.userEmail}>`);
+    if (p.userPhone) line('Phone', p.userPhone);
+    if (p.userAddress) line('Address', p.userAddress);
+    line('Tour', p.tourTitle);
+    line('Guests', String(p.guestCount));
+    line('Unit price', formatMoney(p.unitPriceMinor, p.currency));
+    doc.moveDown(0.5);
+    line('Total paid', formatMoney(p.amountMinor, p.currency));
+    doc
+      .moveDown(2)
+      .font('Helvetica')
+      .fontSize(11)
+      .text('Thank you for booking with us.', { align: 'center' });
+    doc.end();
+  });
+}
+
+/** The invoice email: queued in the transaction that marks the payment PAID, at most once per payment. */
+export function invoiceEmail(p: PaymentContext) {
+  const total = formatMoney(p.amountMinor, p.currency);
+  const text = [
+    `Dear ${p.userName},`,
+    '',
+    `Thank you for your payment. Your booking for "${p.tourTitle}" is confirmed.`,
+    `Transaction ID: ${p.transactionId}`,
+    `Guests: ${p.guestCount}`,
+    `Amount paid: ${total}`,
+    '',
+    'Your invoice is attached.',
+  ].join('\n');
+  const esc = (s: string) =>
+    s.replace(
+      /[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+    );
+  const html =
+    `<p>Dear ${esc(p.userName)},</p><p>Thank you for your payment. Your booking for ` +
+    `<strong>${esc(p.tourTitle)}</strong> is confirmed.</p><ul><li>Transaction ID: ${esc(p.transactionId)}</li>` +
+    `<li>Guests: ${p.guestCount}</li><li>Amount paid: ${esc(total)}</li></ul><p>Your invoice is attached.</p>`;
+  return {
+    template: 'invoice',
+    to: p.userEmail,
+    subject: 'Your Booking Invoice',
+    text,
+    html,
+    attachments: [
+      { filename: 'invoice.pdf', contentType: 'application/pdf', storageKey: invoiceStorageKey(p.paymentId) },
+    ],
+    dedupeKey: invoiceEmailKey(p.paymentId),
+  };
+}
+
+/** How long a queued invoice email waits for its PDF before the sender tries anyway (and retries). */
+export const INVOICE_EMAIL_GRACE_MS = 10 * 60_000;
+
+/**
+ * Makes sure a paid payment's invoice PDF is in storage (generating it outside any transaction), then lets
+ * its queued email go. Returns the PDF.
+ */
+export async function ensureInvoice(
+  db: Database,
+  storage: Storage,
+  paymentId: string,
+  now: Date,
+): Promise<Buffer | undefined> {
+  const payment = await findPaymentContext(db, { paymentId });
+  if (!payment || (payment.paymentStatus !== 'PAID' && payment.paymentStatus !== 'REFUNDED'))
+    return undefined;
+  const key = invoiceStorageKey(paymentId);
+  let pdf = await storage.get(key);
+  if (!pdf) {
+    pdf = await renderInvoicePdf(payment);
+    await storage.put(key, pdf, 'application/pdf');
+  }
+  if (payment.invoiceKey !== key) await setInvoiceKey(db, paymentId, key);
+  await releaseInvoiceEmail(db, paymentId, now);
+  return pdf;
+}
+
+export async function releaseInvoiceEmail(db: Executor, paymentId: string, now: Date) {
+  await deferEmail(db, invoiceEmailKey(paymentId), now);
+}

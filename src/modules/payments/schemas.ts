@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { successSchema } from '../../lib/envelope.js';
+import { idParam } from '../bookings/schemas.js';
+
+export const bookingIdParams = z.object({ bookingId: idParam('bookingId') });
+export const paymentIdParams = z.object({ paymentId: idParam('paymentId') });
+export const transactionParams = z.object({ transactionId: z.string().min(1).max(100) });
+
+const field = z.string().max(1000).optional();
+
+/** SSLCommerz posts many more fields; only these are read, and none is trusted. */
+export const callbackBody = z
+  .object({ tran_id: field, val_id: field, amount: field, currency: field, status: field })
+  .loose()
+  .optional();
+export const callbackQuery = z.object({ transactionId: field }).loose();
+
+export const downloadQuery = z.object({
+  expires: z.coerce.number().int(),
+  signature: z.string().min(1).max(200),
+});
+
+export const paymentUrlResponse = successSchema(z.object({ paymentUrl: z.string() }));
+export const invoiceUrlResponse = successSchema(z.string());
+export const ipnResponse = successSchema(z.null());

@@ -1,0 +1,115 @@
+import { toMajor } from '../../lib/money.js';
+import {
+  GatewayError,
+  type GatewaySessionRequest,
+  type GatewayVerdict,
+  type PaymentGateway,
+  parseGatewayAmount,
+} from './gateway.js';
+
+export interface SslCommerzOptions {
+  storeId: string;
+  storePass: string;
+  paymentApi: string;
+  validationApi: string;
+  /** The API's public base URL: callback and IPN URLs are built from it. */
+  publicUrl: string;
+  timeoutMs: number;
+}
+
+async function call(url: string, init: RequestInit, timeoutMs: number): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    throw new GatewayError(timedOut ? 'payment gateway timed out' : 'payment gateway is unreachable');
+  }
+  if (!response.ok) throw new GatewayError(`payment gateway answered HTTP ${response.status}`);
+  try {
+    return (await response.json()) as Record<string, unknown>;
+  } catch {
+    throw new GatewayError('payment gateway answered with something other than JSON');
+  }
+}
+
+/** SSLCommerz: session init (form-encoded, the legacy field set) and the order validation API. */
+export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGateway {
+  const callbackBase = `${options.publicUrl}/api/v1/payment`;
+
+  return {
+    name: 'sslcommerz',
+    async createSession(request: GatewaySessionRequest) {
+      const back = (kind: 'success' | 'fail' | 'cancel') =>
+        `${callbackBase}/${kind}?transactionId=${encodeURIComponent(request.transactionId)}`;
+      const form = new URLSearchParams({
+        store_id: options.storeId,
+        store_passwd: options.storePass,
+        total_amount: toMajor(request.amountMinor).toFixed(2),
+        currency: request.currency,
+        tran_id: request.transactionId,
+        success_url: back('success'),
+        fail_url: back('fail'),
+        cancel_url: back('cancel'),
+        ipn_url: `${callbackBase}/validate-payment`,
+        shipping_method: 'NO',
+        product_name: request.productName,
+        product_category: 'Service',
+        product_profile: 'general',
+        num_of_item: '1',
+        cus_name: request.customer.name,
+        cus_email: request.customer.email,
+        cus_add1: request.customer.address,
+        cus_add2: 'N/A',
+        cus_city: 'Dhaka',
+        cus_state: 'Dhaka',
+        cus_postcode: '1000',
+        cus_country: 'Bangladesh',
+        cus_phone: request.customer.phone,
+        cus_fax: request.customer.phone,
+        ship_name: 'N/A',
+        ship_add1: 'N/A',
+        ship_add2: 'N/A',
+        ship_city: 'N/A',
+        ship_state: 'N/A',
+        ship_postcode: '1000',
+        ship_country: 'N/A',
+      });
+      const answer = await call(
+        options.paymentApi,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form.toString(),
+        },
+        options.timeoutMs,
+      );
+      const url = answer.GatewayPageURL;
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
+        const reason = typeof answer.failedreason === 'string' ? `: ${answer.failedreason}` : '';
+        throw new GatewayError(`payment gateway refused the session${reason}`);
+      }
+      return { paymentUrl: url };
+    },
+
+    async validate(valId: string): Promise<GatewayVerdict> {
+      const url = new URL(options.validationApi);
+      url.search = new URLSearchParams({
+        val_id: valId,
+        store_id: options.storeId,
+        store_passwd: options.storePass,
+        format: 'json',
+      }).toString();
+      const raw = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+      return {
+        status: text(raw.status).toUpperCase(),
+        tranId: text(raw.tran_id),
+        amount: parseGatewayAmount(raw.amount),
+        currency: text(raw.currency || raw.currency_type).toUpperCase(),
+        valId: text(raw.val_id) || valId,
+        raw,
+      };
+    },
+  };
+}
