@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How the fake answers session-init requests. */
+export type SessionMode = 'ok' | 'refuse' | 'down' | { slowMs: number };
+
+/** What the validation API says about a val_id the fake issued. */
+export type ValidationAnswer =
+  | 'valid'
+  | 'validated'
+  | 'invalid'
+  | 'wrong-amount'
+  | 'wrong-currency'
+  | 'other-tran';
+
+export interface InitRequest {
+  fields: Record<string, string>;
+  receivedAt: number;
+}
+
+export interface FakeSslCommerz {
+  /** Env settings that point the app at this fake. */
+  env: Record<string, string>;
+  baseUrl: string;
+  initRequests: InitRequest[];
+  validationRequests: URLSearchParams[];
+  /** Answer for the next session inits: by default, for every customer; or only for one customer email. */
+  setSessionMode(mode: SessionMode, forEmail?: string): void;
+  /** Makes the validation API slow or unreachable (for "cannot verify" paths). */
+  setValidationMode(mode: 'ok' | 'down' | { slowMs: number }): void;
+  /** A val_id the validation API will answer for with `answer`, about transaction `tranId`. */
+  issueValId(tranId: string, answer?: ValidationAnswer): string;
+  close(): Promise<void>;
+}
+
+const STORE_ID = 'teststore';
+const STORE_PASS = 'teststore@ssl';
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An SSLCommerz-like server on 127.0.0.1 (random port): session init and order validation API. */
+export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
+  const initRequests: InitRequest[] = [];
+  const validationRequests: URLSearchParams[] = [];
+  const sessions = new Map<string, Record<string, string>>();
+  const issued = new Map<string, { tranId: string; answer: ValidationAnswer }>();
+  let defaultMode: SessionMode = 'ok';
+  const modeByEmail = new Map<string, SessionMode>();
+  let validationMode: 'ok' | 'down' | { slowMs: number } = 'ok';
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'POST' && url.pathname === '/gwprocess/v4/api.php') {
+      const fields = Object.fromEntries(new URLSearchParams(await readBody(req)));
+      initRequests.push({ fields, receivedAt: Date.now() });
+      const mode = modeByEmail.get(fields.cus_email ?? '') ?? defaultMode;
+      if (mode === 'down') {
+        req.socket.destroy();
+        return;
+      }
+      if (typeof mode === 'object') await sleep(mode.slowMs);
+      if (fields.store_id !== STORE_ID || fields.store_passwd !== STORE_PASS || mode === 'refuse') {
+        return json(200, { status: 'FAILED', failedreason: 'Store Credential Error Or Store is De-active' });
+      }
+      sessions.set(fields.tran_id ?? '', fields);
+      return json(200, {
+        status: 'SUCCESS',
+        sessionkey: randomBytes(8).toString('hex'),
+        GatewayPageURL: `${baseUrl}/pay/${encodeURIComponent(fields.tran_id ?? '')}`,
+      });
+    }
+    if (req.method === 'GET' && url.pathname === '/validator/api/validationserverAPI.php') {
+      validationRequests.push(url.searchParams);
+      if (validationMode === 'down') {
+        req.socket.destroy();
+        return;
+      }
+      if (typeof validationMode === 'object') await sleep(validationMode.slowMs);
+      const q = url.searchParams;
+      if (q.get('store_id') !== STORE_ID || q.get('store_passwd') !== STORE_PASS) {
+        return json(200, { status: 'INVALID_TRANSACTION', error: 'Store credential mismatch' });
+      }
+      const valId = q.get('val_id') ?? '';
+      const entry = issued.get(valId);
+      const session = entry ? sessions.get(entry.tranId) : undefined;
+      if (!entry || !session || entry.answer === 'invalid')
+        return json(200, { status: 'INVALID_TRANSACTION' });
+      const amount = Number(session.total_amount);
+      return json(200, {
+        status: entry.answer === 'validated' ? 'VALIDATED' : 'VALID',
+        tran_date: new Date().toISOString(),
+        tran_id: entry.answer === 'other-tran' ? 'tran_someone_else' : entry.tranId,
+        val_id: valId,
+        amount: (entry.answer === 'wrong-amount' ? amount - 1 : amount).toFixed(2),
+        store_amount: (amount * 0.975).toFixed(2),
+        currency: entry.answer === 'wrong-currency' ? 'USD' : session.currency,
+        currency_type: entry.answer === 'wrong-currency' ? 'USD' : session.currency,
+        bank_tran_id: randomBytes(6).toString('hex'),
+        card_type: 'VISA-Dutch Bangla',
+      });
+    }
+    json(404, { status: 'FAILED', failedreason: 'not found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl,
+    env: {
+      SSL_STORE_ID: STORE_ID,
+      SSL_STORE_PASS: STORE_PASS,
+      SSL_PAYMENT_API: `${baseUrl}/gwprocess/v4/api.php`,
+      SSL_VALIDATION_API: `${baseUrl}/validator/api/validationserverAPI.php`,
+    },
+    initRequests,
+    validationRequests,
+    setSessionMode(mode, forEmail) {
+      if (forEmail) modeByEmail.set(forEmail, mode);
+      else {
+        defaultMode = mode;
+        modeByEmail.clear();
+      }
+    },
+    setValidationMode(mode) {
+      validationMode = mode;
+    },
+    issueValId(tranId, answer = 'valid') {
+      const valId = `${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+      issued.set(valId, { tranId, answer });
+      return valId;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
