@@ -20,6 +20,7 @@ import { healthRoutes } from './modules/health/routes.js';
 import { createGateway, type PaymentGateway } from './modules/payments/gateway.js';
 import { runPaymentHousekeeping } from './modules/payments/housekeeping.js';
 import { paymentRoutes } from './modules/payments/routes.js';
+import { statsRoutes } from './modules/stats/routes.js';
 import { uploadsRoutes } from './modules/uploads/routes.js';
 import { type AuthGuard, createAuthGuard } from './plugins/auth-guard.js';
 import { registerDocs } from './plugins/docs.js';
@@ -155,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { ctx });
   await app.register(uploadsRoutes, { ctx });
   // Modules register here, each under /api/v1.
+  await app.register(statsRoutes, { ctx, prefix: '/api/v1/stats' });
   await app.register(bookingRoutes, { ctx, prefix: '/api/v1/booking' });
   await app.register(paymentRoutes, { ctx, prefix: '/api/v1/payment' });
 
