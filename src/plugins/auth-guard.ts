@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { type Role, sessions, users } from '../db/schema/index.js';
 import type { Clock } from '../lib/clock.js';
 import { forbidden, unauthenticated } from '../lib/errors.js';
+import { accountBlockReason } from '../modules/auth/sessions.js';
 import type { TokenService } from '../modules/auth/tokens.js';
 
 export interface AuthContext {
@@ -65,9 +66,8 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
     if (!row || row.sessionUserId !== payload.userId) throw unauthenticated('User Does Not Exist');
     if (row.revokedAt || row.absoluteExpiresAt <= now)
       throw unauthenticated('Session has ended, please sign in again');
-    if (row.isDeleted) throw forbidden('User is deleted');
-    if (row.isActive !== 'ACTIVE') throw forbidden(`User is ${row.isActive}`);
-    if (!row.isVerified) throw forbidden('User is not verified');
+    const blocked = accountBlockReason(row);
+    if (blocked) throw forbidden(blocked);
     const auth: AuthContext = {
       userId: row.userId,
       email: row.email,
@@ -78,7 +78,10 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
     return auth;
   }
 
-  /** preHandler: any signed-in user, or only the given roles (403 otherwise). */
+  /**
+   * Route hook: any signed-in user, or only the given roles (403 otherwise). Works as `preHandler` or, to answer
+   * 401/403 before a request body is validated, as `preValidation`.
+   */
   function requireAuth(...roles: Role[]): preHandlerAsyncHookHandler {
     return async (request: FastifyRequest, _reply: FastifyReply) => {
       const auth = await authenticate(request);

@@ -1,9 +1,13 @@
+import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
-import type { Executor } from '../../db/client.js';
-import { type Role, sessions } from '../../db/schema/index.js';
-import { sha256 } from '../../lib/hash.js';
+import type { Database, Executor } from '../../db/client.js';
+import { type Role, sessions, users } from '../../db/schema/index.js';
+import { forbidden, unauthenticated } from '../../lib/errors.js';
+import { safeEqual, sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
-import type { TokenService } from './tokens.js';
+import { recordSecurityEvent } from './security-events.js';
+import type { TokenClaims, TokenService } from './tokens.js';
 
 export interface SessionUser {
   id: string;
@@ -57,4 +61,202 @@ export async function startSession(
     provider,
   });
   return { accessToken, refreshToken, sessionId, refreshExpiresAt };
+}
+
+/** Seconds of `now`, the precision a token's `iat` carries (so a successor can be signed again identically). */
+const toSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
+
+export type RevokeReason =
+  | 'logout'
+  | 'logout_all'
+  | 'revoked_by_user'
+  | 'refresh_token_reuse'
+  | 'password_changed'
+  | 'password_reset'
+  | 'role_changed'
+  | 'user_blocked'
+  | 'user_deleted';
+
+type RotationOutcome =
+  | { kind: 'issue'; claims: TokenClaims; generation: number; issuedAt: Date; expiresAt: Date }
+  | { kind: 'ended' }
+  | { kind: 'forbidden'; message: string }
+  | { kind: 'reused' };
+
+/**
+ * Exchanges a refresh token for a new pair, in one transaction that locks the session row:
+ * the current token rotates (generation + 1, the old hash kept as the predecessor); the predecessor repeated
+ * inside the grace window (parallel tabs) gets the successor already issued, byte for byte; any other reuse
+ * revokes the session and is logged. The user's state and role are read from the database.
+ */
+export async function rotateRefreshToken(
+  db: Database,
+  deps: { tokens: TokenService; config: Config },
+  refreshToken: string,
+  client: ClientInfo,
+  now: Date,
+): Promise<IssuedTokens & { userId: string }> {
+  const { tokens, config } = deps;
+  const payload = await tokens.verifyRefreshToken(refreshToken, now);
+  const presentedHash = sha256(payload.jti);
+
+  const outcome = await db.transaction(async (tx): Promise<RotationOutcome> => {
+    const [row] = await tx
+      .select({
+        userId: sessions.userId,
+        generation: sessions.generation,
+        currentTokenHash: sessions.currentTokenHash,
+        previousTokenHash: sessions.previousTokenHash,
+        currentIssuedAt: sessions.currentIssuedAt,
+        rotatedAt: sessions.rotatedAt,
+        idleExpiresAt: sessions.idleExpiresAt,
+        absoluteExpiresAt: sessions.absoluteExpiresAt,
+        revokedAt: sessions.revokedAt,
+        email: users.email,
+        role: users.role,
+        isActive: users.isActive,
+        isDeleted: users.isDeleted,
+        isVerified: users.isVerified,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(sessions.id, payload.sid))
+      .for('update', { of: sessions });
+    if (!row || row.userId !== payload.userId || row.revokedAt) return { kind: 'ended' };
+    if (row.absoluteExpiresAt <= now || row.idleExpiresAt <= now) return { kind: 'ended' };
+    const blocked = accountBlockReason(row);
+    if (blocked) return { kind: 'forbidden', message: blocked };
+
+    const claims: TokenClaims = { userId: row.userId, email: row.email, role: row.role, sid: payload.sid };
+    if (safeEqual(presentedHash, row.currentTokenHash)) {
+      const generation = row.generation + 1;
+      const issuedAt = toSecond(now);
+      await tx
+        .update(sessions)
+        .set({
+          generation,
+          previousTokenHash: row.currentTokenHash,
+          currentTokenHash: sha256(tokens.refreshTokenId(payload.sid, generation)),
+          currentIssuedAt: issuedAt,
+          rotatedAt: now,
+          lastUsedAt: now,
+          ip: client.ip,
+        })
+        .where(eq(sessions.id, payload.sid));
+      return { kind: 'issue', claims, generation, issuedAt, expiresAt: row.absoluteExpiresAt };
+    }
+    const withinGrace =
+      row.rotatedAt !== null && now.getTime() - row.rotatedAt.getTime() <= config.refreshGraceSeconds * 1000;
+    if (row.previousTokenHash && safeEqual(presentedHash, row.previousTokenHash) && withinGrace) {
+      return {
+        kind: 'issue',
+        claims,
+        generation: row.generation,
+        issuedAt: row.currentIssuedAt,
+        expiresAt: row.absoluteExpiresAt,
+      };
+    }
+    await tx
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: 'refresh_token_reuse' })
+      .where(eq(sessions.id, payload.sid));
+    await recordSecurityEvent(tx, {
+      type: 'refresh_token_reuse',
+      userId: row.userId,
+      email: row.email,
+      client,
+      details: {
+        sessionId: payload.sid,
+        presentedGeneration: payload.gen,
+        currentGeneration: row.generation,
+      },
+      at: now,
+    });
+    return { kind: 'reused' };
+  });
+
+  if (outcome.kind === 'ended') throw unauthenticated('Session has ended, please sign in again');
+  if (outcome.kind === 'forbidden') throw forbidden(outcome.message);
+  if (outcome.kind === 'reused') {
+    throw unauthenticated('Refresh token was already used; the session has been ended, please sign in again');
+  }
+  const [accessToken, nextRefreshToken] = await Promise.all([
+    tokens.signAccessToken(outcome.claims, now),
+    tokens.signRefreshToken(outcome.claims, outcome.generation, outcome.issuedAt, outcome.expiresAt),
+  ]);
+  return {
+    accessToken,
+    refreshToken: nextRefreshToken,
+    sessionId: payload.sid,
+    refreshExpiresAt: outcome.expiresAt,
+    userId: outcome.claims.userId,
+  };
+}
+
+/** Why an account may not hold a session (403 message), or undefined when it may. */
+export function accountBlockReason(user: { isDeleted: boolean; isActive: string; isVerified: boolean }) {
+  if (user.isDeleted) return 'User is deleted';
+  if (user.isActive !== 'ACTIVE') return `User is ${user.isActive}`;
+  if (!user.isVerified) return 'User is not verified';
+  return undefined;
+}
+
+/** Revokes one live session of a user; false when there is no such live session. */
+export async function revokeSession(
+  db: Executor,
+  userId: string,
+  sessionId: string,
+  reason: RevokeReason,
+  now: Date,
+): Promise<boolean> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return rows.length > 0;
+}
+
+/** Revokes every live session of a user, optionally keeping one (the caller's own). Returns how many. */
+export async function revokeUserSessions(
+  db: Executor,
+  userId: string,
+  reason: RevokeReason,
+  now: Date,
+  exceptSessionId?: string,
+): Promise<number> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined,
+      ),
+    )
+    .returning({ id: sessions.id });
+  return rows.length;
+}
+
+/** The user's sessions that can still be used, newest first. */
+export function listLiveSessions(db: Executor, userId: string, now: Date) {
+  return db
+    .select({
+      id: sessions.id,
+      ip: sessions.ip,
+      userAgent: sessions.userAgent,
+      provider: sessions.provider,
+      createdAt: sessions.createdAt,
+      lastUsedAt: sessions.lastUsedAt,
+      expiresAt: sessions.absoluteExpiresAt,
+    })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.absoluteExpiresAt, now)))
+    .orderBy(desc(sessions.createdAt));
+}
+
+/** Where a request comes from, for session rows and the security log. */
+export function clientInfo(request: FastifyRequest): ClientInfo {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] };
 }

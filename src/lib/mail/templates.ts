@@ -1,0 +1,68 @@
+/** Account emails: each returns what `enqueueEmail` needs besides the recipient. */
+
+export interface RenderedEmail {
+  template: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+function layout(title: string, body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<body style="font-family:Arial,sans-serif;color:#222;max-width:560px;margin:auto;padding:24px">${body}
+<p style="color:#888;font-size:12px">If you did not ask for this, you can ignore this email.</p></body></html>`;
+}
+
+export function otpEmail(input: { name: string; code: string; validMinutes: number }): RenderedEmail {
+  const { name, code, validMinutes } = input;
+  return {
+    template: 'otp',
+    subject: 'Your OTP Code',
+    text: [
+      `Hello ${name},`,
+      '',
+      `Your verification code is ${code}.`,
+      `It is valid for ${validMinutes} minutes and can be used once.`,
+    ].join('\n'),
+    html: layout(
+      'Your OTP Code',
+      `<p>Hello ${escapeHtml(name)},</p>
+<p>Your verification code is</p>
+<p style="font-size:28px;font-weight:bold;letter-spacing:6px">${escapeHtml(code)}</p>
+<p>It is valid for ${validMinutes} minutes and can be used once.</p>`,
+    ),
+  };
+}
+
+export function passwordResetEmail(input: {
+  name: string;
+  resetLink: string;
+  validMinutes: number;
+}): RenderedEmail {
+  const { name, resetLink, validMinutes } = input;
+  return {
+    template: 'forget-password',
+    subject: 'Password Reset',
+    text: [
+      `Hello ${name},`,
+      '',
+      'Open this link to choose a new password:',
+      resetLink,
+      '',
+      `The link expires in ${validMinutes} minutes and works once.`,
+    ].join('\n'),
+    html: layout(
+      'Password Reset',
+      `<p>Hello ${escapeHtml(name)},</p>
+<p>Use the button below to choose a new password.</p>
+<p><a href="${escapeHtml(resetLink)}" style="background:#2563eb;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Reset Password</a></p>
+<p>The link expires in ${validMinutes} minutes and works once.</p>`,
+    ),
+  };
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { passwordSchema } from '../users/password-policy.js';
+import { emailSchema, publicUser } from '../users/schemas.js';
+
+/** Sign-in checks no policy: accounts may hold passwords from before the current one. */
+const anyPassword = z.string().min(1, 'Password is required').max(1024, 'Password is too long');
+
+export const loginBody = z.object({ email: emailSchema, password: anyPassword });
+export type LoginInput = z.infer<typeof loginBody>;
+
+/** Browsers send the refresh cookie and no body; API clients send `{refreshToken}`. */
+export const refreshBody = z
+  .object({ refreshToken: z.string().min(1).max(4096).optional() })
+  .optional()
+  .nullable();
+
+export const changePasswordBody = z.object({
+  oldPassword: z.string().min(1, 'Old password is required').max(1024),
+  newPassword: passwordSchema,
+});
+export const setPasswordBody = z.object({ password: passwordSchema });
+export const forgotPasswordBody = z.object({ email: emailSchema });
+export const resetPasswordBody = z.object({
+  id: z.uuid('id must be a valid user id'),
+  newPassword: passwordSchema,
+});
+
+export const sessionIdParams = z.object({ id: z.string().max(100) });
+
+export const tokenPair = z.object({ accessToken: z.string(), refreshToken: z.string() });
+export const loginResult = tokenPair.extend({ user: publicUser });
+
+export const sessionView = z.object({
+  _id: z.string(),
+  device: z.string(),
+  userAgent: z.string().nullable(),
+  ip: z.string().nullable(),
+  provider: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string(),
+  expiresAt: z.string(),
+  current: z.boolean(),
+});
+export type SessionView = z.infer<typeof sessionView>;

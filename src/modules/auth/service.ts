@@ -1,0 +1,170 @@
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { forbidden, notFound, unauthenticated } from '../../lib/errors.js';
+import { isId } from '../../lib/ids.js';
+import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.js';
+import type { AuthContext } from '../../plugins/auth-guard.js';
+import { findUserByEmail, publicUserById, updateUser } from '../users/repo.js';
+import type { PublicUser } from '../users/schemas.js';
+import { describeDevice } from './device.js';
+import type { LoginInput, SessionView } from './schemas.js';
+import { recordSecurityEvent } from './security-events.js';
+import {
+  type ClientInfo,
+  type IssuedTokens,
+  listLiveSessions,
+  revokeSession,
+  revokeUserSessions,
+  rotateRefreshToken,
+  startSession,
+} from './sessions.js';
+import { assertNotThrottled, clearThrottle, LOGIN_FAILURES, recordHit, throttleKey } from './throttle.js';
+import type { TokenService } from './tokens.js';
+
+export const GOOGLE_ONLY_MESSAGE =
+  'You have authenticated through Google. Please sign in with Google, or set a password first to sign in with email and password.';
+
+/** Sign-in, refresh, sign-out and the session list. */
+export function createAuthService(deps: {
+  db: Database;
+  clock: Clock;
+  config: Config;
+  tokens: TokenService;
+}) {
+  const { db, clock, config, tokens } = deps;
+
+  async function login(
+    input: LoginInput,
+    client: ClientInfo,
+  ): Promise<{ issued: IssuedTokens; user: PublicUser }> {
+    const now = clock.now();
+    const throttle = throttleKey('login', input.email);
+    await assertNotThrottled(db, throttle, LOGIN_FAILURES, now);
+
+    const user = await findUserByEmail(db, input.email);
+    // Unknown emails and password-less accounts are checked against a dummy hash: same work, same timing.
+    const passwordMatches = await verifyPassword(
+      user?.passwordHash ?? (await dummyPasswordHash()),
+      input.password,
+    );
+    if (user && !user.passwordHash) throw unauthenticated(GOOGLE_ONLY_MESSAGE);
+    if (!user || !passwordMatches) {
+      await recordHit(db, throttle, LOGIN_FAILURES, now);
+      await recordSecurityEvent(db, {
+        type: 'sign_in_failed',
+        userId: user?.id,
+        email: input.email,
+        client,
+        details: { reason: user ? 'wrong_password' : 'unknown_email' },
+        at: now,
+      });
+      throw unauthenticated('Password does not match');
+    }
+    if (user.isDeleted) throw forbidden('User is deleted');
+    if (user.isActive !== 'ACTIVE') throw forbidden(`User is ${user.isActive}`);
+    if (!user.isVerified) throw unauthenticated('User is not verified');
+
+    const rehashed = needsRehash(user.passwordHash!) ? await hashPassword(input.password) : undefined;
+    const issued = await db.transaction(async (tx) => {
+      if (rehashed) await updateUser(tx, user.id, { passwordHash: rehashed });
+      await clearThrottle(tx, throttle);
+      const opened = await startSession(tx, { tokens, config }, user, client, now);
+      await recordSecurityEvent(tx, {
+        type: 'sign_in',
+        userId: user.id,
+        email: user.email,
+        client,
+        details: { sessionId: opened.sessionId, provider: 'credentials' },
+        at: now,
+      });
+      return opened;
+    });
+    return { issued, user: (await publicUserById(db, user.id))! };
+  }
+
+  async function refresh(refreshToken: string | undefined, client: ClientInfo): Promise<IssuedTokens> {
+    if (!refreshToken) throw unauthenticated('No refresh token received');
+    return rotateRefreshToken(db, { tokens, config }, refreshToken, client, clock.now());
+  }
+
+  /** Ends the session the presented tokens belong to, if any; signing out never fails. */
+  async function logout(
+    presented: { accessToken?: string; refreshToken?: string },
+    client: ClientInfo,
+  ): Promise<void> {
+    const now = clock.now();
+    const session =
+      (presented.accessToken &&
+        (await tokens.verifyAccessToken(presented.accessToken, now).catch(() => undefined))) ||
+      (presented.refreshToken &&
+        (await tokens.verifyRefreshToken(presented.refreshToken, now).catch(() => undefined))) ||
+      undefined;
+    if (!session) return;
+    await db.transaction(async (tx) => {
+      if (await revokeSession(tx, session.userId, session.sid, 'logout', now)) {
+        await recordSecurityEvent(tx, {
+          type: 'logout',
+          userId: session.userId,
+          email: session.email,
+          client,
+          details: { sessionId: session.sid },
+          at: now,
+        });
+      }
+    });
+  }
+
+  async function logoutAll(caller: AuthContext, client: ClientInfo): Promise<number> {
+    const now = clock.now();
+    return db.transaction(async (tx) => {
+      const count = await revokeUserSessions(tx, caller.userId, 'logout_all', now);
+      await recordSecurityEvent(tx, {
+        type: 'logout_all',
+        userId: caller.userId,
+        email: caller.email,
+        client,
+        details: { sessions: count },
+        at: now,
+      });
+      return count;
+    });
+  }
+
+  async function sessions(caller: AuthContext): Promise<SessionView[]> {
+    const rows = await listLiveSessions(db, caller.userId, clock.now());
+    return rows.map((s) => ({
+      _id: s.id,
+      device: describeDevice(s.userAgent),
+      userAgent: s.userAgent,
+      ip: s.ip,
+      provider: s.provider,
+      createdAt: s.createdAt.toISOString(),
+      lastUsedAt: s.lastUsedAt.toISOString(),
+      expiresAt: s.expiresAt.toISOString(),
+      current: s.id === caller.sessionId,
+    }));
+  }
+
+  async function revokeOwnSession(caller: AuthContext, sessionId: string, client: ClientInfo): Promise<void> {
+    const now = clock.now();
+    await db.transaction(async (tx) => {
+      // Another user's session and a malformed id look the same as a missing one.
+      if (!isId(sessionId) || !(await revokeSession(tx, caller.userId, sessionId, 'revoked_by_user', now))) {
+        throw notFound('Session not found');
+      }
+      await recordSecurityEvent(tx, {
+        type: 'session_revoked',
+        userId: caller.userId,
+        email: caller.email,
+        client,
+        details: { sessionId },
+        at: now,
+      });
+    });
+  }
+
+  return { login, refresh, logout, logoutAll, sessions, revokeOwnSession };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ModuleOptions } from '../../app.js';
+import { ok, successSchema } from '../../lib/envelope.js';
+import { clientInfo } from '../auth/sessions.js';
+import { sendOtpBody, verifyOtpBody } from './schemas.js';
+import { createOtpService } from './service.js';
+
+export const otpRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+  const otp = createOtpService({ db: ctx.db, clock: ctx.clock, config: ctx.config });
+  const perIpLimit = {
+    rateLimit: { max: ctx.config.rateLimit.authMax, timeWindow: ctx.config.rateLimit.windowSeconds * 1000 },
+  };
+
+  app.post(
+    '/send',
+    {
+      config: perIpLimit,
+      schema: {
+        tags: ['OTP'],
+        summary: 'Mail a 6-digit verification code (valid 10 minutes; one per minute per address)',
+        body: sendOtpBody,
+        response: { 200: successSchema(z.null()) },
+      },
+    },
+    async (request, reply) => {
+      await otp.send(request.body.email, clientInfo(request));
+      return ok(reply, 'OTP sent successfully', null);
+    },
+  );
+
+  app.post(
+    '/verify',
+    {
+      config: perIpLimit,
+      schema: {
+        tags: ['OTP'],
+        summary: 'Confirm the emailed code (at most 5 attempts per code); marks the account verified',
+        body: verifyOtpBody,
+        response: { 200: successSchema(z.null()) },
+      },
+    },
+    async (request, reply) => {
+      await otp.verify(request.body.email, request.body.otp, clientInfo(request));
+      return ok(reply, 'OTP verified successfully', null);
+    },
+  );
+};

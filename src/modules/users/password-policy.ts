@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { isCommonPassword } from './common-passwords.js';
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+
+/** The one password policy (registration, change, set, reset): 8–128 characters, not a common password. */
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN, `Password must be at least ${PASSWORD_MIN} characters`)
+  .max(PASSWORD_MAX, `Password must be at most ${PASSWORD_MAX} characters`)
+  .refine((p) => !isCommonPassword(p), 'This password is too common, choose another one');

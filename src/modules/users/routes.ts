@@ -1,0 +1,140 @@
+import type { FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ModuleOptions } from '../../app.js';
+import { flatListSchema, type ListMeta, ok, successSchema } from '../../lib/envelope.js';
+import { caller } from '../../plugins/auth-guard.js';
+import { clientInfo } from '../auth/sessions.js';
+import {
+  projectedUser,
+  publicUser,
+  registerBody,
+  securityEvent,
+  securityEventListQuery,
+  updateUserBody,
+  userIdParams,
+  userListQuery,
+} from './schemas.js';
+import { createUsersService } from './service.js';
+
+// `ok` types `meta` as optional; a flat list schema requires it.
+const listResponse = <T>(reply: FastifyReply, message: string, data: T[], meta: ListMeta) => {
+  reply.code(200);
+  return { statusCode: 200, success: true as const, message, data, meta };
+};
+
+const signedIn: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
+
+export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+  const users = createUsersService({ db: ctx.db, clock: ctx.clock, config: ctx.config });
+  const { requireAuth } = ctx.guard;
+
+  app.post(
+    '/register',
+    {
+      schema: {
+        tags: ['Users'],
+        summary: 'Create an account (unverified until the emailed code is confirmed)',
+        body: registerBody,
+        response: { 201: successSchema(publicUser) },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'User Created Successfully', await users.register(request.body, clientInfo(request)), {
+        statusCode: 201,
+      }),
+  );
+
+  app.get(
+    '/me',
+    {
+      preValidation: requireAuth(),
+      schema: {
+        tags: ['Users'],
+        summary: "The caller's profile",
+        security: signedIn,
+        response: { 200: successSchema(publicUser) },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'Your profile Retrieved Successfully', await users.getById(caller(request).userId)),
+  );
+
+  app.get(
+    '/all-users',
+    {
+      preValidation: requireAuth('ADMIN', 'SUPER_ADMIN'),
+      schema: {
+        tags: ['Users'],
+        summary: 'List users (search: name, email, address; filters: role, isActive, isVerified, isDeleted)',
+        security: signedIn,
+        querystring: userListQuery,
+        response: { 200: flatListSchema(projectedUser) },
+      },
+    },
+    async (request, reply) => {
+      const { items, meta } = await users.list(request.query);
+      return listResponse(reply, 'All Users Retrieved Successfully', items, meta);
+    },
+  );
+
+  app.get(
+    '/security-events',
+    {
+      preValidation: requireAuth('SUPER_ADMIN'),
+      schema: {
+        tags: ['Users'],
+        summary:
+          'Security log: sign-ins, failures, refresh-token reuse, role changes, blocks, password changes',
+        security: signedIn,
+        querystring: securityEventListQuery,
+        response: { 200: flatListSchema(securityEvent) },
+      },
+    },
+    async (request, reply) => {
+      const { items, meta } = await users.securityEvents(request.query);
+      return listResponse(reply, 'Security Events Retrieved Successfully', items, meta);
+    },
+  );
+
+  app.get(
+    '/:id',
+    {
+      preValidation: requireAuth('ADMIN', 'SUPER_ADMIN'),
+      schema: {
+        tags: ['Users'],
+        summary: 'One user by id',
+        security: signedIn,
+        params: userIdParams,
+        response: { 200: successSchema(publicUser) },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'User Retrieved Successfully', await users.getById(request.params.id)),
+  );
+
+  app.patch(
+    '/:id',
+    {
+      preValidation: requireAuth(),
+      schema: {
+        tags: ['Users'],
+        summary: 'Update a user (answers 201, as legacy clients expect)',
+        description:
+          'USER/GUIDE: only themselves, only name, phone, address, picture. ADMIN: any non-super-admin user, ' +
+          'role (never SUPER_ADMIN), isActive, isDeleted, isVerified. SUPER_ADMIN: anyone, but the last active ' +
+          "super admin cannot be demoted, blocked or deleted. Blocking, deleting or a role change ends the user's sessions.",
+        security: signedIn,
+        params: userIdParams,
+        body: updateUserBody,
+        response: { 201: successSchema(publicUser) },
+      },
+    },
+    async (request, reply) =>
+      ok(
+        reply,
+        'User Updated Successfully',
+        await users.update(caller(request), request.params.id, request.body, clientInfo(request)),
+        { statusCode: 201 },
+      ),
+  );
+};

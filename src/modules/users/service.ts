@@ -1,0 +1,175 @@
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/client.js';
+import type { Clock } from '../../lib/clock.js';
+import { conflict, forbidden, notFound } from '../../lib/errors.js';
+import { isId } from '../../lib/ids.js';
+import { listMeta, parseListQuery, project } from '../../lib/list-query.js';
+import { hashPassword } from '../../lib/passwords.js';
+import type { AuthContext } from '../../plugins/auth-guard.js';
+import { recordSecurityEvent, type SecurityEventType } from '../auth/security-events.js';
+import { type ClientInfo, type RevokeReason, revokeUserSessions } from '../auth/sessions.js';
+import {
+  countOtherActiveSuperAdmins,
+  insertUser,
+  listSecurityEvents,
+  listUsers,
+  lockSuperAdminChanges,
+  lockUser,
+  publicUserById,
+  publicUsers,
+  securityEventListSpec,
+  updateUser,
+  userListSpec,
+} from './repo.js';
+import type { PublicUser, RegisterInput, UpdateUserInput } from './schemas.js';
+
+const PRIVILEGED_FIELDS = ['role', 'isActive', 'isDeleted', 'isVerified'] as const;
+
+export function createUsersService(deps: { db: Database; clock: Clock; config: Config }) {
+  const { db, clock } = deps;
+
+  async function register(input: RegisterInput, client: ClientInfo): Promise<PublicUser> {
+    const passwordHash = await hashPassword(input.password);
+    const now = clock.now();
+    return db.transaction(async (tx) => {
+      const row = await insertUser(
+        tx,
+        {
+          name: input.name,
+          email: input.email,
+          passwordHash,
+          phone: input.phone,
+          address: input.address,
+          createdAt: now,
+          updatedAt: now,
+        },
+        { provider: 'credentials', providerId: input.email },
+      );
+      await recordSecurityEvent(tx, {
+        type: 'user_registered',
+        userId: row.id,
+        email: row.email,
+        client,
+        at: now,
+      });
+      return (await publicUserById(tx, row.id))!;
+    });
+  }
+
+  async function getById(id: string): Promise<PublicUser> {
+    const user = isId(id) ? await publicUserById(db, id) : undefined;
+    if (!user) throw notFound('User not found');
+    return user;
+  }
+
+  async function list(query: Record<string, unknown>) {
+    const parsed = parseListQuery(query, userListSpec);
+    const { rows, total } = await listUsers(db, parsed);
+    const items = (await publicUsers(db, rows)).map((u) => ({ ...project(u, parsed.fields), _id: u._id }));
+    return { items, meta: listMeta(parsed, total) };
+  }
+
+  /** PATCH /user/:id with the permission rules of the spec. */
+  async function update(
+    actor: AuthContext,
+    targetId: string,
+    input: UpdateUserInput,
+    client: ClientInfo,
+  ): Promise<PublicUser> {
+    const privileged = PRIVILEGED_FIELDS.filter((f) => input[f] !== undefined);
+    if (actor.role === 'USER' || actor.role === 'GUIDE') {
+      if (targetId !== actor.userId) throw forbidden('You can only update your own profile');
+      if (privileged.length > 0) throw forbidden(`You are not permitted to change ${privileged.join(', ')}`);
+    }
+    if (!isId(targetId)) throw notFound('User not found');
+    const now = clock.now();
+
+    return db.transaction(async (tx) => {
+      const target = await lockUser(tx, targetId);
+      if (!target) throw notFound('User not found');
+      if (actor.role === 'ADMIN') {
+        if (target.role === 'SUPER_ADMIN') throw forbidden('An admin cannot change a super admin');
+        if (input.role === 'SUPER_ADMIN')
+          throw forbidden('Only a super admin can grant the SUPER_ADMIN role');
+      }
+
+      const roleChanged = input.role !== undefined && input.role !== target.role;
+      const activeChanged = input.isActive !== undefined && input.isActive !== target.isActive;
+      const deletedChanged = input.isDeleted !== undefined && input.isDeleted !== target.isDeleted;
+      const unverified = input.isVerified === false && target.isVerified;
+      const disables =
+        (roleChanged && input.role !== 'SUPER_ADMIN') ||
+        (activeChanged && input.isActive !== 'ACTIVE') ||
+        (deletedChanged && input.isDeleted === true) ||
+        unverified;
+      if (target.role === 'SUPER_ADMIN' && disables) {
+        await lockSuperAdminChanges(tx);
+        const targetCanSignIn = target.isActive === 'ACTIVE' && !target.isDeleted && target.isVerified;
+        if (targetCanSignIn && (await countOtherActiveSuperAdmins(tx, target.id)) === 0) {
+          throw conflict('The last active super admin cannot be demoted, blocked or deleted');
+        }
+      }
+
+      await updateUser(tx, target.id, {
+        name: input.name,
+        phone: input.phone,
+        address: input.address,
+        picture: input.picture,
+        role: input.role,
+        isActive: input.isActive,
+        isDeleted: input.isDeleted,
+        isVerified: input.isVerified,
+        updatedAt: now,
+      });
+
+      const events: { type: SecurityEventType; details: Record<string, unknown>; revoke?: RevokeReason }[] =
+        [];
+      if (roleChanged) {
+        events.push({
+          type: 'role_changed',
+          details: { from: target.role, to: input.role },
+          revoke: 'role_changed',
+        });
+      }
+      if (activeChanged) {
+        const blocking = input.isActive !== 'ACTIVE';
+        events.push({
+          type: blocking ? 'user_blocked' : 'user_unblocked',
+          details: { from: target.isActive, to: input.isActive },
+          revoke: blocking ? 'user_blocked' : undefined,
+        });
+      }
+      if (deletedChanged) {
+        events.push({
+          type: input.isDeleted ? 'user_deleted' : 'user_restored',
+          details: {},
+          revoke: input.isDeleted ? 'user_deleted' : undefined,
+        });
+      }
+      for (const event of events) {
+        await recordSecurityEvent(tx, {
+          type: event.type,
+          userId: target.id,
+          actorId: actor.userId,
+          email: target.email,
+          client,
+          details: event.details,
+          at: now,
+        });
+      }
+      const revoke = events.find((e) => e.revoke)?.revoke ?? (unverified ? 'user_blocked' : undefined);
+      if (revoke) await revokeUserSessions(tx, target.id, revoke, now);
+      return (await publicUserById(tx, target.id))!;
+    });
+  }
+
+  async function securityEvents(query: Record<string, unknown>) {
+    const parsed = parseListQuery(query, securityEventListSpec);
+    const { items, total } = await listSecurityEvents(db, parsed);
+    return { items, meta: listMeta(parsed, total) };
+  }
+
+  return { register, getById, list, update, securityEvents };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;
