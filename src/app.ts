@@ -17,12 +17,14 @@ import type { Storage } from './lib/storage/storage.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { createTokenService, type TokenService } from './modules/auth/tokens.js';
 import { bookingRoutes } from './modules/bookings/routes.js';
+import { divisionRoutes } from './modules/divisions/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
 import { createGateway, type PaymentGateway } from './modules/payments/gateway.js';
 import { runPaymentHousekeeping } from './modules/payments/housekeeping.js';
 import { paymentRoutes } from './modules/payments/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
+import { tourRoutes } from './modules/tours/routes.js';
 import { uploadsRoutes } from './modules/uploads/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { type AuthGuard, createAuthGuard } from './plugins/auth-guard.js';
@@ -159,6 +161,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { ctx });
   await app.register(uploadsRoutes, { ctx });
   // Modules register here, each under /api/v1.
+  await app.register(divisionRoutes, { ctx, prefix: '/api/v1/division' });
+  await app.register(tourRoutes, { ctx, prefix: '/api/v1/tour' });
   await app.register(authRoutes, { ctx, prefix: '/api/v1/auth' });
   await app.register(userRoutes, { ctx, prefix: '/api/v1/user' });
   await app.register(otpRoutes, { ctx, prefix: '/api/v1/otp' });

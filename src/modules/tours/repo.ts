@@ -1,0 +1,204 @@
+import { and, count, eq, inArray, like, or } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { bookings, divisions, tours, tourTypes } from '../../db/schema/index.js';
+import { countAll, escapeLike, type ListSpec, type ParsedList } from '../../lib/list-query.js';
+
+export type TourRow = typeof tours.$inferSelect;
+export type NewTourRow = typeof tours.$inferInsert;
+export type TourTypeRow = typeof tourTypes.$inferSelect;
+
+export const tourListSpec: ListSpec = {
+  searchable: [tours.title, tours.description, tours.location],
+  filters: {
+    _id: { column: tours.id, kind: 'id' },
+    division: { column: tours.divisionId, kind: 'id' },
+    tourType: { column: tours.tourTypeId, kind: 'id' },
+    location: { column: tours.location, kind: 'text' },
+    slug: { column: tours.slug, kind: 'text' },
+  },
+  sortable: {
+    createdAt: tours.createdAt,
+    costFrom: tours.costFromMinor,
+    startDate: tours.startDate,
+    title: tours.title,
+  },
+  tieBreaker: tours.id,
+  projectable: [
+    '_id',
+    'slug',
+    'title',
+    'description',
+    'images',
+    'costFrom',
+    'currency',
+    'maxGuest',
+    'minAge',
+    'availableSeats',
+    'departureLocation',
+    'arrivalLocation',
+    'location',
+    'startDate',
+    'endDate',
+    'amenities',
+    'included',
+    'excluded',
+    'tourPlan',
+    'division',
+    'tourType',
+    'createdAt',
+    'updatedAt',
+  ],
+};
+
+export const tourTypeListSpec: ListSpec = {
+  searchable: [tourTypes.name],
+  filters: {
+    _id: { column: tourTypes.id, kind: 'id' },
+    name: { column: tourTypes.name, kind: 'text' },
+  },
+  sortable: { createdAt: tourTypes.createdAt, name: tourTypes.name },
+  tieBreaker: tourTypes.id,
+  projectable: ['_id', 'name', 'createdAt', 'updatedAt'],
+};
+
+// ---- Tours ----
+
+export async function listTours(ex: Executor, parsed: ParsedList) {
+  const [rows, [totalRow]] = await Promise.all([
+    ex
+      .select()
+      .from(tours)
+      .where(parsed.where)
+      .orderBy(...parsed.orderBy)
+      .limit(parsed.limit)
+      .offset(parsed.offset),
+    ex.select({ total: countAll }).from(tours).where(parsed.where),
+  ]);
+  return { rows, total: totalRow?.total ?? 0 };
+}
+
+export async function findTourBySlug(ex: Executor, slug: string): Promise<TourRow | undefined> {
+  const [row] = await ex.select().from(tours).where(eq(tours.slug, slug)).limit(1);
+  return row;
+}
+
+/** With `lock`, the row stays locked until the transaction ends (seat changes and deletes wait). */
+export async function findTourById(ex: Executor, id: string, lock = false): Promise<TourRow | undefined> {
+  const query = ex.select().from(tours).where(eq(tours.id, id)).limit(1);
+  const [row] = lock ? await query.for('update') : await query;
+  return row;
+}
+
+export async function tourSlugsLike(ex: Executor, base: string): Promise<string[]> {
+  const rows = await ex
+    .select({ slug: tours.slug })
+    .from(tours)
+    .where(or(eq(tours.slug, base), like(tours.slug, `${escapeLike(base)}-%`)));
+  return rows.map((r) => r.slug);
+}
+
+export async function insertTour(ex: Executor, values: NewTourRow): Promise<TourRow> {
+  const [row] = await ex.insert(tours).values(values).returning();
+  return row!;
+}
+
+export async function updateTourRow(
+  ex: Executor,
+  id: string,
+  values: Partial<NewTourRow>,
+): Promise<TourRow | undefined> {
+  const [row] = await ex
+    .update(tours)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(tours.id, id))
+    .returning();
+  return row;
+}
+
+export async function deleteTourRow(ex: Executor, id: string): Promise<void> {
+  await ex.delete(tours).where(eq(tours.id, id));
+}
+
+/** Bookings that still hold seats or were paid: while any exist the tour stays. */
+export async function countActiveBookings(ex: Executor, tourId: string): Promise<number> {
+  const [row] = await ex
+    .select({ n: count() })
+    .from(bookings)
+    .where(and(eq(bookings.tourId, tourId), inArray(bookings.status, ['PENDING', 'COMPLETE'])));
+  return row?.n ?? 0;
+}
+
+/**
+ * True when the division exists. The key-share lock keeps it from being deleted before the
+ * transaction that references it commits.
+ */
+export async function lockDivisionForReference(ex: Executor, id: string): Promise<boolean> {
+  const rows = await ex
+    .select({ id: divisions.id })
+    .from(divisions)
+    .where(eq(divisions.id, id))
+    .for('key share');
+  return rows.length > 0;
+}
+
+export async function lockTourTypeForReference(ex: Executor, id: string): Promise<boolean> {
+  const rows = await ex
+    .select({ id: tourTypes.id })
+    .from(tourTypes)
+    .where(eq(tourTypes.id, id))
+    .for('key share');
+  return rows.length > 0;
+}
+
+// ---- Tour types ----
+
+export async function listTourTypes(ex: Executor, parsed: ParsedList) {
+  const [rows, [totalRow]] = await Promise.all([
+    ex
+      .select()
+      .from(tourTypes)
+      .where(parsed.where)
+      .orderBy(...parsed.orderBy)
+      .limit(parsed.limit)
+      .offset(parsed.offset),
+    ex.select({ total: countAll }).from(tourTypes).where(parsed.where),
+  ]);
+  return { rows, total: totalRow?.total ?? 0 };
+}
+
+export async function findTourTypeById(
+  ex: Executor,
+  id: string,
+  lock = false,
+): Promise<TourTypeRow | undefined> {
+  const query = ex.select().from(tourTypes).where(eq(tourTypes.id, id)).limit(1);
+  const [row] = lock ? await query.for('update') : await query;
+  return row;
+}
+
+export async function insertTourType(ex: Executor, name: string): Promise<TourTypeRow> {
+  const [row] = await ex.insert(tourTypes).values({ name }).returning();
+  return row!;
+}
+
+export async function updateTourTypeRow(
+  ex: Executor,
+  id: string,
+  name: string,
+): Promise<TourTypeRow | undefined> {
+  const [row] = await ex
+    .update(tourTypes)
+    .set({ name, updatedAt: new Date() })
+    .where(eq(tourTypes.id, id))
+    .returning();
+  return row;
+}
+
+export async function deleteTourTypeRow(ex: Executor, id: string): Promise<void> {
+  await ex.delete(tourTypes).where(eq(tourTypes.id, id));
+}
+
+export async function countToursOfType(ex: Executor, tourTypeId: string): Promise<number> {
+  const [row] = await ex.select({ n: count() }).from(tours).where(eq(tours.tourTypeId, tourTypeId));
+  return row?.n ?? 0;
+}

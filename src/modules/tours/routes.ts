@@ -1,0 +1,206 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ModuleOptions } from '../../app.js';
+import { flatListSchema, nestedListSchema, ok, successSchema } from '../../lib/envelope.js';
+import { acceptImageUploads, uploadedImages } from '../../lib/uploads.js';
+import {
+  createTourBody,
+  idParams,
+  slugParams,
+  tourListItemSchema,
+  tourListQuery,
+  tourSchema,
+  tourTypeBody,
+  tourTypeListItemSchema,
+  tourTypeListQuery,
+  tourTypeSchema,
+  updateTourBody,
+} from './schemas.js';
+import { createTourService } from './service.js';
+import { createTourTypeService } from './tour-type-service.js';
+
+const tourTags = ['Tours'];
+const typeTags = ['Tour types'];
+const multipartNote =
+  'JSON, or multipart/form-data with a text field `data` holding the JSON and image `files` (JPEG, PNG or WebP).';
+
+/** Tours and tour types under /tour. Static paths (`/tour-types`, `/create`) win over `/:slug`. */
+export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+  const tours = createTourService({ db: ctx.db, storage: ctx.storage, log: app.log });
+  const tourTypes = createTourTypeService({ db: ctx.db });
+  const admin = ctx.guard.requireAuth('ADMIN', 'SUPER_ADMIN');
+  // The guard runs before the upload is read, so strangers cannot make the server buffer files.
+  const adminWithImages = [
+    admin,
+    acceptImageUploads({
+      field: 'files',
+      maxFiles: ctx.config.uploads.maxFiles,
+      maxFileBytes: ctx.config.uploads.maxFileBytes,
+    }),
+  ];
+
+  // ---- Tour types ----
+
+  app.post(
+    '/create-tour-type',
+    {
+      preValidation: admin,
+      schema: {
+        tags: typeTags,
+        summary: 'Create a tour type',
+        body: tourTypeBody,
+        response: { 201: successSchema(tourTypeSchema) },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'Tour type created', await tourTypes.create(request.body.name), { statusCode: 201 }),
+  );
+
+  app.get(
+    '/tour-types',
+    {
+      schema: {
+        tags: typeTags,
+        summary: 'List tour types (nested legacy shape: data.data and data.meta)',
+        querystring: tourTypeListQuery,
+        response: { 200: nestedListSchema(tourTypeListItemSchema) },
+      },
+    },
+    async (request, reply) => {
+      const { items, meta } = await tourTypes.list(request.query);
+      return ok(reply, 'Tour types retrieved', { data: items, meta });
+    },
+  );
+
+  app.get(
+    '/tour-types/:id',
+    {
+      schema: {
+        tags: typeTags,
+        summary: 'Get a tour type',
+        params: idParams,
+        response: { 200: successSchema(tourTypeSchema) },
+      },
+    },
+    async (request, reply) => ok(reply, 'Tour type retrieved', await tourTypes.get(request.params.id)),
+  );
+
+  app.patch(
+    '/tour-types/:id',
+    {
+      preValidation: admin,
+      schema: {
+        tags: typeTags,
+        summary: 'Rename a tour type',
+        params: idParams,
+        body: tourTypeBody,
+        response: { 200: successSchema(tourTypeSchema) },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'Tour type updated', await tourTypes.rename(request.params.id, request.body.name)),
+  );
+
+  app.delete(
+    '/tour-types/:id',
+    {
+      preValidation: admin,
+      schema: {
+        tags: typeTags,
+        summary: 'Delete a tour type no tour uses',
+        description: 'Any request body (legacy clients send the id as text/plain) is ignored.',
+        params: idParams,
+        response: { 200: successSchema(z.null()) },
+      },
+    },
+    async (request, reply) => {
+      await tourTypes.remove(request.params.id);
+      return ok(reply, 'Tour type deleted', null);
+    },
+  );
+
+  // ---- Tours ----
+
+  app.post(
+    '/create',
+    {
+      preValidation: adminWithImages,
+      schema: {
+        tags: tourTags,
+        summary: 'Create a tour',
+        description: multipartNote,
+        body: createTourBody,
+        response: { 201: successSchema(tourSchema) },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'Tour created successfully', await tours.create(request.body, uploadedImages(request)), {
+        statusCode: 201,
+      }),
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: tourTags,
+        summary: 'List tours',
+        description:
+          'Searchable by title, description, location; filters `_id`, `division`, `tourType`, `location`, `slug`; sortable by createdAt, costFrom, startDate, title.',
+        querystring: tourListQuery,
+        response: { 200: flatListSchema(tourListItemSchema) },
+      },
+    },
+    async (request, reply) => {
+      const { items, meta } = await tours.list(request.query);
+      return { ...ok(reply, 'Tours retrieved', items), meta };
+    },
+  );
+
+  app.get(
+    '/:slug',
+    {
+      schema: {
+        tags: tourTags,
+        summary: 'Get a tour by slug',
+        params: slugParams,
+        response: { 200: successSchema(tourSchema) },
+      },
+    },
+    async (request, reply) => ok(reply, 'Tour retrieved', await tours.getBySlug(request.params.slug)),
+  );
+
+  app.patch(
+    '/:id',
+    {
+      preValidation: adminWithImages,
+      schema: {
+        tags: tourTags,
+        summary: 'Update a tour',
+        description: `${multipartNote} \`images\` lists the existing URLs to keep (absent: keep all), \`deleteImages\` the ones to remove; new files are added.`,
+        params: idParams,
+        body: updateTourBody,
+        response: { 200: successSchema(tourSchema) },
+      },
+    },
+    async (request, reply) =>
+      ok(reply, 'Tour updated', await tours.update(request.params.id, request.body, uploadedImages(request))),
+  );
+
+  app.delete(
+    '/:id',
+    {
+      preValidation: admin,
+      schema: {
+        tags: tourTags,
+        summary: 'Delete a tour without pending or paid bookings',
+        params: idParams,
+        response: { 200: successSchema(z.null()) },
+      },
+    },
+    async (request, reply) => {
+      await tours.remove(request.params.id);
+      return ok(reply, 'Tour deleted', null);
+    },
+  );
+};

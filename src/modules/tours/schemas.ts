@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { isId } from '../../lib/ids.js';
+import { listQuerySchema } from '../../lib/list-query.js';
+import { hasAtMostTwoDecimals } from '../../lib/money.js';
+
+// ---- Tour types ----
+
+export const tourTypeSchema = z.object({
+  _id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type TourTypeDto = z.infer<typeof tourTypeSchema>;
+export const tourTypeListItemSchema = tourTypeSchema.partial().required({ _id: true });
+
+export const TOUR_TYPE_FILTERS = ['_id', 'name'] as const;
+export const tourTypeListQuery = listQuerySchema(TOUR_TYPE_FILTERS);
+
+export const tourTypeBody = z.object({ name: z.string().trim().min(1, 'name is required').max(100) });
+export type TourTypeInput = z.infer<typeof tourTypeBody>;
+
+export const idParams = z.object({ id: z.string().refine(isId, 'id must be a valid id') });
+
+// ---- Tours ----
+
+export const tourSchema = z.object({
+  _id: z.string(),
+  slug: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  images: z.array(z.string()),
+  costFrom: z.number().nullable(),
+  currency: z.string(),
+  maxGuest: z.number().int().nullable(),
+  minAge: z.number().int().nullable(),
+  /** Seats still free: maxGuest minus seats held or sold; null when maxGuest is null (unlimited). */
+  availableSeats: z.number().int().nullable(),
+  departureLocation: z.string().nullable(),
+  arrivalLocation: z.string().nullable(),
+  location: z.string().nullable(),
+  startDate: z.string().nullable(),
+  endDate: z.string().nullable(),
+  amenities: z.array(z.string()),
+  included: z.array(z.string()),
+  excluded: z.array(z.string()),
+  tourPlan: z.array(z.string()),
+  division: z.string(),
+  tourType: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type TourDto = z.infer<typeof tourSchema>;
+export const tourListItemSchema = tourSchema.partial().required({ _id: true });
+
+export const TOUR_FILTERS = ['_id', 'division', 'tourType', 'location', 'slug'] as const;
+export const tourListQuery = listQuerySchema(TOUR_FILTERS);
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/** An ISO-8601 date or date-time; a date-time without an offset is read as UTC. */
+const isoDate = (field: string) =>
+  z
+    .string()
+    .trim()
+    .regex(ISO_DATE, `${field} must be an ISO-8601 date, e.g. 2026-12-01 or 2026-12-01T09:00:00+06:00`)
+    .transform((value, ctx) => {
+      const hasTime = value.length > 10;
+      const hasOffset = /(?:Z|[+-]\d{2}:\d{2})$/i.test(value.slice(10));
+      const date = new Date(hasTime && !hasOffset ? `${value.replace(' ', 'T')}Z` : value.replace(' ', 'T'));
+      if (Number.isNaN(date.getTime())) {
+        ctx.addIssue({ code: 'custom', message: `${field} is not a valid date` });
+        return z.NEVER;
+      }
+      return date;
+    });
+
+const text = (max: number) => z.string().trim().max(max);
+const textList = z.array(z.string().trim().min(1).max(500)).max(100);
+const id = (field: string) => z.string().refine(isId, `${field} must be a valid id`);
+
+const costFrom = z
+  .number()
+  .min(0, 'costFrom must not be negative')
+  .max(100_000_000)
+  .refine(hasAtMostTwoDecimals, 'costFrom must have at most 2 decimals');
+const seatCount = z.number().int('maxGuest must be a whole number').min(0, 'maxGuest must not be negative');
+const age = z.number().int('minAge must be a whole number').min(0, 'minAge must not be negative').max(150);
+
+const tourFields = {
+  title: text(200).min(1, 'title is required'),
+  description: text(10_000).nullable(),
+  location: text(200).nullable(),
+  departureLocation: text(200).nullable(),
+  arrivalLocation: text(200).nullable(),
+  costFrom,
+  startDate: isoDate('startDate'),
+  endDate: isoDate('endDate'),
+  included: textList,
+  excluded: textList,
+  amenities: textList,
+  tourPlan: textList,
+  maxGuest: seatCount.nullable(),
+  minAge: age.nullable(),
+  division: id('division'),
+  tourType: id('tourType'),
+};
+
+function endNotBeforeStart(value: { startDate?: Date; endDate?: Date }, ctx: z.RefinementCtx) {
+  if (value.startDate && value.endDate && value.endDate < value.startDate) {
+    ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'endDate must not be before startDate' });
+  }
+}
+
+// Unknown keys (legacy extras such as departureLocationInMap, or `images` on create) are stripped.
+export const createTourBody = z
+  .object(tourFields)
+  .extend({
+    description: tourFields.description.optional(),
+    location: tourFields.location.optional(),
+    departureLocation: tourFields.departureLocation.optional(),
+    arrivalLocation: tourFields.arrivalLocation.optional(),
+    included: textList.default([]),
+    excluded: textList.default([]),
+    amenities: textList.default([]),
+    tourPlan: textList.default([]),
+    maxGuest: tourFields.maxGuest.optional(),
+    minAge: tourFields.minAge.optional(),
+  })
+  .superRefine(endNotBeforeStart);
+export type CreateTourInput = z.infer<typeof createTourBody>;
+
+const imageUrls = z.array(z.string().max(2000)).max(100);
+
+export const updateTourBody = z
+  .object(tourFields)
+  .partial()
+  .extend({
+    /** The existing image URLs to keep; absent = keep them all. */
+    images: imageUrls.optional(),
+    /** Existing image URLs to remove (their files are deleted after the update). */
+    deleteImages: imageUrls.optional(),
+  })
+  .superRefine(endNotBeforeStart);
+export type UpdateTourInput = z.infer<typeof updateTourBody>;
+
+export const slugParams = z.object({ slug: z.string().min(1).max(200) });

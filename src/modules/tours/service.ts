@@ -1,0 +1,232 @@
+import type { Database, Tx } from '../../db/client.js';
+import { conflict, notFound, validationError } from '../../lib/errors.js';
+import { listMeta, parseListQuery, project } from '../../lib/list-query.js';
+import { toMajor, toMinor } from '../../lib/money.js';
+import { slugBelongsTo, toSlug, writeWithUniqueSlug } from '../../lib/slug.js';
+import type { Storage } from '../../lib/storage/storage.js';
+import {
+  type CleanupLogger,
+  removeImageFiles,
+  type UploadedImage,
+  withStoredImages,
+} from '../../lib/uploads.js';
+import {
+  countActiveBookings,
+  deleteTourRow,
+  findTourById,
+  findTourBySlug,
+  insertTour,
+  listTours,
+  lockDivisionForReference,
+  lockTourTypeForReference,
+  type NewTourRow,
+  type TourRow,
+  tourListSpec,
+  tourSlugsLike,
+  updateTourRow,
+} from './repo.js';
+import type { CreateTourInput, TourDto, UpdateTourInput } from './schemas.js';
+
+export interface TourServiceDeps {
+  db: Database;
+  storage: Storage;
+  log: CleanupLogger;
+}
+
+type TourListItem = Partial<TourDto> & Pick<TourDto, '_id'>;
+
+/** Slugs that would be shadowed by the static routes under /tour. */
+const RESERVED_SLUGS = ['tour-types', 'create', 'create-tour-type', 'create-tour-types'];
+
+export const tourSlugBase = (title: string) => toSlug(title, 'tour');
+
+export function toTourDto(row: TourRow): TourDto {
+  return {
+    _id: row.id,
+    slug: row.slug,
+    title: row.title,
+    description: row.description,
+    images: row.images ?? [],
+    costFrom: row.costFromMinor === null ? null : toMajor(row.costFromMinor),
+    currency: row.currency,
+    maxGuest: row.maxGuest,
+    minAge: row.minAge,
+    availableSeats: row.maxGuest === null ? null : Math.max(0, row.maxGuest - row.seatsBooked),
+    departureLocation: row.departureLocation,
+    arrivalLocation: row.arrivalLocation,
+    location: row.location,
+    startDate: row.startDate?.toISOString() ?? null,
+    endDate: row.endDate?.toISOString() ?? null,
+    amenities: row.amenities ?? [],
+    included: row.included ?? [],
+    excluded: row.excluded ?? [],
+    tourPlan: row.tourPlan ?? [],
+    division: row.divisionId,
+    tourType: row.tourTypeId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+async function assertReferencesExist(tx: Tx, input: { division?: string; tourType?: string }) {
+  if (input.division !== undefined && !(await lockDivisionForReference(tx, input.division))) {
+    throw validationError('division', 'division does not exist');
+  }
+  if (input.tourType !== undefined && !(await lockTourTypeForReference(tx, input.tourType))) {
+    throw validationError('tourType', 'tourType does not exist');
+  }
+}
+
+/** Maps API fields to columns; only the fields present in `input` are returned. */
+function tourColumns(input: Partial<CreateTourInput>): Partial<NewTourRow> {
+  const columns: Partial<NewTourRow> = {};
+  if (input.title !== undefined) columns.title = input.title;
+  if (input.description !== undefined) columns.description = input.description;
+  if (input.location !== undefined) columns.location = input.location;
+  if (input.departureLocation !== undefined) columns.departureLocation = input.departureLocation;
+  if (input.arrivalLocation !== undefined) columns.arrivalLocation = input.arrivalLocation;
+  if (input.costFrom !== undefined) columns.costFromMinor = toMinor(input.costFrom);
+  if (input.startDate !== undefined) columns.startDate = input.startDate;
+  if (input.endDate !== undefined) columns.endDate = input.endDate;
+  if (input.included !== undefined) columns.included = input.included;
+  if (input.excluded !== undefined) columns.excluded = input.excluded;
+  if (input.amenities !== undefined) columns.amenities = input.amenities;
+  if (input.tourPlan !== undefined) columns.tourPlan = input.tourPlan;
+  if (input.maxGuest !== undefined) columns.maxGuest = input.maxGuest;
+  if (input.minAge !== undefined) columns.minAge = input.minAge;
+  if (input.division !== undefined) columns.divisionId = input.division;
+  if (input.tourType !== undefined) columns.tourTypeId = input.tourType;
+  return columns;
+}
+
+/**
+ * The tour's images after an update: `images` (when given) says which existing URLs stay, in that
+ * order; `deleteImages` removes more; new uploads are appended. Without either list, every
+ * existing image stays, whether or not files were uploaded.
+ */
+export function nextImages(
+  existing: readonly string[],
+  input: { images?: string[]; deleteImages?: string[] },
+  uploaded: readonly string[],
+) {
+  const kept = input.images
+    ? [...new Set(input.images)].filter((url) => existing.includes(url))
+    : [...existing];
+  const deleted = new Set(input.deleteImages ?? []);
+  const images = [...kept.filter((url) => !deleted.has(url)), ...uploaded];
+  const removed = existing.filter((url) => !images.includes(url));
+  return { images, removed };
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if ((current as { code?: unknown }).code === '23503') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export function createTourService({ db, storage, log }: TourServiceDeps) {
+  return {
+    async list(query: Record<string, unknown>) {
+      const parsed = parseListQuery(query, tourListSpec);
+      const { rows, total } = await listTours(db, parsed);
+      return {
+        items: rows.map((row) => project(toTourDto(row), parsed.fields) as TourListItem),
+        meta: listMeta(parsed, total),
+      };
+    },
+
+    async getBySlug(slug: string): Promise<TourDto> {
+      const row = await findTourBySlug(db, slug);
+      if (!row) throw notFound('Tour not found');
+      return toTourDto(row);
+    },
+
+    async create(input: CreateTourInput, images: UploadedImage[]): Promise<TourDto> {
+      const row = await withStoredImages(storage, images, (urls) =>
+        db.transaction(async (tx) => {
+          await assertReferencesExist(tx, input);
+          return writeWithUniqueSlug({
+            base: tourSlugBase(input.title),
+            constraint: 'tours_slug_key',
+            reserved: RESERVED_SLUGS,
+            taken: (base) => tourSlugsLike(tx, base),
+            // A savepoint per attempt, so a slug conflict does not abort the transaction.
+            write: (slug) =>
+              tx.transaction((sp) =>
+                insertTour(sp, {
+                  ...(tourColumns(input) as NewTourRow),
+                  slug,
+                  images: urls,
+                }),
+              ),
+          });
+        }),
+      );
+      return toTourDto(row);
+    },
+
+    async update(id: string, input: UpdateTourInput, images: UploadedImage[]): Promise<TourDto> {
+      const { row, removed } = await withStoredImages(storage, images, (uploaded) =>
+        db.transaction(async (tx) => {
+          const current = await findTourById(tx, id, true);
+          if (!current) throw notFound('Tour not found');
+          await assertReferencesExist(tx, input);
+          const startDate = input.startDate ?? current.startDate;
+          const endDate = input.endDate ?? current.endDate;
+          if (startDate && endDate && endDate < startDate) {
+            throw validationError('endDate', 'endDate must not be before startDate');
+          }
+          if (input.maxGuest != null && input.maxGuest < current.seatsBooked) {
+            throw conflict(
+              `maxGuest cannot be lower than the ${current.seatsBooked} seat(s) already booked for this tour`,
+            );
+          }
+          const next = nextImages(current.images, input, uploaded);
+          const changes = { ...tourColumns(input), images: next.images };
+          const base = input.title === undefined ? undefined : tourSlugBase(input.title);
+          const updated =
+            base === undefined || slugBelongsTo(current.slug, base)
+              ? await updateTourRow(tx, id, changes)
+              : await writeWithUniqueSlug({
+                  base,
+                  constraint: 'tours_slug_key',
+                  reserved: RESERVED_SLUGS,
+                  taken: (b) => tourSlugsLike(tx, b),
+                  write: (slug) => tx.transaction((sp) => updateTourRow(sp, id, { ...changes, slug })),
+                });
+          return { row: updated!, removed: next.removed };
+        }),
+      );
+      await removeImageFiles(storage, removed, log);
+      return toTourDto(row);
+    },
+
+    async remove(id: string): Promise<void> {
+      let removed: TourRow;
+      try {
+        removed = await db.transaction(async (tx) => {
+          const current = await findTourById(tx, id, true);
+          if (!current) throw notFound('Tour not found');
+          const active = await countActiveBookings(tx, id);
+          if (active > 0) {
+            throw conflict(`Tour has ${active} pending or paid booking(s) and cannot be deleted`);
+          }
+          await deleteTourRow(tx, id);
+          return current;
+        });
+      } catch (err) {
+        if (isForeignKeyViolation(err)) {
+          // Cancelled or failed bookings still point at the tour; their history is kept.
+          throw conflict('Tour has past bookings and cannot be deleted');
+        }
+        throw err;
+      }
+      await removeImageFiles(storage, removed.images, log);
+    },
+  };
+}
+
+export type TourService = ReturnType<typeof createTourService>;
