@@ -49,6 +49,11 @@ export const bookings = pgTable(
     index('bookings_tour_id_idx').on(t.tourId),
     index('bookings_status_idx').on(t.status),
     index('bookings_created_at_idx').on(t.createdAt),
+    // Admin statistics (index-only scans): bookings per tour that count, status totals with guests,
+    // distinct booking users (the narrow index is what makes the planner prefer it to a table scan).
+    index('bookings_counted_tour_idx').on(t.tourId).where(sql`${t.status} in ('PENDING', 'COMPLETE')`),
+    index('bookings_status_guests_idx').on(t.status, t.guestCount),
+    index('bookings_user_only_idx').on(t.userId),
     index('bookings_pending_hold_idx').on(t.holdExpiresAt).where(sql`${t.status} = 'PENDING'`),
     check('bookings_status_check', sql`${t.status} in ('PENDING','COMPLETE','CANCEL','FAILED')`),
     check('bookings_guest_count_check', sql`${t.guestCount} > 0`),
@@ -84,6 +89,9 @@ export const payments = pgTable(
     index('payments_status_idx').on(t.status),
     index('payments_created_at_idx').on(t.createdAt),
     index('payments_paid_at_idx').on(t.paidAt),
+    // Admin payment statistics: status/gateway totals and revenue per day, both index-only.
+    index('payments_stats_idx').on(t.status, t.gatewayStatus, t.amountMinor),
+    index('payments_revenue_idx').on(t.paidAt, t.amountMinor).where(sql`${t.status} = 'PAID'`),
     check('payments_status_check', sql`${t.status} in ('UNPAID','PAID','FAILED','CANCELLED','REFUNDED')`),
     check('payments_amount_check', sql`${t.amountMinor} >= 0`),
   ],
