@@ -20,7 +20,7 @@ import { type CallbackInput, createPaymentService, type RedirectKind } from './s
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
 function callbackInput(
-  body: Record<string, unknown> | undefined,
+  body: Record<string, unknown> | null | undefined,
   query: { transactionId?: string },
 ): CallbackInput {
   const fields = body ?? {};

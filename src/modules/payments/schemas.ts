@@ -12,7 +12,8 @@ const field = z.string().max(1000).optional();
 export const callbackBody = z
   .object({ tran_id: field, val_id: field, amount: field, currency: field, status: field })
   .loose()
-  .optional();
+  // A legacy caller may POST with the query string only (no body at all).
+  .nullish();
 export const callbackQuery = z.object({ transactionId: field }).loose();
 
 export const downloadQuery = z.object({

@@ -1,0 +1,388 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emailOutbox, paymentEvents } from '../../src/db/schema/index.js';
+import { deliverDueEmails, type OutboxRow } from '../../src/lib/mail/outbox.js';
+import { expireStaleHolds } from '../../src/modules/bookings/hold-sweeper.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { bookingState, createTour, movableClock, seatsBooked } from '../helpers/booking-fixtures.js';
+import { createUser, type TestUser } from '../helpers/factories.js';
+import { type FakeSslCommerz, startFakeSslCommerz } from '../helpers/fake-sslcommerz.js';
+
+const clock = movableClock();
+let t: TestApp;
+let fake: FakeSslCommerz;
+
+beforeAll(async () => {
+  fake = await startFakeSslCommerz();
+  t = await buildTestApp({ clock, env: { ...fake.env, GATEWAY_TIMEOUT_MS: '600' } });
+});
+afterAll(async () => {
+  await t?.close();
+  await fake?.close();
+});
+
+interface Booked {
+  user: TestUser;
+  tourId: string;
+  bookingId: string;
+  paymentId: string;
+  transactionId: string;
+  amount: number;
+}
+
+async function bookOne(options: { maxGuest?: number; guestCount?: number } = {}): Promise<Booked> {
+  const user = await createUser(t.ctx);
+  const tour = await createTour(t.ctx, { costFrom: 1200.25, maxGuest: options.maxGuest ?? 10 });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/booking',
+    headers: user.auth,
+    payload: { tour: tour.id, guestCount: options.guestCount ?? 2 },
+  });
+  expect(res.statusCode).toBe(201);
+  const booking = res.json().data.booking;
+  return {
+    user,
+    tourId: tour.id,
+    bookingId: booking._id,
+    paymentId: booking.payment._id,
+    transactionId: booking.payment.transactionId,
+    amount: booking.payment.amount,
+  };
+}
+
+const postForm = (url: string, fields: Record<string, string>) =>
+  t.app.inject({
+    method: 'POST',
+    url: `/api/v1/payment${url}`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(fields).toString(),
+  });
+
+const successCallback = (b: Booked, valId: string, extra: Record<string, string> = {}) =>
+  postForm(`/success?transactionId=${b.transactionId}`, {
+    tran_id: b.transactionId,
+    val_id: valId,
+    amount: String(b.amount),
+    currency: 'BDT',
+    status: 'VALID',
+    ...extra,
+  });
+
+function location(res: { headers: Record<string, unknown> }) {
+  return new URL(String(res.headers.location));
+}
+
+async function invoiceMails(paymentId: string) {
+  return t.ctx.db
+    .select()
+    .from(emailOutbox)
+    .where(eq(emailOutbox.dedupeKey, `invoice:${paymentId}`));
+}
+
+describe('SSLCommerz session init', () => {
+  it('posts the legacy field set form-encoded and returns the GatewayPageURL', async () => {
+    const b = await bookOne();
+    const init = fake.initRequests.find((r) => r.fields.tran_id === b.transactionId);
+    expect(init?.fields).toMatchObject({
+      store_id: 'teststore',
+      store_passwd: 'teststore@ssl',
+      total_amount: '2400.50',
+      currency: 'BDT',
+      tran_id: b.transactionId,
+      success_url: `http://api.test.local/api/v1/payment/success?transactionId=${b.transactionId}`,
+      fail_url: `http://api.test.local/api/v1/payment/fail?transactionId=${b.transactionId}`,
+      cancel_url: `http://api.test.local/api/v1/payment/cancel?transactionId=${b.transactionId}`,
+      ipn_url: 'http://api.test.local/api/v1/payment/validate-payment',
+      shipping_method: 'NO',
+      product_category: 'Service',
+      cus_email: b.user.email,
+      cus_phone: '01712345678',
+    });
+  });
+
+  it('answers 502 and holds no seats when the gateway refuses, is down or times out', async () => {
+    for (const mode of ['refuse', 'down', { slowMs: 2000 }] as const) {
+      fake.setSessionMode(mode);
+      const user = await createUser(t.ctx);
+      const tour = await createTour(t.ctx, { maxGuest: 3 });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/booking',
+        headers: user.auth,
+        payload: { tour: tour.id, guestCount: 3 },
+      });
+      expect(res.statusCode, JSON.stringify(mode)).toBe(502);
+      expect(res.json()).toMatchObject({ success: false, code: 'UPSTREAM_ERROR' });
+      expect(res.json().message).toMatch(/payment gateway/i);
+      expect(await seatsBooked(t.ctx, tour.id)).toBe(0);
+    }
+    fake.setSessionMode('ok');
+  });
+
+  it('a slow gateway holds no transaction open and does not block other bookings', async () => {
+    const slowUser = await createUser(t.ctx);
+    const fastUser = await createUser(t.ctx);
+    const tour = await createTour(t.ctx, { maxGuest: 2 });
+    fake.setSessionMode({ slowMs: 450 }, slowUser.email);
+    const started = Date.now();
+    const slow = t.app.inject({
+      method: 'POST',
+      url: '/api/v1/booking',
+      headers: slowUser.auth,
+      payload: { tour: tour.id, guestCount: 1 },
+    });
+    // Wait until the slow request is at the gateway, then book the same tour.
+    while (!fake.initRequests.some((r) => r.fields.cus_email === slowUser.email)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const openTransactions = await t.ctx.db.execute(
+      sql`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and state like 'idle in transaction%'`,
+    );
+    expect((openTransactions as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(0);
+    const fast = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/booking',
+      headers: fastUser.auth,
+      payload: { tour: tour.id, guestCount: 1 },
+    });
+    const fastDone = Date.now() - started;
+    expect(fast.statusCode).toBe(201);
+    expect(fastDone).toBeLessThan(400);
+    expect((await slow).statusCode).toBe(201);
+    expect(await seatsBooked(t.ctx, tour.id)).toBe(2);
+    fake.setSessionMode('ok');
+  });
+
+  it('answers 409 to a second request with an Idempotency-Key that is still running', async () => {
+    const user = await createUser(t.ctx);
+    const tour = await createTour(t.ctx);
+    fake.setSessionMode({ slowMs: 300 }, user.email);
+    const headers = { ...user.auth, 'idempotency-key': 'slow-key' };
+    const payload = { tour: tour.id, guestCount: 1 };
+    const first = t.app.inject({ method: 'POST', url: '/api/v1/booking', headers, payload });
+    while (!fake.initRequests.some((r) => r.fields.cus_email === user.email)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const second = await t.app.inject({ method: 'POST', url: '/api/v1/booking', headers, payload });
+    expect(second.statusCode).toBe(409);
+    expect(second.json().code).toBe('CONFLICT');
+    const done = await first;
+    expect(done.statusCode).toBe(201);
+    const replay = await t.app.inject({ method: 'POST', url: '/api/v1/booking', headers, payload });
+    expect(replay.json()).toEqual(done.json());
+    expect(await seatsBooked(t.ctx, tour.id)).toBe(1);
+    fake.setSessionMode('ok');
+  });
+});
+
+describe('success callback verification', () => {
+  it.each([
+    ['forged val_id', () => 'made-up-val-id'],
+    ['invalid transaction', (b: Booked) => fake.issueValId(b.transactionId, 'invalid')],
+    ['wrong amount', (b: Booked) => fake.issueValId(b.transactionId, 'wrong-amount')],
+    ['wrong currency', (b: Booked) => fake.issueValId(b.transactionId, 'wrong-currency')],
+    ['another transaction', (b: Booked) => fake.issueValId(b.transactionId, 'other-tran')],
+  ])('%s: booking stays PENDING, payment UNPAID, redirect to the fail page', async (_name, valIdFor) => {
+    const b = await bookOne();
+    const res = await successCallback(b, valIdFor(b));
+    expect(res.statusCode).toBe(302);
+    const to = location(res);
+    expect(`${to.origin}${to.pathname}`).toBe('http://localhost:3000/payment/fail');
+    expect(to.searchParams.get('status')).toBe('fail');
+    expect(to.searchParams.get('transactionId')).toBe(b.transactionId);
+    expect(to.searchParams.get('amount')).toBe('2400.5');
+    expect(to.searchParams.get('message')).toMatch(/not verified/i);
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('PENDING');
+    expect(state.payment.status).toBe('UNPAID');
+    expect(await invoiceMails(b.paymentId)).toHaveLength(0);
+  });
+
+  it('a legacy query-only success call (no val_id) does not mark anything paid', async () => {
+    const b = await bookOne();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/payment/success?transactionId=${b.transactionId}&amount=${b.amount}&status=success`,
+    });
+    expect(res.statusCode).toBe(302);
+    expect(location(res).pathname).toBe('/payment/fail');
+    expect((await bookingState(t.ctx, b.bookingId)).payment.status).toBe('UNPAID');
+  });
+
+  it('an unknown transaction redirects to the fail page', async () => {
+    const res = await postForm('/success', { tran_id: 'tran_unknown', val_id: 'x' });
+    expect(res.statusCode).toBe(302);
+    expect(location(res).pathname).toBe('/payment/fail');
+    expect(location(res).searchParams.get('message')).toBe('Unknown transaction');
+  });
+
+  it('cannot be verified while the validation API is down: stays PENDING, fail page', async () => {
+    const b = await bookOne();
+    fake.setValidationMode('down');
+    const res = await successCallback(b, fake.issueValId(b.transactionId));
+    fake.setValidationMode('ok');
+    expect(location(res).pathname).toBe('/payment/fail');
+    expect((await bookingState(t.ctx, b.bookingId)).payment.status).toBe('UNPAID');
+  });
+
+  it('a valid payment makes them COMPLETE/PAID; repeats and the IPN send exactly one invoice email', async () => {
+    const b = await bookOne();
+    const valId = fake.issueValId(b.transactionId, 'validated');
+    const res = await successCallback(b, valId, { amount: '1' });
+    expect(res.statusCode).toBe(302);
+    const to = location(res);
+    expect(`${to.origin}${to.pathname}`).toBe('http://localhost:3000/payment/success');
+    expect(Object.fromEntries(to.searchParams)).toEqual({
+      transactionId: b.transactionId,
+      message: 'Payment Completed Successfully',
+      amount: '2400.5',
+      status: 'success',
+    });
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('COMPLETE');
+    expect(state.payment).toMatchObject({ status: 'PAID', valId, gatewayStatus: 'VALIDATED' });
+    expect(state.payment.invoiceKey).toBe(`invoices/${b.paymentId}.pdf`);
+
+    // The same callback again, concurrently with the IPN.
+    const [repeat, ipn] = await Promise.all([
+      successCallback(b, valId),
+      postForm('/validate-payment', { tran_id: b.transactionId, val_id: valId, status: 'VALID' }),
+    ]);
+    expect(location(repeat).pathname).toBe('/payment/success');
+    expect(ipn.statusCode).toBe(200);
+    expect(ipn.json()).toMatchObject({ success: true, data: null });
+
+    expect(await invoiceMails(b.paymentId)).toHaveLength(1);
+    const sent: OutboxRow[] = [];
+    await deliverDueEmails(
+      t.ctx.db,
+      async (row) => void sent.push(row),
+      clock.now(),
+      () => undefined,
+    );
+    const mine = sent.filter((r) => r.dedupeKey === `invoice:${b.paymentId}`);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ to: b.user.email, subject: 'Your Booking Invoice' });
+    expect(mine[0]!.attachments).toEqual([
+      { filename: 'invoice.pdf', contentType: 'application/pdf', storageKey: `invoices/${b.paymentId}.pdf` },
+    ]);
+    expect(mine[0]!.text).toContain('BDT 2,400.50');
+    const pdf = await t.ctx.storage.get(`invoices/${b.paymentId}.pdf`);
+    expect(pdf?.subarray(0, 5).toString()).toBe('%PDF-');
+
+    // A late fail or cancel never moves a PAID payment backwards.
+    const cancel = await postForm(`/cancel?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
+    expect(location(cancel).pathname).toBe('/payment/success');
+    const after = await bookingState(t.ctx, b.bookingId);
+    expect(after.payment.status).toBe('PAID');
+    expect(after.booking.status).toBe('COMPLETE');
+  });
+});
+
+describe('IPN /payment/validate-payment', () => {
+  it('makes the booking paid even if the browser never returns', async () => {
+    const b = await bookOne();
+    const res = await postForm('/validate-payment', {
+      tran_id: b.transactionId,
+      val_id: fake.issueValId(b.transactionId),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().message).toBe('Payment Validated Successfully');
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('COMPLETE');
+    expect(state.payment.status).toBe('PAID');
+  });
+
+  it('answers 400 PAYMENT_NOT_VERIFIED for a wrong amount and 404 for an unknown transaction', async () => {
+    const b = await bookOne();
+    const wrong = await postForm('/validate-payment', {
+      tran_id: b.transactionId,
+      val_id: fake.issueValId(b.transactionId, 'wrong-amount'),
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().code).toBe('PAYMENT_NOT_VERIFIED');
+    expect((await bookingState(t.ctx, b.bookingId)).payment.status).toBe('UNPAID');
+    const unknown = await postForm('/validate-payment', { tran_id: 'tran_nope', val_id: 'x' });
+    expect(unknown.statusCode).toBe(404);
+    const events = await t.ctx.db
+      .select()
+      .from(paymentEvents)
+      .where(eq(paymentEvents.paymentId, b.paymentId));
+    expect(events.map((e) => e.outcome)).toContain('REJECTED');
+  });
+});
+
+describe('fail and cancel callbacks', () => {
+  it('fail moves an UNPAID payment to FAILED, the booking to FAILED and releases the seats once', async () => {
+    const b = await bookOne({ maxGuest: 4, guestCount: 3 });
+    const res = await postForm(`/fail?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
+    expect(res.statusCode).toBe(302);
+    const to = location(res);
+    expect(to.pathname).toBe('/payment/fail');
+    expect(to.searchParams.get('status')).toBe('fail');
+    expect(to.searchParams.get('message')).toBe('Payment Failed');
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('FAILED');
+    expect(state.payment.status).toBe('FAILED');
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+    await postForm(`/fail?transactionId=${b.transactionId}`, {});
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+  });
+
+  it('cancel moves an UNPAID payment to CANCELLED and the booking to CANCEL', async () => {
+    const b = await bookOne();
+    const res = await postForm(`/cancel?transactionId=${b.transactionId}`, {});
+    expect(location(res).pathname).toBe('/payment/cancel');
+    expect(location(res).searchParams.get('status')).toBe('cancel');
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('CANCEL');
+    expect(state.payment.status).toBe('CANCELLED');
+  });
+
+  it('an unknown transaction goes to the fail page', async () => {
+    const res = await postForm('/cancel', { tran_id: 'tran_missing' });
+    expect(location(res).pathname).toBe('/payment/fail');
+  });
+});
+
+describe('late payments for expired holds', () => {
+  it('are recorded as PAID, seats held again when free, and flagged for review', async () => {
+    const b = await bookOne({ maxGuest: 2, guestCount: 2 });
+    clock.advance(31 * 60_000);
+    await expireStaleHolds(t.ctx.db, clock.now());
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+    const res = await successCallback(b, fake.issueValId(b.transactionId));
+    expect(location(res).pathname).toBe('/payment/success');
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.payment.status).toBe('PAID');
+    expect(state.booking).toMatchObject({ status: 'COMPLETE', seatsHeld: true });
+    expect(state.booking.needsReview).toMatch(/Paid after the booking was FAILED/);
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+    expect(await invoiceMails(b.paymentId)).toHaveLength(1);
+  });
+
+  it('stay flagged without seats when the tour has sold out meanwhile', async () => {
+    const b = await bookOne({ maxGuest: 2, guestCount: 2 });
+    clock.advance(31 * 60_000);
+    await expireStaleHolds(t.ctx.db, clock.now());
+    const other = await createUser(t.ctx);
+    const taken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/booking',
+      headers: other.auth,
+      payload: { tour: b.tourId, guestCount: 2 },
+    });
+    expect(taken.statusCode).toBe(201);
+    await postForm('/validate-payment', {
+      tran_id: b.transactionId,
+      val_id: fake.issueValId(b.transactionId),
+    });
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.payment.status).toBe('PAID');
+    expect(state.booking.status).toBe('FAILED');
+    expect(state.booking.needsReview).toMatch(/no seats are left/);
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+  });
+});
