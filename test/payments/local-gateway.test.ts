@@ -1,0 +1,247 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bookings } from '../../src/db/schema/index.js';
+import { deliverDueEmails } from '../../src/lib/mail/outbox.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { bookingState, createTour, movableClock } from '../helpers/booking-fixtures.js';
+import { createUser, type TestUser } from '../helpers/factories.js';
+
+const clock = movableClock();
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await buildTestApp({ clock });
+});
+afterAll(() => t?.close());
+
+async function book(user: TestUser, guestCount = 2) {
+  const tour = await createTour(t.ctx, { costFrom: 999.99, title: 'Srimangal Tea Trail' });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/booking',
+    headers: user.auth,
+    payload: { tour: tour.id, guestCount },
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json().data as {
+    paymentUrl: string;
+    booking: { _id: string; payment: { _id: string; transactionId: string } };
+  };
+}
+
+/** The forms of the local gateway page: label of the button → action and hidden fields. */
+function formsOf(html: string) {
+  const forms: Record<string, { action: string; fields: Record<string, string> }> = {};
+  for (const [, action, inner] of html.matchAll(/<form method="post" action="([^"]+)">(.*?)<\/form>/gs)) {
+    const fields = Object.fromEntries(
+      [...inner!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2]]),
+    );
+    const label = /<button[^>]*>([^<]+)<\/button>/.exec(inner!)![1]!.split(' ')[0]!;
+    forms[label] = { action: action!.replace(/&amp;/g, '&'), fields: fields as Record<string, string> };
+  }
+  return forms;
+}
+
+const submit = (form: { action: string; fields: Record<string, string> }) =>
+  t.app.inject({
+    method: 'POST',
+    url: form.action,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(form.fields).toString(),
+  });
+
+async function openPaymentPage(paymentUrl: string) {
+  const page = await t.app.inject({ method: 'GET', url: new URL(paymentUrl).pathname });
+  expect(page.statusCode).toBe(200);
+  expect(page.headers['content-type']).toContain('text/html');
+  return page;
+}
+
+describe('local gateway flow', () => {
+  it('book → payment page → Pay → success redirect → COMPLETE, invoice for the owner only', async () => {
+    const owner = await createUser(t.ctx);
+    const stranger = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    expect(paymentUrl).toBe(
+      `http://api.test.local/api/v1/payment/local-gateway/${booking.payment.transactionId}`,
+    );
+    const page = await openPaymentPage(paymentUrl);
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.body).toContain('Srimangal Tea Trail');
+    expect(page.body).toContain('BDT 1,999.98');
+
+    const paid = await submit(formsOf(page.body).Pay!);
+    expect(paid.statusCode).toBe(302);
+    const to = new URL(String(paid.headers.location));
+    expect(`${to.origin}${to.pathname}`).toBe('http://localhost:3000/payment/success');
+    expect(to.searchParams.get('amount')).toBe('1999.98');
+    const state = await bookingState(t.ctx, booking._id);
+    expect(state.booking.status).toBe('COMPLETE');
+    expect(state.payment.status).toBe('PAID');
+
+    // Once paid, the page no longer offers to pay.
+    expect(formsOf((await openPaymentPage(paymentUrl)).body)).toEqual({});
+
+    const link = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/payment/invoice/${booking.payment._id}`,
+      headers: owner.auth,
+    });
+    expect(link.statusCode).toBe(200);
+    expect(link.json().message).toBe('Invoice download URL retrieved successfully');
+    const url = new URL(link.json().data);
+    expect(url.pathname).toBe(`/api/v1/payment/invoice/${booking.payment._id}/download`);
+    const pdf = await t.app.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+
+    const asStranger = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/payment/invoice/${booking.payment._id}`,
+      headers: stranger.auth,
+    });
+    expect(asStranger.statusCode).toBe(404);
+    const asAdmin = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/payment/invoice/${booking.payment._id}`,
+      headers: (await createUser(t.ctx, { role: 'ADMIN' })).auth,
+    });
+    expect(asAdmin.statusCode).toBe(200);
+
+    // Not a public file: no image URL serves it, and a tampered or expired link is refused.
+    const publicTry = await t.app.inject({
+      method: 'GET',
+      url: `/uploads/invoices/${booking.payment._id}.pdf`,
+    });
+    expect(publicTry.statusCode).toBe(404);
+    const tampered = await t.app.inject({
+      method: 'GET',
+      url: `${url.pathname}?expires=${url.searchParams.get('expires')}&signature=AAAA`,
+    });
+    expect(tampered.statusCode).toBe(403);
+    clock.advance(16 * 60_000);
+    const expired = await t.app.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+    expect(expired.statusCode).toBe(403);
+
+    // The invoice email goes out once, with the PDF attached (.eml without SMTP).
+    const sent = await deliverDueEmails(
+      t.ctx.db,
+      (row) => t.ctx.mailer.send(row),
+      clock.now(),
+      () => undefined,
+    );
+    expect(sent).toBe(1);
+    const mailDir = path.join(t.dataDir, 'mail');
+    const files = (await readdir(mailDir)).filter((f) => f.includes('invoice'));
+    expect(files).toHaveLength(1);
+    const eml = await readFile(path.join(mailDir, files[0]!), 'utf8');
+    expect(eml).toContain('Subject: Your Booking Invoice');
+    expect(eml).toContain('filename=invoice.pdf');
+    expect(eml).not.toContain('$');
+  });
+
+  it('Cancel on the page cancels the booking; a forged val_id never pays', async () => {
+    const owner = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    const forms = formsOf((await openPaymentPage(paymentUrl)).body);
+    const forged = await submit({
+      ...forms.Pay!,
+      fields: { ...forms.Pay!.fields, val_id: 'local.e30.AAAA' },
+    });
+    expect(new URL(String(forged.headers.location)).pathname).toBe('/payment/fail');
+    // A genuine val_id for another amount does not validate either (the HMAC covers the amount).
+    const [prefix, , sig] = forms.Pay!.fields.val_id!.split('.');
+    const otherClaims = Buffer.from(
+      JSON.stringify({ t: booking.payment.transactionId, a: 1, c: 'BDT' }),
+    ).toString('base64url');
+    await submit({
+      ...forms.Pay!,
+      fields: { ...forms.Pay!.fields, val_id: `${prefix}.${otherClaims}.${sig}` },
+    });
+    expect((await bookingState(t.ctx, booking._id)).payment.status).toBe('UNPAID');
+
+    const cancelled = await submit(forms.Cancel!);
+    expect(new URL(String(cancelled.headers.location)).pathname).toBe('/payment/cancel');
+    const state = await bookingState(t.ctx, booking._id);
+    expect(state.booking.status).toBe('CANCEL');
+    expect(state.payment.status).toBe('CANCELLED');
+  });
+
+  it('an unknown transaction has no payment page (404)', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/payment/local-gateway/tran_unknown' });
+    expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('POST /payment/init-payment/:bookingId', () => {
+  const init = (bookingId: string, user?: TestUser) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/payment/init-payment/${bookingId}`,
+      headers: user?.auth ?? {},
+    });
+
+  it('gives the owner a new payment session for a pending booking (201)', async () => {
+    const owner = await createUser(t.ctx);
+    const { booking, paymentUrl } = await book(owner);
+    const res = await init(booking._id, owner);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().data).toEqual({ paymentUrl });
+  });
+
+  it('401 without a token, 404 for another user, 400 for a malformed id', async () => {
+    const owner = await createUser(t.ctx);
+    const { booking } = await book(owner);
+    expect((await init(booking._id)).statusCode).toBe(401);
+    expect((await init(booking._id, await createUser(t.ctx))).statusCode).toBe(404);
+    expect((await init(booking._id, await createUser(t.ctx, { role: 'ADMIN' }))).statusCode).toBe(404);
+    const bad = await init('abc', owner);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errorSources[0].path).toBe('bookingId');
+  });
+
+  it('409 for a paid booking and for an expired hold', async () => {
+    const owner = await createUser(t.ctx);
+    const paid = await book(owner);
+    const page = await openPaymentPage(paid.paymentUrl);
+    await submit(formsOf(page.body).Pay!);
+    expect((await init(paid.booking._id, owner)).statusCode).toBe(409);
+
+    const pending = await book(owner);
+    await t.ctx.db
+      .update(bookings)
+      .set({ holdExpiresAt: new Date(clock.now().getTime() - 1000) })
+      .where(eq(bookings.id, pending.booking._id));
+    const res = await init(pending.booking._id, owner);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().message).toMatch(/expired/);
+  });
+});
+
+describe('GET /payment/invoice/:paymentId', () => {
+  it('409 while the payment is unpaid, 400 for a malformed id, 401 without a token', async () => {
+    const owner = await createUser(t.ctx);
+    const { booking } = await book(owner);
+    const unpaid = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/payment/invoice/${booking.payment._id}`,
+      headers: owner.auth,
+    });
+    expect(unpaid.statusCode).toBe(409);
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/payment/invoice/xyz',
+      headers: owner.auth,
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errorSources[0].path).toBe('paymentId');
+    const anonymous = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/payment/invoice/${booking.payment._id}`,
+    });
+    expect(anonymous.statusCode).toBe(401);
+  });
+});
