@@ -14,6 +14,7 @@ import { createMailer, type Mailer } from './lib/mail/mailer.js';
 import { deliverDueEmails } from './lib/mail/outbox.js';
 import { createLocalStorage } from './lib/storage/local-storage.js';
 import type { Storage } from './lib/storage/storage.js';
+import { googleAuthRoutes } from './modules/auth/google/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { createTokenService, type TokenService } from './modules/auth/tokens.js';
 import { bookingRoutes } from './modules/bookings/routes.js';
@@ -161,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { ctx });
   await app.register(uploadsRoutes, { ctx });
   // Modules register here, each under /api/v1.
+  await app.register(googleAuthRoutes, { ctx, prefix: '/api/v1/auth' });
   await app.register(divisionRoutes, { ctx, prefix: '/api/v1/division' });
   await app.register(tourRoutes, { ctx, prefix: '/api/v1/tour' });
   await app.register(authRoutes, { ctx, prefix: '/api/v1/auth' });
