@@ -1,0 +1,206 @@
+import { hash } from '@node-rs/argon2';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { securityEvents, userAuths, users } from '../../src/db/schema/index.js';
+import { createUser } from '../helpers/factories.js';
+import {
+  type AccountsTestApp,
+  API,
+  buildAccountsApp,
+  expectNoSecretsInResponses,
+  latestResetLink,
+  STRONG_PASSWORD,
+  testClock,
+} from './helpers.js';
+
+const clock = testClock(new Date('2030-02-01T12:00:00Z'));
+let t: AccountsTestApp;
+
+beforeAll(async () => {
+  t = await buildAccountsApp({ clock });
+});
+afterAll(() => t.close());
+
+const login = (payload: unknown, remoteAddress = '127.0.0.1') =>
+  t.app.inject({ method: 'POST', url: `${API}/auth/login`, payload: payload as object, remoteAddress });
+
+describe('POST /auth/login', () => {
+  it('wrong password and unknown email get the same 401 "Password does not match"', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const wrong = await login({ email: user.email, password: 'not-the-password' });
+    const unknown = await login({ email: 'nobody-here@example.com', password: 'not-the-password' });
+    for (const res of [wrong, unknown]) {
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ success: false, message: 'Password does not match' });
+    }
+    const events = await t.ctx.db
+      .select()
+      .from(securityEvents)
+      .where(eq(securityEvents.type, 'sign_in_failed'));
+    expect(events.map((e) => e.email)).toEqual(
+      expect.arrayContaining([user.email, 'nobody-here@example.com']),
+    );
+  });
+
+  it('unknown emails take as long as wrong passwords (both check an argon2 hash)', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const time = async (email: string) => {
+      const start = performance.now();
+      await login({ email, password: 'wrong-password-1' });
+      return performance.now() - start;
+    };
+    await time('warm-up@example.com');
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      known.push(await time(user.email));
+      unknown.push(await time(`nobody-${i}@example.com`));
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+    // A missing hash check would make unknown emails several times faster than the ≈10+ ms of argon2.
+    expect(median(unknown)).toBeGreaterThan(median(known) * 0.4);
+  });
+
+  it('blocked, inactive and deleted accounts get a 403 with a clear message after a correct password', async () => {
+    for (const [state, message] of [
+      [{ isActive: 'BLOCKED' as const }, 'User is BLOCKED'],
+      [{ isActive: 'INACTIVE' as const }, 'User is INACTIVE'],
+      [{ isDeleted: true }, 'User is deleted'],
+    ] as const) {
+      const user = await createUser(t.ctx, { password: STRONG_PASSWORD, ...state });
+      const res = await login({ email: user.email, password: STRONG_PASSWORD });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().message).toBe(message);
+    }
+  });
+
+  it('a Google-only account (no password) is told to use Google or set a password', async () => {
+    const user = await createUser(t.ctx);
+    await t.ctx.db.update(users).set({ passwordHash: null }).where(eq(users.id, user.id));
+    await t.ctx.db.delete(userAuths).where(eq(userAuths.userId, user.id));
+    const res = await login({ email: user.email, password: 'anything-at-all' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().message).toMatch(/Google.*set a password/);
+  });
+
+  it('rehashes a password stored with old argon2 parameters on sign-in', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const weak = await hash(STRONG_PASSWORD, { memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    await t.ctx.db.update(users).set({ passwordHash: weak }).where(eq(users.id, user.id));
+    const res = await login({ email: user.email, password: STRONG_PASSWORD });
+    expect(res.statusCode).toBe(200);
+    const [row] = await t.ctx.db.select({ h: users.passwordHash }).from(users).where(eq(users.id, user.id));
+    expect(row!.h).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(200);
+  });
+
+  it('records successful sign-ins with ip and user agent', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    await t.app.inject({
+      method: 'POST',
+      url: `${API}/auth/login`,
+      payload: { email: user.email, password: STRONG_PASSWORD },
+      headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0) Chrome/120.0' },
+      remoteAddress: '10.1.2.3',
+    });
+    const [event] = await t.ctx.db
+      .select()
+      .from(securityEvents)
+      .where(eq(securityEvents.userId, user.id))
+      .orderBy(securityEvents.createdAt);
+    expect(event).toMatchObject({ type: 'sign_in', ip: '10.1.2.3', email: user.email });
+  });
+
+  it('bad input is a 400 naming the field', async () => {
+    const cases: [unknown, string][] = [
+      [{ password: 'x' }, 'email'],
+      [{ email: 'not-an-email', password: 'x' }, 'email'],
+      [{ email: 'a@example.com' }, 'password'],
+      [{ email: 'a@example.com', password: '' }, 'password'],
+      [{ email: 'a@example.com', password: 12345678 }, 'password'],
+    ];
+    for (const [payload, field] of cases) {
+      const res = await login(payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().errorSources.map((s: { path: string }) => s.path)).toContain(field);
+    }
+  });
+
+  it('repeated failures on one account add a growing delay (429 + Retry-After), not reset by other IPs', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    for (let i = 0; i < 5; i++) {
+      const res = await login({ email: user.email, password: `wrong-${i}-password` }, `10.0.0.${i + 1}`);
+      expect(res.statusCode).toBe(401);
+    }
+    const locked = await login({ email: user.email, password: STRONG_PASSWORD }, '10.9.9.9');
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json().code).toBe('RATE_LIMITED');
+    expect(Number(locked.headers['retry-after'])).toBe(30);
+
+    clock.advance(31);
+    expect((await login({ email: user.email, password: 'wrong-again-1' })).statusCode).toBe(401);
+    const longer = await login({ email: user.email, password: STRONG_PASSWORD });
+    expect(longer.statusCode).toBe(429);
+    expect(Number(longer.headers['retry-after'])).toBe(60);
+
+    clock.advance(61);
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(200);
+    // Success clears the counter.
+    expect((await login({ email: user.email, password: 'wrong-after-success' })).statusCode).toBe(401);
+  });
+
+  it('a locked-out account can still reset its password, and the reset lifts the lockout', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    for (let i = 0; i < 6; i++) await login({ email: user.email, password: `guess-${i}-password` });
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(429);
+
+    const forgot = await t.app.inject({
+      method: 'POST',
+      url: `${API}/auth/forgot-password`,
+      payload: { email: user.email },
+    });
+    expect(forgot.statusCode).toBe(200);
+    const { id, token } = await latestResetLink(t, user.email);
+    const reset = await t.app.inject({
+      method: 'POST',
+      url: `${API}/auth/reset-password`,
+      headers: { authorization: token },
+      payload: { id, newPassword: 'A-brand-new-secret-7' },
+    });
+    expect(reset.statusCode).toBe(200);
+    expect((await login({ email: user.email, password: 'A-brand-new-secret-7' })).statusCode).toBe(200);
+  });
+
+  it('no response contained a secret', async () => {
+    await expectNoSecretsInResponses(t);
+  });
+});
+
+describe('per-IP limits on sign-in, code and reset routes', () => {
+  let limited: AccountsTestApp;
+  beforeAll(async () => {
+    limited = await buildAccountsApp({ env: { AUTH_RATE_LIMIT_MAX: '3' } });
+  });
+  afterAll(() => limited.close());
+
+  // A different address each time, so only the per-IP limit (not the per-account one) can answer 429.
+  const routes: [string, (n: number) => object][] = [
+    ['/auth/login', (n) => ({ email: `ip-limit-${n}@example.com`, password: 'whatever-1' })],
+    ['/otp/send', (n) => ({ email: `ip-limit-${n}@example.com` })],
+    ['/otp/verify', (n) => ({ email: `ip-limit-${n}@example.com`, otp: '123456' })],
+    ['/auth/forgot-password', (n) => ({ email: `ip-limit-${n}@example.com` })],
+  ];
+  for (const [route, payload] of routes) {
+    it(`${route}: the request past the limit is a 429 with Retry-After; another IP is unaffected`, async () => {
+      let n = 0;
+      const send = (remoteAddress: string) =>
+        limited.app.inject({ method: 'POST', url: `${API}${route}`, payload: payload(n++), remoteAddress });
+      for (let i = 0; i < 3; i++) expect((await send('192.0.2.1')).statusCode).not.toBe(429);
+      const over = await send('192.0.2.1');
+      expect(over.statusCode).toBe(429);
+      expect(over.json()).toMatchObject({ success: false, code: 'RATE_LIMITED' });
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await send('192.0.2.99')).statusCode).not.toBe(429);
+    });
+  }
+});
