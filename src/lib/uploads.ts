@@ -56,7 +56,10 @@ export function detectImageType(buffer: Buffer): Pick<UploadedImage, 'ext' | 'co
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-const megabytes = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
+function humanSize(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1 ? `${Math.round(mb * 10) / 10} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
 
 function tooLarge(path: string, message: string) {
   return new AppError(413, 'PAYLOAD_TOO_LARGE', message, [{ path, message }]);
@@ -80,7 +83,7 @@ function translateMultipartError(err: unknown, rules: UploadRules): unknown {
   if (code === 'FST_REQ_FILE_TOO_LARGE') {
     return tooLarge(
       rules.field,
-      `${rules.field}: each image must be at most ${megabytes(rules.maxFileBytes)}`,
+      `${rules.field}: each image must be at most ${humanSize(rules.maxFileBytes)}`,
     );
   }
   if (code === 'FST_FILES_LIMIT') {

@@ -58,6 +58,13 @@ export const tourListQuery = listQuerySchema(TOUR_FILTERS);
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/i;
 
+/** Rejects days that JavaScript would roll over, such as 2027-02-30. */
+function isCalendarDate(ymd: string): boolean {
+  const [year, month, day] = ymd.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 /** An ISO-8601 date or date-time; a date-time without an offset is read as UTC. */
 const isoDate = (field: string) =>
   z
@@ -68,7 +75,7 @@ const isoDate = (field: string) =>
       const hasTime = value.length > 10;
       const hasOffset = /(?:Z|[+-]\d{2}:\d{2})$/i.test(value.slice(10));
       const date = new Date(hasTime && !hasOffset ? `${value.replace(' ', 'T')}Z` : value.replace(' ', 'T'));
-      if (Number.isNaN(date.getTime())) {
+      if (Number.isNaN(date.getTime()) || !isCalendarDate(value.slice(0, 10))) {
         ctx.addIssue({ code: 'custom', message: `${field} is not a valid date` });
         return z.NEVER;
       }
