@@ -424,6 +424,16 @@ describe('Google sign-in refusals (no session is ever created)', () => {
   });
 });
 
+describe('API description', () => {
+  it('documents both Google routes and their redirect answers', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const start = doc.paths['/api/v1/auth/google'].get;
+    expect(start.responses['302']).toBeDefined();
+    expect(start.parameters.map((p: { name: string }) => p.name)).toContain('redirect');
+    expect(doc.paths['/api/v1/auth/google/callback'].get.responses['302']).toBeDefined();
+  });
+});
+
 describe('allowsInsecureIssuer', () => {
   it('tolerates plain http only for a provider on this machine', () => {
     expect(allowsInsecureIssuer('http://127.0.0.1:4000')).toBe(true);
