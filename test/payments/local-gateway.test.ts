@@ -110,6 +110,16 @@ describe('local gateway flow', () => {
       headers: (await createUser(t.ctx, { role: 'ADMIN' })).auth,
     });
     expect(asAdmin.statusCode).toBe(200);
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/booking?_id=${booking._id}`,
+      headers: (await createUser(t.ctx, { role: 'ADMIN' })).auth,
+    });
+    const item = listed.json().data.data[0];
+    expect(item.payment).toMatchObject({ status: 'PAID', transactionId: booking.payment.transactionId });
+    expect(item.payment.invoiceUrl).toMatch(
+      /\/api\/v1\/payment\/invoice\/.+\/download\?expires=\d+&signature=/,
+    );
 
     // Not a public file: no image URL serves it, and a tampered or expired link is refused.
     const publicTry = await t.app.inject({

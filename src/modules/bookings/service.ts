@@ -8,7 +8,7 @@ import { sha256 } from '../../lib/hash.js';
 import { type ListSpec, listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { toMajor } from '../../lib/money.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
-import type { PaymentGateway } from '../payments/gateway.js';
+import { type PaymentGateway, withGatewayTimeout } from '../payments/gateway.js';
 import type { InvoiceLinks } from '../payments/invoice-links.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
 import * as repo from './repo.js';
@@ -141,20 +141,6 @@ const MY_LIST: ListSpec = {
   projectable: PROJECTABLE.filter((f) => f !== 'needsReview'),
 };
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('payment gateway timed out')), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function createBookingService(deps: BookingServiceDeps) {
   const { db, clock, gateway, invoiceLinks } = deps;
 
@@ -222,7 +208,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     // Outside any transaction: a slow gateway holds no locks and no pooled connection.
     let paymentUrl: string;
     try {
-      ({ paymentUrl } = await withTimeout(
+      ({ paymentUrl } = await withGatewayTimeout(
         gateway.createSession({
           transactionId: payment.transactionId,
           amountMinor: payment.amountMinor,

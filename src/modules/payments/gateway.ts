@@ -43,6 +43,24 @@ export class GatewayError extends Error {
 
 export const VERIFIED_STATUSES = new Set(['VALID', 'VALIDATED']);
 
+/**
+ * Bounds any gateway call, whatever the adapter does itself: a hung gateway must not hold a request (or
+ * the seats it just held) for long.
+ */
+export async function withGatewayTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new GatewayError('payment gateway timed out')), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** SSLCommerz when its credentials are configured, otherwise the built-in local gateway. */
 export function createGateway(config: Config): PaymentGateway {
   return config.sslcommerz

@@ -8,7 +8,12 @@ import type { Storage } from '../../lib/storage/storage.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
 import { lockBookingWithPayment, movePaymentStatus, setBookingStatus } from '../bookings/repo.js';
 import { holdSeats, markSeatsHeld, releaseHeldSeats } from '../bookings/seats.js';
-import { type GatewayVerdict, type PaymentGateway, VERIFIED_STATUSES } from './gateway.js';
+import {
+  type GatewayVerdict,
+  type PaymentGateway,
+  VERIFIED_STATUSES,
+  withGatewayTimeout,
+} from './gateway.js';
 import { ensureInvoice, INVOICE_EMAIL_GRACE_MS, invoiceEmail, invoiceEmailKey } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
@@ -50,20 +55,6 @@ function auditFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of keep) if (typeof fields[k] === 'string') out[k] = (fields[k] as string).slice(0, 200);
   return out;
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('payment gateway timed out')), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function createPaymentService(deps: PaymentServiceDeps) {
@@ -151,7 +142,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (!input.valId) return reject('the callback carries no validation id');
     let verdict: GatewayVerdict;
     try {
-      verdict = await withTimeout(gateway.validate(input.valId), deps.gatewayTimeoutMs);
+      verdict = await withGatewayTimeout(gateway.validate(input.valId), deps.gatewayTimeoutMs);
     } catch {
       return { outcome: 'unverifiable', payment };
     }
@@ -221,7 +212,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       }
       const context = await repo.findPaymentContext(db, { paymentId: payment.id });
       try {
-        return await withTimeout(
+        return await withGatewayTimeout(
           gateway.createSession({
             transactionId: payment.transactionId,
             amountMinor: payment.amountMinor,
