@@ -332,6 +332,15 @@ describe('Google sign-in refusals (no session is ever created)', () => {
     expect(auths.map((a) => a.provider)).toEqual(['credentials']);
   });
 
+  it('refuses a second Google account presenting an email already linked to another one', async () => {
+    const first = googleAccount();
+    await signInWithGoogle(first);
+    const before = await sessionCount();
+    const response = await signInWithGoogle(googleAccount({ email: provider.accounts.get(first)!.email }));
+    expect(loginError(response)).toMatch(/another Google account/);
+    expect(await sessionCount()).toBe(before);
+  });
+
   it('refuses a tampered state', async () => {
     const { authorizationUrl, binding } = await startSignIn();
     const { callbackUrl } = await signInAtProvider(authorizationUrl, {
