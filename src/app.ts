@@ -13,6 +13,7 @@ import { scheduleJob } from './lib/jobs.js';
 import { createMailer, type Mailer } from './lib/mail/mailer.js';
 import { deliverDueEmails } from './lib/mail/outbox.js';
 import { createLocalStorage } from './lib/storage/local-storage.js';
+import { createS3Storage } from './lib/storage/s3-storage.js';
 import type { Storage } from './lib/storage/storage.js';
 import { googleAuthRoutes } from './modules/auth/google/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
@@ -125,7 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   const clock = deps.clock ?? systemClock;
-  const storage = deps.storage ?? createLocalStorage(path.join(config.dataDir, 'files'), config.publicUrl);
+  const storage =
+    deps.storage ??
+    (config.s3
+      ? createS3Storage(config.s3, config.publicUrl)
+      : createLocalStorage(path.join(config.dataDir, 'files'), config.publicUrl));
   const mailer = deps.mailer ?? createMailer(config, storage);
   const tokens = createTokenService(config);
   const guard = createAuthGuard({ db: database.db, tokens, config, clock });

@@ -95,6 +95,8 @@ const envSchema = z.object({
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_FORCE_PATH_STYLE: bool(true),
+  /** Public base URL of the bucket (e.g. a CDN); unset = images are served through the API's /uploads. */
+  S3_PUBLIC_URL: optionalString.pipe(url.optional()),
 
   SEED_DEMO: bool(true),
   BOOKING_HOLD_MINUTES: z.coerce
@@ -272,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             accessKeyId: e.S3_ACCESS_KEY_ID,
             secretAccessKey: e.S3_SECRET_ACCESS_KEY,
             forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            publicUrl: e.S3_PUBLIC_URL?.replace(/\/+$/, ''),
           }
         : undefined,
     seedDemo: e.SEED_DEMO,
