@@ -82,6 +82,8 @@ const envSchema = z.object({
   SSL_SUCCESS_FRONTEND_URL: optionalString,
   SSL_FAIL_FRONTEND_URL: optionalString,
   SSL_CANCEL_FRONTEND_URL: optionalString,
+  // The built-in payment page confirms any payment: production needs SSLCommerz unless explicitly allowed.
+  ALLOW_LOCAL_GATEWAY: bool(false),
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
 
   GOOGLE_CLIENT_ID: optionalString,
@@ -177,6 +179,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
     if (missing.length > 0) {
       throw new ConfigError(`Missing required secrets for NODE_ENV=production: ${missing.join(', ')}`);
+    }
+    if (!(e.SSL_STORE_ID && e.SSL_STORE_PASS) && !e.ALLOW_LOCAL_GATEWAY) {
+      throw new ConfigError(
+        'SSL_STORE_ID and SSL_STORE_PASS are required for NODE_ENV=production: without them the built-in local ' +
+          'gateway would accept payments nobody made (set ALLOW_LOCAL_GATEWAY=true only for a demo deployment)',
+      );
     }
   }
   const needsDevSecrets = !e.JWT_ACCESS_SECRET || !e.JWT_REFRESH_SECRET || !e.SUPER_ADMIN_PASSWORD;
