@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { seedSuperAdmin } from './db/seed.js';
+import { seedDemoCatalogue } from './db/seed-demo.js';
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -25,6 +26,10 @@ async function main() {
   await runMigrations(database);
   const app = await buildApp({ config, database });
   const createdAdmin = await seedSuperAdmin(database.db, config);
+  if (config.seedDemo) {
+    const demoTours = await seedDemoCatalogue(database.db, app.ctx.storage);
+    if (demoTours > 0) app.log.info({ tours: demoTours }, 'demo catalogue loaded into the empty database');
+  }
 
   app.server.requestTimeout = config.requestTimeoutMs;
   app.server.headersTimeout = 15_000;
