@@ -129,7 +129,12 @@ describe('the app with S3_* configured', () => {
 
   it('stores uploads in the bucket, serves them, and deletes a replaced thumbnail there', async () => {
     const admin = await createUser(t.ctx, { role: 'ADMIN' });
-    const send = async (method: 'POST' | 'PATCH', url: string, data: object, seed: number) => {
+    const send = async (
+      method: 'POST' | 'PATCH',
+      url: string,
+      data: Record<string, unknown>,
+      seed: number,
+    ) => {
       const form = await multipart(data, [{ field: 'file', content: pngImage(seed) }]);
       return t.app.inject({
         method,

@@ -183,3 +183,23 @@ describe('DELETE /tour/tour-types/:id', () => {
     expect((await del(type.id, user.auth)).statusCode).toBe(403);
   });
 });
+
+describe('OpenAPI document', () => {
+  it('documents every catalogue route', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/division/create',
+        '/api/v1/division/{slug}',
+        '/api/v1/division/{id}',
+        '/api/v1/tour/create-tour-type',
+        '/api/v1/tour/tour-types',
+        '/api/v1/tour/tour-types/{id}',
+        '/api/v1/tour/create',
+        '/api/v1/tour/{slug}',
+        '/api/v1/tour/{id}',
+      ]),
+    );
+    expect(doc.paths['/api/v1/tour/create'].post.requestBody).toBeDefined();
+  });
+});
