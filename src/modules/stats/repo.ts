@@ -32,15 +32,20 @@ export interface UserGroup {
 
 /** Users grouped by deletion, state and role (index-only scan of users_stats_idx). */
 export async function userGroups(db: Executor, since7Days: Date, since30Days: Date): Promise<UserGroup[]> {
-  const rows = await selectRows(
-    db,
-    sql`
+  const rows = await db.transaction(async (tx) => {
+    // With the default random_page_cost (4, tuned for spinning disks) the planner prefers a scan of
+    // the users table, which measures about twice as slow as the index-only scan on a cached table.
+    await tx.execute(sql`set local random_page_cost = 1.1`);
+    return selectRows(
+      tx,
+      sql`
     select is_deleted, is_active, role, count(*) as n,
            count(*) filter (where created_at >= ${at(since7Days)}) as n7,
            count(*) filter (where created_at >= ${at(since30Days)}) as n30
     from users
     group by is_deleted, is_active, role`,
-  );
+    );
+  });
   return rows.map((r) => ({
     isDeleted: r.is_deleted === true,
     isActive: String(r.is_active),
