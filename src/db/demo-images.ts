@@ -58,11 +58,14 @@ export function encodePng(width: number, height: number, pixel: (x: number, y: n
   ]);
 }
 
-const mix = (a: Rgb, b: Rgb, t: number): Rgb => [
-  Math.round(a[0] + (b[0] - a[0]) * t),
-  Math.round(a[1] + (b[1] - a[1]) * t),
-  Math.round(a[2] + (b[2] - a[2]) * t),
-];
+function mix(a: Rgb, b: Rgb, amount: number): Rgb {
+  const t = Math.min(1, Math.max(0, amount));
+  return [
+    Math.round(a[0] + (b[0] - a[0]) * t),
+    Math.round(a[1] + (b[1] - a[1]) * t),
+    Math.round(a[2] + (b[2] - a[2]) * t),
+  ];
+}
 
 /** A sky, a sun and rolling hills; `seed` varies the hills and the sun so each picture differs. */
 export function landscapePng(seed: number, palette: Palette, width = 320, height = 200): Buffer {
