@@ -67,6 +67,18 @@ describe('POST /auth/change-password', () => {
     expect(res.json().message).toBe('Old Password does not match');
   });
 
+  it('repeated wrong old passwords lock the route with a growing delay (429 + Retry-After)', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const attempt = (oldPassword: string) =>
+      post('/auth/change-password', { oldPassword, newPassword: 'Another-Good-Secret-5' }, user.auth);
+    for (let i = 0; i < 5; i++) expect((await attempt(`guess-${i}-password`)).statusCode).toBe(401);
+    const locked = await attempt(STRONG_PASSWORD);
+    expect(locked.statusCode).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBe(30);
+    clock.advance(31);
+    expect((await attempt(STRONG_PASSWORD)).statusCode).toBe(200);
+  });
+
   it('bad input names the field: missing old password, short, long or common new password', async () => {
     const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
     const cases: [object, string][] = [

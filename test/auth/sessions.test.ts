@@ -50,9 +50,17 @@ describe('GET /auth/sessions', () => {
     for (const s of list) expect(Object.keys(s)).not.toContain('currentTokenHash');
   });
 
-  it('401 without a token', async () => {
+  it('401 without a token; 403 for an unverified account', async () => {
     const res = await t.app.inject({ method: 'GET', url: `${API}/auth/sessions` });
     expect(res.statusCode).toBe(401);
+    const unverified = await createUser(t.ctx, { isVerified: false });
+    const denied = await t.app.inject({
+      method: 'GET',
+      url: `${API}/auth/sessions`,
+      headers: unverified.auth,
+    });
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().message).toBe('User is not verified');
   });
 });
 

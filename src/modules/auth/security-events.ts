@@ -8,7 +8,6 @@ export type SecurityEventType =
   | 'email_verified'
   | 'sign_in'
   | 'sign_in_failed'
-  | 'sign_in_throttled'
   | 'refresh_token_reuse'
   | 'logout'
   | 'logout_all'

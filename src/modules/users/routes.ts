@@ -25,7 +25,7 @@ const listResponse = <T>(reply: FastifyReply, message: string, data: T[], meta: 
 const signedIn: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
 export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const users = createUsersService({ db: ctx.db, clock: ctx.clock, config: ctx.config });
+  const users = createUsersService({ db: ctx.db, clock: ctx.clock });
   const { requireAuth } = ctx.guard;
 
   app.post(

@@ -1,4 +1,3 @@
-import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
@@ -25,7 +24,7 @@ import type { PublicUser, RegisterInput, UpdateUserInput } from './schemas.js';
 
 const PRIVILEGED_FIELDS = ['role', 'isActive', 'isDeleted', 'isVerified'] as const;
 
-export function createUsersService(deps: { db: Database; clock: Clock; config: Config }) {
+export function createUsersService(deps: { db: Database; clock: Clock }) {
   const { db, clock } = deps;
 
   async function register(input: RegisterInput, client: ClientInfo): Promise<PublicUser> {
