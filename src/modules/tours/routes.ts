@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { flatListSchema, nestedListSchema, ok, successSchema } from '../../lib/envelope.js';
@@ -101,23 +101,33 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
       ok(reply, 'Tour type updated', await tourTypes.rename(request.params.id, request.body.name)),
   );
 
-  app.delete(
-    '/tour-types/:id',
-    {
-      preValidation: admin,
-      schema: {
-        tags: typeTags,
-        summary: 'Delete a tour type no tour uses',
-        description: 'Any request body (legacy clients send the id as text/plain) is ignored.',
-        params: idParams,
-        response: { 200: successSchema(z.null()) },
+  // Its own scope, whose only body parser discards whatever arrives: legacy clients send the id as a
+  // text/plain body, others may send anything, and none of it may turn the delete into a 400.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => {
+      payload.on('error', done);
+      payload.on('end', () => done(null, undefined));
+      payload.resume();
+    });
+    scope.withTypeProvider<ZodTypeProvider>().delete(
+      '/tour-types/:id',
+      {
+        preValidation: admin,
+        schema: {
+          tags: typeTags,
+          summary: 'Delete a tour type no tour uses',
+          description: 'Any request body (legacy clients send the id as text/plain) is ignored.',
+          params: idParams,
+          response: { 200: successSchema(z.null()) },
+        },
       },
-    },
-    async (request, reply) => {
-      await tourTypes.remove(request.params.id);
-      return ok(reply, 'Tour type deleted', null);
-    },
-  );
+      async (request, reply) => {
+        await tourTypes.remove(request.params.id);
+        return ok(reply, 'Tour type deleted', null);
+      },
+    );
+  });
 
   // ---- Tours ----
 
