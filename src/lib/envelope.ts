@@ -8,18 +8,37 @@ export interface ListMeta {
   totalPage: number;
 }
 
+interface Success<T> {
+  statusCode: number;
+  success: true;
+  message: string;
+  data: T;
+}
+
 /** Success envelope: `{ statusCode, success: true, message, data, meta? }`, HTTP status = statusCode. */
 export function ok<T>(
   reply: FastifyReply,
   message: string,
   data: T,
+  options: { statusCode?: number; meta: ListMeta },
+): Success<T> & { meta: ListMeta };
+export function ok<T>(
+  reply: FastifyReply,
+  message: string,
+  data: T,
+  options?: { statusCode?: number },
+): Success<T>;
+export function ok<T>(
+  reply: FastifyReply,
+  message: string,
+  data: T,
   options: { statusCode?: number; meta?: ListMeta } = {},
-) {
+): Success<T> & { meta?: ListMeta } {
   const statusCode = options.statusCode ?? 200;
   reply.code(statusCode);
   return options.meta === undefined
-    ? { statusCode, success: true as const, message, data }
-    : { statusCode, success: true as const, message, data, meta: options.meta };
+    ? { statusCode, success: true, message, data }
+    : { statusCode, success: true, message, data, meta: options.meta };
 }
 
 export const listMetaSchema = z.object({
