@@ -1,0 +1,116 @@
+/**
+ * The two baselines `npm run bench` compares the app against, run as their own process like the app:
+ * a bare Fastify route answering a constant, and bare Fastify routes that run the hand-written SQL the
+ * app's read routes need through `pg`, with no validation, no envelope schemas, no hooks and no ORM.
+ *
+ * Env: DATABASE_URL (required), PORT (0 = any), DATABASE_POOL_MAX (20, as the app), JWT_ACCESS_SECRET
+ * (to check the HS256 signature of GET /sql/me the way any authenticated route must).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import Fastify from 'fastify';
+import pg from 'pg';
+
+const databaseUrl = process.env.DATABASE_URL;
+const accessSecret = process.env.JWT_ACCESS_SECRET;
+if (!databaseUrl || !accessSecret) {
+  console.error('DATABASE_URL and JWT_ACCESS_SECRET are required');
+  process.exit(1);
+}
+
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+const pool = new pg.Pool({
+  connectionString: databaseUrl,
+  max: Number(process.env.DATABASE_POOL_MAX ?? 20),
+  application_name: 'bench-baseline',
+});
+
+const app = Fastify({ logger: false });
+
+app.get('/constant', async () => ({ success: true, message: 'constant', data: { ok: true } }));
+
+const TOUR_PAGE = `select id as "_id", slug, title, description, images, cost_from_minor, currency, max_guest,
+  min_age, seats_booked, departure_location, arrival_location, location, start_date, end_date, amenities,
+  included, excluded, tour_plan, division_id as division, tour_type_id as "tourType", created_at, updated_at
+  from tours`;
+
+/** The list the app serves at GET /tour: one page newest first, and the total for `meta`. */
+app.get('/sql/tour', async (request) => {
+  const q = request.query as Record<string, string | undefined>;
+  const where: string[] = [];
+  const params: string[] = [];
+  if (q.division) {
+    params.push(q.division);
+    where.push(`division_id = $${params.length}`);
+  }
+  if (q.tourType) {
+    params.push(q.tourType);
+    where.push(`tour_type_id = $${params.length}`);
+  }
+  if (q.searchTerm) {
+    params.push(`%${q.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const n = params.length;
+    where.push(`(title ilike $${n} or description ilike $${n} or location ilike $${n})`);
+  }
+  const clause = where.length > 0 ? ` where ${where.join(' and ')}` : '';
+  const [page, count] = await Promise.all([
+    pool.query(`${TOUR_PAGE}${clause} order by created_at desc, id desc limit 10`, params),
+    pool.query<{ total: number }>(`select count(*)::int as total from tours${clause}`, params),
+  ]);
+  const total = count.rows[0]?.total ?? 0;
+  return {
+    success: true,
+    message: 'Tours retrieved',
+    meta: { page: 1, limit: 10, total, totalPage: Math.ceil(total / 10) },
+    data: page.rows,
+  };
+});
+
+app.get('/sql/tour/:slug', async (request, reply) => {
+  const { slug } = request.params as { slug: string };
+  const { rows } = await pool.query(`${TOUR_PAGE} where slug = $1 limit 1`, [slug]);
+  if (!rows[0]) return reply.code(404).send({ success: false, message: 'Tour not found' });
+  return { success: true, message: 'Tour retrieved', data: rows[0] };
+});
+
+const accessKey = Buffer.from(accessSecret);
+
+/** The claims of a correctly signed HS256 token, or undefined (expiry is the caller's concern). */
+function verifiedClaims(token: string): { sid?: string; userId?: string } | undefined {
+  const [header, payload, signature] = token.split('.');
+  if (!header || !payload || !signature) return undefined;
+  const expected = createHmac('sha256', accessKey).update(`${header}.${payload}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+}
+
+/** GET /user/me by hand: the signed token, then the live session, the user and their sign-in methods. */
+app.get('/sql/me', async (request, reply) => {
+  const token = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '';
+  const claims = verifiedClaims(token);
+  if (!claims?.sid || !claims.userId) return reply.code(401).send({ success: false });
+  const { rows } = await pool.query(
+    `select u.id as "_id", u.name, u.email, u.role, u.phone, u.picture, u.address, u.is_deleted, u.is_active,
+            u.is_verified, u.created_at, u.updated_at,
+            coalesce((select json_agg(json_build_object('provider', a.provider, 'providerId', a.provider_id))
+                      from user_auths a where a.user_id = u.id), '[]') as auths
+     from sessions s join users u on u.id = s.user_id
+     where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.absolute_expires_at > now()
+       and not u.is_deleted and u.is_active = 'ACTIVE' and u.is_verified`,
+    [claims.sid, claims.userId],
+  );
+  if (!rows[0]) return reply.code(401).send({ success: false });
+  return { success: true, message: 'Your profile', data: rows[0] };
+});
+
+const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
+console.log(`baseline listening on ${address}`);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    void app
+      .close()
+      .then(() => pool.end())
+      .then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import autocannon from 'autocannon';
+
+/** One request template; `next` (when given) builds each request, e.g. with a fresh token. */
+export interface LoadRequest {
+  method?: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  next?: () => { path?: string; headers?: Record<string, string>; body?: string } | undefined;
+  /** Sees every answer (e.g. to keep the refresh token a response hands back). */
+  onResponse?: (status: number, body: string) => void;
+}
+
+export interface LoadFigures {
+  requests: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Answers by status code, e.g. { 200: 51234 }. */
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** Highest resident set size of the measured process during the run, in MiB (undefined: not sampled). */
+  peakRssMiB?: number;
+}
+
+export interface LoadOptions {
+  baseUrl: string;
+  connections: number;
+  seconds: number;
+  request: LoadRequest;
+  /** Process whose memory is sampled while the load runs. */
+  samplePid?: number;
+}
+
+/** Resident set size of a process in MiB (Linux /proc; undefined elsewhere). */
+export async function rssMiB(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sampleRss(pid: number | undefined) {
+  let peak: number | undefined;
+  const take = async () => {
+    if (pid === undefined) return;
+    const now = await rssMiB(pid);
+    if (now !== undefined) peak = Math.max(peak ?? 0, now);
+  };
+  void take();
+  const timer = setInterval(() => void take(), 250);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await take();
+      return peak;
+    },
+  };
+}
+
+/** Runs autocannon against one request shape and returns its figures (latencies in ms). */
+export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
+  const { request } = options;
+  const headers = { 'content-type': 'application/json', ...request.headers };
+  const sampler = sampleRss(options.samplePid);
+  const result = await autocannon({
+    url: options.baseUrl,
+    connections: options.connections,
+    duration: options.seconds,
+    timeout: 30,
+    requests: [
+      {
+        method: request.method ?? 'GET',
+        path: request.path,
+        headers,
+        body: request.body,
+        ...(request.next
+          ? {
+              // A fresh request per send: autocannon keeps the returned object as the next request.
+              setupRequest: (req: autocannon.Request) => {
+                const built = request.next!();
+                if (!built) return undefined as unknown as autocannon.Request;
+                return {
+                  ...req,
+                  path: built.path ?? request.path,
+                  headers: { ...headers, ...built.headers },
+                  body: built.body ?? request.body,
+                };
+              },
+            }
+          : {}),
+        ...(request.onResponse
+          ? { onResponse: (status: number, body: string) => request.onResponse!(status, body) }
+          : {}),
+      },
+    ],
+  });
+  const peakRssMiB = await sampler.stop();
+  const statuses: Record<string, number> = {};
+  const byCode = (result as unknown as { statusCodeStats?: Record<string, { count: number }> })
+    .statusCodeStats;
+  for (const [code, { count }] of Object.entries(byCode ?? {})) statuses[code] = Number(count);
+  return {
+    requests: result.requests.total,
+    reqPerSec: result.requests.total / (result.duration || options.seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    peakRssMiB,
+  };
+}

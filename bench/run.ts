@@ -1,0 +1,239 @@
+/**
+ * `npm run bench`: the load-scenario benchmark.
+ *
+ * 1. Creates a fresh PostgreSQL database next to BENCH_DATABASE_URL (an admin connection, default
+ *    postgres://postgres@127.0.0.1:5432/postgres) and loads the seeded dataset (bench/dataset.ts).
+ * 2. Builds the app and starts `node dist/server.js` as its own process with production settings
+ *    (NODE_ENV=production, LOG_LEVEL=warn, rate limits out of the way, no demo seed), and the
+ *    baseline server (bench/baseline-server.ts) as another.
+ * 3. Drives every scenario with autocannon, each after a warm-up, sampling the app's RSS, measures the
+ *    raw argon2id hash rate, checks the seat accounting after the booking scenario, prints a table and
+ *    writes it to the "## Load scenarios" section of docs/BENCHMARKS.md. The database is dropped at the end.
+ *
+ * Settings: BENCH_CONNECTIONS (50), BENCH_SECONDS (10 per scenario), BENCH_WARMUP_SECONDS (3),
+ * BENCH_STATS_SECONDS (5), BENCH_ONLY (comma list of name fragments), BENCH_SEED (42), BENCH_TOURS,
+ * BENCH_USERS, BENCH_BOOKINGS (dataset size), BENCH_SKIP_BUILD=1 (reuse dist/), BENCH_CPU_PROF=<dir>
+ * (the app writes a V8 CPU profile there on exit), BENCH_NO_WRITE=1 (print only).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { measureHashRate } from './argon2-rate.js';
+import { seedLargeDataset } from './dataset.js';
+import { prepareFixtures, seatDrift } from './fixtures.js';
+import { rssMiB, runLoad } from './load.js';
+import { buildApp, freePort, ROOT, type RunningProcess, startProcess } from './processes.js';
+import { type Measured, renderSection, verdict, writeSection } from './report.js';
+import { type Scenario, scenarios } from './scenarios.js';
+
+const intEnv = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  return n;
+};
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function packageVersions(): Promise<string> {
+  const names = ['fastify', 'zod', 'drizzle-orm', 'pg', '@node-rs/argon2', 'jose', 'autocannon'];
+  const versions = await Promise.all(
+    names.map(async (name) => {
+      const pkg = JSON.parse(await readFile(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8'));
+      return `${name} ${pkg.version}`;
+    }),
+  );
+  return versions.join(', ');
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+async function main() {
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const connections = Math.max(1, intEnv('BENCH_CONNECTIONS', 50));
+  const seconds = Math.max(1, intEnv('BENCH_SECONDS', 10));
+  const warmupSeconds = intEnv('BENCH_WARMUP_SECONDS', 3);
+  const statsSeconds = Math.max(1, intEnv('BENCH_STATS_SECONDS', 5));
+  const only = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const sizes = {
+    seed: intEnv('BENCH_SEED', 42),
+    tours: intEnv('BENCH_TOURS', 10_000),
+    users: intEnv('BENCH_USERS', 50_000),
+    bookings: intEnv('BENCH_BOOKINGS', 100_000),
+  };
+
+  const dbName = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+  const databaseUrl = dbUrl.toString();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
+  const running: RunningProcess[] = [];
+
+  await withAdmin(adminUrl, (c) => c.query(`create database ${quoteIdent(dbName)}`));
+  try {
+    console.log(`loading the dataset into ${dbName} ...`);
+    const summary = await seedLargeDataset(databaseUrl, sizes);
+    console.log(`dataset loaded in ${summary.seconds} s`);
+
+    if (process.env.BENCH_SKIP_BUILD !== '1') {
+      console.log('building the app ...');
+      buildApp();
+    }
+
+    const [appPort, basePort] = [await freePort(), await freePort()];
+    const env: Record<string, string> = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(appPort),
+      PUBLIC_URL: `http://127.0.0.1:${appPort}`,
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_MAX: '20',
+      DATA_DIR: dataDir,
+      JWT_ACCESS_SECRET: randomBytes(24).toString('hex'),
+      JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
+      SUPER_ADMIN_EMAIL: summary.superAdminEmail,
+      SUPER_ADMIN_PASSWORD: summary.password,
+      FRONTEND_URL: 'http://localhost:3000',
+      SEED_DEMO: 'false',
+      // The in-process local gateway: booking creation is measured without a network call to SSLCommerz.
+      ALLOW_LOCAL_GATEWAY: 'true',
+      // Far above what the run sends, so the limiters count but never answer 429.
+      RATE_LIMIT_MAX: '100000000',
+      AUTH_RATE_LIMIT_MAX: '100000000',
+      REDIS_URL: process.env.BENCH_REDIS_URL ?? '',
+    };
+    const profileDir = process.env.BENCH_CPU_PROF;
+    const appArgs = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/server.js'];
+    const app = await startProcess(appArgs, env, appPort, 'the app');
+    running.push(app);
+    const baseline = await startProcess(
+      ['--import', 'tsx', 'bench/baseline-server.ts'],
+      { DATABASE_URL: databaseUrl, PORT: String(basePort), JWT_ACCESS_SECRET: env.JWT_ACCESS_SECRET! },
+      basePort,
+      'the baseline server',
+    );
+    running.push(baseline);
+    const idleRssMiB = await rssMiB(app.pid);
+
+    const config = loadConfig(env);
+    const database = await openDatabase({ databaseUrl, dataDir, poolMax: 4 });
+    try {
+      const fixtures = await prepareFixtures(database.db, config, {
+        customers: 300,
+        refreshSessions: connections * 4,
+        bookingTours: 5,
+        adminEmail: summary.adminEmails[0]!,
+      });
+      const pgVersion = String(
+        ((await database.pool!.query('show server_version')).rows[0] as { server_version: string })
+          .server_version,
+      );
+
+      const all = scenarios(fixtures, summary.password);
+      const picked =
+        only.length === 0 ? all : all.filter((s) => only.some((o) => s.name.toLowerCase().includes(o)));
+      const measure = async (scenario: Scenario): Promise<Measured> => {
+        const target = scenario.target === 'app' ? app : baseline;
+        const conns = scenario.connections ?? connections;
+        const duration = scenario.kind === 'stats' ? statsSeconds : seconds;
+        if (warmupSeconds > 0) {
+          await runLoad({
+            baseUrl: target.baseUrl,
+            connections: conns,
+            seconds: warmupSeconds,
+            request: scenario.request,
+          });
+        }
+        const figures = await runLoad({
+          baseUrl: target.baseUrl,
+          connections: conns,
+          seconds: duration,
+          request: scenario.request,
+          samplePid: target.pid,
+        });
+        const measured = { scenario, figures, connections: conns };
+        console.log(
+          `${scenario.name.padEnd(48)} ${fmt(figures.reqPerSec, 0).padStart(7)} req/s  p50 ${fmt(figures.p50).padStart(6)} ms  ` +
+            `p99 ${fmt(figures.p99).padStart(6)} ms  rss ${fmt(figures.peakRssMiB ?? 0, 0)} MiB  ${JSON.stringify(figures.statuses)}`,
+        );
+        return measured;
+      };
+      const results: Measured[] = [];
+      for (const scenario of picked) results.push(await measure(scenario));
+
+      console.log(`argon2id hash rate, ${connections} in flight ...`);
+      const hashRate = await measureHashRate(connections, Math.min(seconds, 5));
+      console.log(`argon2id: ${fmt(hashRate.hashesPerSec)} hashes/s`);
+      const drift = await seatDrift(database.db, fixtures.bookingTours);
+
+      const byName = new Map(results.map((m) => [m.scenario.name, m]));
+      console.log('');
+      for (const m of results) {
+        const v = verdict(m, byName, hashRate);
+        if (v) console.log(`${m.scenario.name}: ${v.replace(/\*/g, '')}`);
+      }
+      console.log(`seat accounting drift after bookings: ${drift}`);
+
+      const cpus = os.cpus();
+      const section = renderSection(results, {
+        date: new Date().toISOString().slice(0, 10),
+        machine: `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
+        node: process.version,
+        postgres: pgVersion,
+        packages: await packageVersions(),
+        dataset:
+          `bench/dataset.ts, seed ${summary.seed}: ${summary.tours} tours, ${summary.users} users, ` +
+          `${summary.bookings} bookings with ${summary.payments} payments (loaded in ${summary.seconds} s)`,
+        method:
+          `app = \`node dist/server.js\` (NODE_ENV=production, LOG_LEVEL=warn, pool of 20, metrics on, no Redis, rate limits ` +
+          `set out of reach); autocannon ${connections} connections in the bench process on the same 2 cores, ` +
+          `${warmupSeconds} s warm-up then ${seconds} s per scenario (stats: 1 connection, ${statsSeconds} s, i.e. sequential calls); ` +
+          'RSS sampled from /proc every 250 ms. Slugs rotate over 1,000 tours, users over 300 sessions; each refresh ' +
+          'spends a distinct live refresh token (the successor goes back into the pool); logins rotate over 300 accounts; ' +
+          `bookings are 1 guest on one of ${fixtures.bookingTours.length} tours. The filtered list is division + tourType + ` +
+          `searchTerm "${fixtures.filter.searchTerm}" (${fixtures.filter.matches} matches).`,
+        hashRate,
+        seatDrift: drift,
+        idleRssMiB,
+      });
+      // A partial run prints its figures but leaves the document's full table alone.
+      if (process.env.BENCH_NO_WRITE === '1' || only.length > 0) {
+        console.log(`\n${section}`);
+      } else {
+        await writeSection(section);
+        console.log(
+          `\nfigures written to ${path.relative(process.cwd(), path.join(ROOT, 'docs', 'BENCHMARKS.md'))}`,
+        );
+      }
+    } finally {
+      await database.close();
+    }
+  } finally {
+    for (const p of running.reverse()) await p.stop().catch(() => {});
+    await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${quoteIdent(dbName)} with (force)`));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
