@@ -54,6 +54,8 @@ export const bookings = pgTable(
     index('bookings_counted_tour_idx').on(t.tourId).where(sql`${t.status} in ('PENDING', 'COMPLETE')`),
     index('bookings_status_guests_idx').on(t.status, t.guestCount),
     index('bookings_user_only_idx').on(t.userId),
+    // Bookings of the last 7/30 days and how many of them are paid, without visiting the table.
+    index('bookings_created_status_idx').on(t.createdAt, t.status),
     index('bookings_pending_hold_idx').on(t.holdExpiresAt).where(sql`${t.status} = 'PENDING'`),
     check('bookings_status_check', sql`${t.status} in ('PENDING','COMPLETE','CANCEL','FAILED')`),
     check('bookings_guest_count_check', sql`${t.guestCount} > 0`),
