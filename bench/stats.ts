@@ -198,8 +198,9 @@ async function main() {
         }`,
         '',
         'How: each endpoint runs a few aggregate queries concurrently on the pool, each an index-only ' +
-          'scan where it matters (migration 0002_stats_indexes: users_stats_idx, bookings_counted_tour_idx, ' +
-          'bookings_status_guests_idx, bookings_user_only_idx, payments_stats_idx, payments_revenue_idx); ' +
+          'scan where it matters (migrations 0002 and 0003: users_stats_idx, bookings_counted_tour_idx, ' +
+          'bookings_status_guests_idx, bookings_user_only_idx, bookings_created_status_idx, ' +
+          'payments_stats_idx, payments_revenue_idx); ' +
           'per-day series are 30 index range scans. No rows are loaded into the application.',
         '',
         `The dataset is reusable (\`seedLargeDataset(url, { seed, tours, users, bookings })\` or ` +

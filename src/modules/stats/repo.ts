@@ -203,7 +203,7 @@ export interface RecentBookings {
   completeSince30Days: number;
 }
 
-/** Bookings created in the rolling windows (range scan of bookings_created_at_idx). */
+/** Bookings created in the rolling windows (index-only range scan of bookings_created_status_idx). */
 export async function recentBookings(
   db: Executor,
   since7Days: Date,
