@@ -1,12 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { TEST_ENV } from './app.js';
 
-/** Starts `src/server.ts` as a real process and resolves once it listens. */
+/**
+ * Starts `src/server.ts` as a real process and resolves once it listens. The test settings apply unless
+ * `bare` is set, which starts it as `npm start` would with no configuration but `env`.
+ */
 export function startServer(
   env: Record<string, string>,
+  options: { bare?: boolean } = {},
 ): Promise<{ child: ChildProcess; output: () => string }> {
+  const base = options.bare ? { PATH: process.env.PATH ?? '' } : { ...process.env, ...TEST_ENV };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, ...TEST_ENV, LOG_LEVEL: 'warn', ...env },
+    env: { ...base, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
