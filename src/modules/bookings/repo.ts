@@ -10,7 +10,8 @@ import {
 } from '../../db/schema/index.js';
 import { countAll } from '../../lib/list-query.js';
 
-const detailColumns = {
+/** Columns of the booking itself, shared by the detailed and the summary views. */
+const bookingColumns = {
   id: bookings.id,
   status: bookings.status,
   guestCount: bookings.guestCount,
@@ -18,9 +19,13 @@ const detailColumns = {
   amountMinor: bookings.amountMinor,
   currency: bookings.currency,
   holdExpiresAt: bookings.holdExpiresAt,
-  needsReview: bookings.needsReview,
   createdAt: bookings.createdAt,
   updatedAt: bookings.updatedAt,
+};
+
+const detailColumns = {
+  ...bookingColumns,
+  needsReview: bookings.needsReview,
   userId: users.id,
   userName: users.name,
   userEmail: users.email,
@@ -93,15 +98,7 @@ export async function findBookingDetail(
 }
 
 const summaryColumns = {
-  id: bookings.id,
-  status: bookings.status,
-  guestCount: bookings.guestCount,
-  unitPriceMinor: bookings.unitPriceMinor,
-  amountMinor: bookings.amountMinor,
-  currency: bookings.currency,
-  holdExpiresAt: bookings.holdExpiresAt,
-  createdAt: bookings.createdAt,
-  updatedAt: bookings.updatedAt,
+  ...bookingColumns,
   userId: bookings.userId,
   tourId: bookings.tourId,
   paymentId: payments.id,

@@ -45,8 +45,9 @@ const iso = (d: Date) => d.toISOString();
 const projectItem = <T extends { _id: string }>(item: T, fields: string[] | undefined) =>
   project(item, fields) as Partial<T> & { _id: string };
 
-function toDetail(row: repo.BookingDetailRow, view: { admin: boolean; invoiceUrl?: string | null }) {
-  const detail: BookingDetail = {
+/** The booking's own fields as the API shows them (money in major units, ISO dates). */
+function bookingFields(row: repo.BookingSummaryRow | repo.BookingDetailRow) {
+  return {
     _id: row.id,
     status: row.status,
     guestCount: row.guestCount,
@@ -56,6 +57,12 @@ function toDetail(row: repo.BookingDetailRow, view: { admin: boolean; invoiceUrl
     holdExpiresAt: iso(row.holdExpiresAt),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
+  };
+}
+
+function toDetail(row: repo.BookingDetailRow, view: { admin: boolean; invoiceUrl?: string | null }) {
+  const detail: BookingDetail = {
+    ...bookingFields(row),
     tour: {
       _id: row.tourId,
       title: row.tourTitle,
@@ -92,15 +99,7 @@ function toDetail(row: repo.BookingDetailRow, view: { admin: boolean; invoiceUrl
 
 function toSummary(row: repo.BookingSummaryRow): BookingSummary {
   return {
-    _id: row.id,
-    status: row.status,
-    guestCount: row.guestCount,
-    unitPrice: toMajor(row.unitPriceMinor),
-    amount: toMajor(row.amountMinor),
-    currency: row.currency,
-    holdExpiresAt: iso(row.holdExpiresAt),
-    createdAt: iso(row.createdAt),
-    updatedAt: iso(row.updatedAt),
+    ...bookingFields(row),
     tour: row.tourId,
     user: row.userId,
     payment: row.paymentId,
