@@ -1,0 +1,111 @@
+// `npm run start:cluster`: INSTANCES copies of the server (default: one per CPU core) sharing one port through
+// node:cluster, all against one PostgreSQL (DATABASE_URL) and, when REDIS_URL is set, one Redis.
+//
+// The first instance starts alone (it applies migrations and seeds an empty database), then the others join.
+// An instance that dies is replaced; SIGTERM/SIGINT drain every instance (each finishes its in-flight
+// requests) before the primary exits.
+import { spawnSync } from 'node:child_process';
+import cluster from 'node:cluster';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = path.join(root, 'dist', 'server.js');
+
+const instances = Number(process.env.INSTANCES || os.availableParallelism());
+if (!Number.isInteger(instances) || instances < 1) {
+  console.error(`INSTANCES must be a positive integer (got "${process.env.INSTANCES}")`);
+  process.exit(1);
+}
+if (!process.env.DATABASE_URL) {
+  // The embedded database lives in one process's memory and files; replicas need a shared server.
+  console.error('start:cluster needs DATABASE_URL (PostgreSQL): the embedded database cannot be shared');
+  process.exit(1);
+}
+if (!process.env.REDIS_URL) {
+  console.warn('REDIS_URL is not set: each instance keeps its own rate-limit counters');
+}
+const poolMax = Number(process.env.DATABASE_POOL_MAX || 20);
+console.log(
+  `starting ${instances} instance(s), up to ${instances * poolMax} PostgreSQL connections in total ` +
+    "(INSTANCES × DATABASE_POOL_MAX; keep it under the server's max_connections)",
+);
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const item of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, item.name);
+    newest = Math.max(newest, item.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+// Compile once here, not once per instance.
+if (!existsSync(entry) || newestMtime(path.join(root, 'src')) > statSync(entry).mtimeMs) {
+  console.log('Building...');
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+cluster.setupPrimary({ exec: entry });
+
+let stopping = false;
+const recentDeaths = [];
+
+function fork() {
+  const worker = cluster.fork();
+  return new Promise((resolve, reject) => {
+    worker.once('listening', () => resolve(worker));
+    worker.once('exit', (code) => reject(new Error(`instance exited with code ${code} during start-up`)));
+  });
+}
+
+cluster.on('exit', (worker, code, signal) => {
+  if (stopping) return;
+  const now = Date.now();
+  recentDeaths.push(now);
+  while (recentDeaths.length > 0 && recentDeaths[0] < now - 60_000) recentDeaths.shift();
+  console.error(`instance ${worker.process.pid} exited (${signal ?? code})`);
+  if (recentDeaths.length > instances * 3) {
+    console.error('instances keep dying; giving up');
+    void shutdown(1);
+    return;
+  }
+  setTimeout(() => {
+    if (!stopping) fork().catch((err) => console.error(err.message));
+  }, 1000);
+});
+
+async function shutdown(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  const workers = Object.values(cluster.workers ?? {}).filter(Boolean);
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise((resolve) => {
+          if (worker.isDead()) return resolve();
+          worker.once('exit', resolve);
+          // Each instance handles SIGTERM itself: stop accepting, finish in-flight requests, close the pool.
+          worker.process.kill('SIGTERM');
+        }),
+    ),
+  );
+  process.exit(exitCode);
+}
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+
+try {
+  await fork();
+  await Promise.all(Array.from({ length: instances - 1 }, () => fork()));
+  console.log(`${instances} instance(s) listening (primary ${process.pid})`);
+} catch (err) {
+  console.error(err.message);
+  await shutdown(1);
+}
