@@ -93,7 +93,9 @@ function translateMultipartError(err: unknown, rules: UploadRules): unknown {
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return tooLarge('', 'Too many parts in the multipart request');
   }
-  return err;
+  if (err instanceof AppError || typeof (err as { statusCode?: unknown }).statusCode === 'number') return err;
+  // The parser's own errors (truncated body, missing boundary, broken part headers) are the client's doing.
+  return validationError('body', 'Malformed multipart body');
 }
 
 async function readMultipart(request: FastifyRequest, rules: UploadRules) {

@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { createUser, type TestUser } from '../helpers/factories.js';
+import { expectErrorEnvelope } from './response-checks.js';
+
+// Defects the fuzz and security sweeps found, each pinned by the smallest request that showed it.
+let t: TestApp;
+let admin: TestUser;
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  admin = await createUser(t.ctx, { role: 'ADMIN' });
+});
+afterAll(() => t?.close());
+
+describe('malformed requests answer 4xx in the envelope', () => {
+  it.each(['/api/v1/division/create', '/api/v1/tour/create'])(
+    'a truncated multipart body on %s is a 400 naming the body, not a 500',
+    async (url) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...admin.auth, 'content-type': 'multipart/form-data; boundary=----b0undary' },
+        payload: Buffer.from('------b0undary\r\nContent-Disposition: form-data; name="data"\r\n\r\n{"na'),
+      });
+      expect(res.statusCode).toBe(400);
+      expectErrorEnvelope(res, url);
+      expect(res.json().errorSources).toEqual([{ path: 'body', message: 'Malformed multipart body' }]);
+    },
+  );
+});
