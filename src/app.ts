@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Database, DatabaseHandle } from './db/client.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { validationError } from './lib/errors.js';
 import { scheduleJob } from './lib/jobs.js';
 import { createMailer, type Mailer } from './lib/mail/mailer.js';
 import { deliverDueEmails } from './lib/mail/outbox.js';
@@ -31,7 +32,7 @@ import { uploadsRoutes } from './modules/uploads/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { type AuthGuard, createAuthGuard } from './plugins/auth-guard.js';
 import { registerDocs } from './plugins/docs.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerSecurity } from './plugins/security.js';
 
@@ -98,6 +99,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Router-level failures (undecodable URL, overlong parameter) answer in the error envelope too.
+    frameworkErrors: (error, _request, reply) =>
+      sendError(
+        reply,
+        error.code === 'FST_ERR_BAD_URL'
+          ? validationError('url', 'The request URL is not validly encoded')
+          : error,
+      ),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -29,3 +29,18 @@ describe('malformed requests answer 4xx in the envelope', () => {
     },
   );
 });
+
+describe('undecodable URLs', () => {
+  it.each(['/api/v1/user/%', '/api/v1/booking/%E0%A4%A', '/api/v1/tour/%zz'])(
+    '%s is a 400 in the envelope naming the url',
+    async (url) => {
+      const res = await t.app.inject({ method: 'GET', url, headers: admin.auth });
+      expect(res.statusCode).toBe(400);
+      expectErrorEnvelope(res, url);
+      expect(res.json()).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        errorSources: [{ path: 'url', message: 'The request URL is not validly encoded' }],
+      });
+    },
+  );
+});
