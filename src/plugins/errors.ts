@@ -44,6 +44,17 @@ const UNAVAILABLE_MESSAGES = [
   'Connection terminated unexpectedly',
 ];
 
+// Data exceptions caused by a value the client sent (malformed text, NUL bytes, out-of-range numbers or dates).
+const INVALID_VALUE_CODES = new Set([
+  '22P02', // invalid text representation
+  '22007', // invalid datetime format
+  '22008', // datetime field overflow
+  '22003', // numeric value out of range
+  '22021', // character not in repertoire: a NUL byte in text
+  '22P05', // untranslatable character
+  '22001', // string data right truncation
+]);
+
 function pgError(err: unknown): { code?: string; constraint?: string; message?: string } | undefined {
   let current: unknown = err;
   for (let depth = 0; current && depth < 4; depth++) {
@@ -117,7 +128,7 @@ export function toErrorBody(
       headers: {},
     };
   }
-  if (db?.code === '22P02' || db?.code === '22007' || db?.code === '22008' || db?.code === '22003') {
+  if (db?.code && INVALID_VALUE_CODES.has(db.code)) {
     const message = 'Invalid value in request';
     return {
       body: { statusCode: 400, success: false, message, code: 'VALIDATION_ERROR', errorSources: [] },

@@ -44,3 +44,28 @@ describe('undecodable URLs', () => {
     },
   );
 });
+
+describe('NUL bytes, which PostgreSQL text cannot hold', () => {
+  it.each(['/api/v1/division/%00', '/api/v1/tour/a%00b', '/api/v1/payment/local-gateway/tran_%00'])(
+    '%s is a 400, not a 500',
+    async (url) => {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(400);
+      expectErrorEnvelope(res, url);
+      expect(res.json().code).toBe('VALIDATION_ERROR');
+    },
+  );
+
+  it('a NUL byte inside a JSON string field is a 400, and nothing is stored', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tour/create-tour-type',
+      headers: admin.auth,
+      payload: { name: 'River\u0000cruise' },
+    });
+    expect(res.statusCode).toBe(400);
+    expectErrorEnvelope(res, 'tour type with NUL');
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/tour/tour-types?searchTerm=River' });
+    expect(list.json().data.meta.total).toBe(0);
+  });
+});
