@@ -151,7 +151,9 @@ export async function seedLargeDataset(
     }
     await client.query('commit');
     // Vacuum too, so index-only scans find an all-visible table, as autovacuum would leave it.
-    await client.query('vacuum (analyze) divisions, tour_types, tours, users, user_auths, bookings, payments');
+    await client.query(
+      'vacuum (analyze) divisions, tour_types, tours, users, user_auths, bookings, payments',
+    );
   } catch (err) {
     await client.query('rollback').catch(() => {});
     throw err;

@@ -147,7 +147,7 @@ export interface TourOccupancy {
   seatsHeld: number;
 }
 
-/** The next `limit` tours to start after `now`, with seats sold (COMPLETE) and held (live PENDING). */
+/** The next `limit` tours to start after `now`, with seats sold (COMPLETE) and held (PENDING). */
 export async function upcomingTourOccupancy(
   db: Executor,
   now: Date,

@@ -59,7 +59,9 @@ export const tourStatsSchema = z.object({
       startDate: z.string(),
       capacity: count.nullable().describe('Seat capacity; null = unlimited'),
       seatsSold: count,
-      seatsHeld: count.describe('Seats held by PENDING bookings whose hold is live'),
+      seatsHeld: count.describe(
+        'Seats held by PENDING bookings (until paid or released by the hold sweeper)',
+      ),
       occupancy: z.number().nullable().describe('seatsSold / capacity, 4 decimals; null when unlimited'),
     }),
   ),
