@@ -212,8 +212,16 @@ describe('success callback verification', () => {
       url: `/api/v1/payment/success?transactionId=${b.transactionId}&amount=${b.amount}&status=success`,
     });
     expect(res.statusCode).toBe(302);
-    expect(location(res).pathname).toBe('/payment/fail');
-    expect((await bookingState(t.ctx, b.bookingId)).payment.status).toBe('UNPAID');
+    // Legacy clients expect the success page here; it says that nothing is confirmed.
+    const to = location(res);
+    expect(`${to.origin}${to.pathname}`).toBe('http://localhost:3000/payment/success');
+    expect(to.searchParams.get('status')).toBe('pending');
+    expect(to.searchParams.get('transactionId')).toBe(b.transactionId);
+    expect(to.searchParams.get('amount')).toBe('2400.5');
+    expect(to.searchParams.get('message')).toMatch(/being verified/);
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('PENDING');
+    expect(state.payment.status).toBe('UNPAID');
   });
 
   it('an unknown transaction redirects to the fail page', async () => {
@@ -223,12 +231,13 @@ describe('success callback verification', () => {
     expect(location(res).searchParams.get('message')).toBe('Unknown transaction');
   });
 
-  it('cannot be verified while the validation API is down: stays PENDING, fail page', async () => {
+  it('cannot be verified while the validation API is down: stays PENDING, success page says pending', async () => {
     const b = await bookOne();
     fake.setValidationMode('down');
     const res = await successCallback(b, fake.issueValId(b.transactionId));
     fake.setValidationMode('ok');
-    expect(location(res).pathname).toBe('/payment/fail');
+    expect(location(res).pathname).toBe('/payment/success');
+    expect(location(res).searchParams.get('status')).toBe('pending');
     expect((await bookingState(t.ctx, b.bookingId)).payment.status).toBe('UNPAID');
   });
 

@@ -187,14 +187,33 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return { payment, status };
   }
 
-  function redirect(kind: RedirectKind, query: { transactionId?: string; message: string; amount?: number }) {
+  function redirect(
+    kind: RedirectKind,
+    query: { transactionId?: string; message: string; amount?: number },
+    status: string = kind,
+  ) {
     const url = new URL(deps.redirects[kind]);
     url.searchParams.set('transactionId', (query.transactionId ?? '').slice(0, 100));
     url.searchParams.set('message', query.message);
     if (query.amount !== undefined) url.searchParams.set('amount', String(toMajor(query.amount)));
-    url.searchParams.set('status', kind);
+    url.searchParams.set('status', status);
     return url.toString();
   }
+
+  /**
+   * The browser came back through the success URL but the gateway has not confirmed the payment (yet): the
+   * front end's success page, with `status=pending` and a message saying nothing is confirmed.
+   */
+  const awaitingConfirmation = (payment: repo.PaymentContext) =>
+    redirect(
+      'success',
+      {
+        transactionId: payment.transactionId,
+        amount: payment.amountMinor,
+        message: 'Payment is being verified; the booking is confirmed once the payment gateway confirms it',
+      },
+      'pending',
+    );
 
   return {
     /** A new gateway session for the caller's own pending, unpaid and unexpired booking. */
@@ -249,13 +268,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         case 'unknown':
           return redirect('fail', { transactionId: input.tranId, message: 'Unknown transaction' });
         case 'unverifiable':
-          return redirect('fail', {
-            transactionId: settled.payment.transactionId,
-            amount: settled.payment.amountMinor,
-            message:
-              'The payment could not be verified yet; if you were charged it will be confirmed shortly',
-          });
+          return awaitingConfirmation(settled.payment);
         case 'rejected':
+          // A return without a validation id proves nothing either way: the gateway's IPN may still confirm it.
+          if (!input.valId) return awaitingConfirmation(settled.payment);
           return redirect('fail', {
             transactionId: settled.payment.transactionId,
             amount: settled.payment.amountMinor,
