@@ -47,8 +47,6 @@ export const bookings = pgTable(
   (t) => [
     index('bookings_user_id_idx').on(t.userId, t.createdAt),
     index('bookings_tour_id_idx').on(t.tourId),
-    index('bookings_status_idx').on(t.status),
-    index('bookings_created_at_idx').on(t.createdAt),
     // Admin statistics (index-only scans): bookings per tour that count, status totals with guests,
     // distinct booking users (the narrow index is what makes the planner prefer it to a table scan).
     index('bookings_counted_tour_idx').on(t.tourId).where(sql`${t.status} in ('PENDING', 'COMPLETE')`),
@@ -88,7 +86,6 @@ export const payments = pgTable(
   (t) => [
     uniqueIndex('payments_booking_id_key').on(t.bookingId),
     uniqueIndex('payments_transaction_id_key').on(t.transactionId),
-    index('payments_status_idx').on(t.status),
     index('payments_created_at_idx').on(t.createdAt),
     index('payments_paid_at_idx').on(t.paidAt),
     // Admin payment statistics: status/gateway totals and revenue per day, both index-only.
