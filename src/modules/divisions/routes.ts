@@ -14,6 +14,8 @@ import {
 } from './schemas.js';
 import { createDivisionService } from './service.js';
 
+// Documents in /openapi.json that these routes need a signed-in caller.
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 const tags = ['Divisions'];
 const multipartNote =
   'JSON, or multipart/form-data with a text field `data` holding the JSON and an optional image `file` (JPEG, PNG or WebP).';
@@ -32,6 +34,7 @@ export const divisionRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
     {
       preValidation: adminWithThumbnail,
       schema: {
+        security,
         tags,
         summary: 'Create a division',
         description: multipartNote,
@@ -81,6 +84,7 @@ export const divisionRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
     {
       preValidation: adminWithThumbnail,
       schema: {
+        security,
         tags,
         summary: 'Update a division',
         description: `${multipartNote} A new file replaces the thumbnail.`,
@@ -102,6 +106,7 @@ export const divisionRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
     {
       preValidation: admin,
       schema: {
+        security,
         tags,
         summary: 'Delete a division without tours',
         params: divisionIdParams,

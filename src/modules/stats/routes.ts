@@ -11,6 +11,8 @@ import {
 } from './schemas.js';
 import { createStatsService } from './service.js';
 
+// Documents in /openapi.json that these routes need a signed-in caller.
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 const COUNTING_BOOKINGS =
   'Highest booked tours and bookings per tour count only bookings that hold or bought seats ' +
   '(PENDING and COMPLETE); CANCEL and FAILED bookings do not count.';
@@ -24,6 +26,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
     {
       preHandler: adminOnly,
       schema: {
+        security,
         tags: ['Stats'],
         summary: 'User statistics',
         description:
@@ -40,6 +43,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
     {
       preHandler: adminOnly,
       schema: {
+        security,
         tags: ['Stats'],
         summary: 'Tour statistics',
         description:
@@ -63,6 +67,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
     {
       preHandler: adminOnly,
       schema: {
+        security,
         tags: ['Stats'],
         summary: 'Booking statistics',
         description:
@@ -83,6 +88,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
     {
       preHandler: adminOnly,
       schema: {
+        security,
         tags: ['Stats'],
         summary: 'Payment statistics',
         description:

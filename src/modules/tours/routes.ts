@@ -19,6 +19,8 @@ import {
 import { createTourService } from './service.js';
 import { createTourTypeService } from './tour-type-service.js';
 
+// Documents in /openapi.json that these routes need a signed-in caller.
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 const tourTags = ['Tours'];
 const typeTags = ['Tour types'];
 const multipartNote =
@@ -46,6 +48,7 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     {
       preValidation: admin,
       schema: {
+        security,
         tags: typeTags,
         summary: 'Create a tour type',
         body: tourTypeBody,
@@ -90,6 +93,7 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     {
       preValidation: admin,
       schema: {
+        security,
         tags: typeTags,
         summary: 'Rename a tour type',
         params: idParams,
@@ -115,6 +119,7 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
       {
         preValidation: admin,
         schema: {
+          security,
           tags: typeTags,
           summary: 'Delete a tour type no tour uses',
           description: 'Any request body (legacy clients send the id as text/plain) is ignored.',
@@ -136,6 +141,7 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     {
       preValidation: adminWithImages,
       schema: {
+        security,
         tags: tourTags,
         summary: 'Create a tour',
         description: multipartNote,
@@ -185,6 +191,7 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     {
       preValidation: adminWithImages,
       schema: {
+        security,
         tags: tourTags,
         summary: 'Update a tour',
         description: `${multipartNote} \`images\` lists the existing URLs to keep (absent: keep all), \`deleteImages\` the ones to remove; new files are added.`,
@@ -202,6 +209,7 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     {
       preValidation: admin,
       schema: {
+        security,
         tags: tourTags,
         summary: 'Delete a tour without pending or paid bookings',
         params: idParams,
