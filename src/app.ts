@@ -100,13 +100,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     // Router-level failures (undecodable URL, overlong parameter) answer in the error envelope too.
-    frameworkErrors: (error, _request, reply) =>
-      sendError(
+    // They are answered before any hook runs, so the headers every answer needs are set here.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+      return sendError(
         reply,
         error.code === 'FST_ERR_BAD_URL'
           ? validationError('url', 'The request URL is not validly encoded')
           : error,
-      ),
+      );
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
