@@ -47,6 +47,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
       application_name: 'tour-booking-api',
     });
     pool.on('error', (err) => opts.onPoolError?.(err));
+    // A checked-out client (e.g. inside a transaction) whose connection drops emits 'error' outside any query;
+    // unheard, that event would crash the process. The query that was running still fails and answers 503.
+    pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
     return {
       kind: 'postgres',

@@ -1,0 +1,151 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, createTestDatabase, dropTestDatabase, type TestApp } from '../helpers/app.js';
+import { createTour } from '../helpers/catalogue.js';
+import { createUser, type TestUser } from '../helpers/factories.js';
+import { databaseUrl } from '../helpers/postgres.js';
+import { exitCode, startServer } from '../helpers/server-process.js';
+import { hostPort, TcpProxy, withPort } from '../helpers/tcp-proxy.js';
+import { expectConsistentBookings } from './invariants.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the database stops during load', () => {
+  let name: string;
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    name = await createTestDatabase();
+    const { host, port } = hostPort(databaseUrl(name));
+    proxy = new TcpProxy(host, port);
+    const proxyPort = await proxy.start();
+    t = await buildTestApp({
+      databaseName: name,
+      env: { DATABASE_URL: withPort(databaseUrl(name), proxyPort) },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await proxy?.stop();
+    await dropTestDatabase(name);
+  });
+
+  it('fails fast with 503 while it is down, recovers on its own, and leaves nothing half-written', async () => {
+    const tour = await createTour(t.ctx, { maxGuest: 1000 });
+    const users: TestUser[] = [];
+    for (let i = 0; i < 6; i++) users.push(await createUser(t.ctx));
+
+    const outcomes: { status: number; ms: number; phase: string; endPhase: string }[] = [];
+    let phase = 'up';
+    let running = true;
+    const worker = async (user: TestUser, index: number) => {
+      for (let i = 0; running; i++) {
+        const request =
+          (i + index) % 3 === 0
+            ? {
+                method: 'POST' as const,
+                url: '/api/v1/booking',
+                headers: user.auth,
+                payload: { tour: tour.id, guestCount: 1 },
+              }
+            : (i + index) % 3 === 1
+              ? { method: 'GET' as const, url: '/api/v1/tour' }
+              : { method: 'GET' as const, url: '/api/v1/booking/my-bookings', headers: user.auth };
+        const started = Date.now();
+        const at = phase;
+        const res = await t.app.inject(request);
+        outcomes.push({ status: res.statusCode, ms: Date.now() - started, phase: at, endPhase: phase });
+        if (res.statusCode >= 500) {
+          expect(res.json(), `${request.method} ${request.url}`).toMatchObject({
+            success: false,
+            code: 'SERVICE_UNAVAILABLE',
+          });
+          expect(res.headers['retry-after']).toBeDefined();
+        }
+      }
+    };
+    const load = users.map((u, i) => worker(u, i));
+
+    await sleep(400);
+    phase = 'down';
+    proxy.cut();
+    await sleep(300);
+    const ready = await t.app.inject({ method: 'GET', url: '/ready' });
+    expect(ready.statusCode).toBe(503);
+    await sleep(1500);
+    phase = 'back';
+    proxy.restore();
+    await sleep(3500);
+    running = false;
+    await Promise.all(load);
+
+    // Requests wholly inside one phase; those the cut caught in flight may fail (with a 503).
+    const statuses = (p: string) =>
+      outcomes.filter((o) => o.phase === p && o.endPhase === p).map((o) => o.status);
+    expect(statuses('up').length).toBeGreaterThan(10);
+    expect(statuses('up').every((s) => s < 400)).toBe(true);
+    // While it was down: only 503s (or answers that needed no database), never a 500, never a hang.
+    expect(statuses('down')).toContain(503);
+    expect(outcomes.filter((o) => o.status >= 500 && o.status !== 503)).toEqual([]);
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(5000);
+    // Back: it recovered without a restart.
+    const lastBack = outcomes.filter((o) => o.phase === 'back').slice(-10);
+    expect(lastBack.length).toBe(10);
+    expect(lastBack.every((o) => o.status < 400)).toBe(true);
+    expect((await t.app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+
+    await expectConsistentBookings(t.ctx.db);
+  });
+});
+
+describe('SIGTERM under load', () => {
+  let name: string;
+  let proxy: TcpProxy;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    name = await createTestDatabase();
+    const { host, port } = hostPort(databaseUrl(name));
+    proxy = new TcpProxy(host, port);
+    await proxy.start();
+    dataDir = await mkdtemp(path.join(tmpdir(), 'tour-sigterm-'));
+  });
+  afterAll(async () => {
+    await proxy.stop();
+    await dropTestDatabase(name);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('finishes every in-flight request and exits 0', async () => {
+    const port = 6200 + Math.floor(Math.random() * 500);
+    const { child, output } = await startServer({
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      DATABASE_URL: withPort(databaseUrl(name), proxy.port),
+      SEED_DEMO: 'false',
+    });
+    const exited = exitCode(child);
+    const base = `http://127.0.0.1:${port}`;
+    // A slow database keeps requests in flight when the signal arrives.
+    proxy.delayMs = 400;
+    const urls = ['/api/v1/tour', '/api/v1/division', '/ready', '/api/v1/tour/tour-types'];
+    const inFlight = Array.from({ length: 24 }, (_, i) =>
+      fetch(`${base}${urls[i % urls.length]}`).then(
+        async (res) => ({ status: res.status, body: await res.text() }),
+        (err: Error) => ({ status: 0, body: err.message }),
+      ),
+    );
+    await sleep(150);
+    child.kill('SIGTERM');
+    const results = await Promise.all(inFlight);
+    proxy.delayMs = 0;
+    expect(
+      results.filter((r) => r.status !== 200),
+      output(),
+    ).toEqual([]);
+    expect(await exited).toBe(0);
+  });
+});
