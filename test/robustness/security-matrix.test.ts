@@ -184,7 +184,11 @@ describe.each(guarded.map((op) => [operationKey(op), op] as const))('%s', (_key,
   it('answers 401 to expired, forged, unsigned, wrong-secret and refresh tokens', async () => {
     const forged = await forgedAccessTokens(t.ctx.config, world.owner);
     for (const [kind, token] of Object.entries(forged)) {
-      for (const headers of [{ authorization: `Bearer ${token}` }, { cookie: `accessToken=${token}` }]) {
+      const carriers: Record<string, string>[] = [
+        { authorization: `Bearer ${token}` },
+        { cookie: `accessToken=${token}` },
+      ];
+      for (const headers of carriers) {
         const { res, label } = await call(op, headers);
         expect(res.statusCode, `${kind}: ${label}`).toBe(401);
         expect(res.json().code, kind).toBe(kind === 'expired' ? 'TOKEN_EXPIRED' : 'UNAUTHENTICATED');
