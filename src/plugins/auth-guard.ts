@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -35,6 +35,24 @@ export function readAccessToken(request: FastifyRequest): { token?: string; from
 export function createAuthGuard(deps: { db: Database; tokens: TokenService; config: Config; clock: Clock }) {
   const { db, tokens, config, clock } = deps;
   const allowedOrigins = new Set([...config.frontendUrls, config.publicUrl]);
+  // Runs on every authenticated request: a named prepared statement, built and planned once per connection.
+  const sessionQuery = db
+    .select({
+      userId: users.id,
+      email: users.email,
+      role: users.role,
+      isActive: users.isActive,
+      isDeleted: users.isDeleted,
+      isVerified: users.isVerified,
+      sessionUserId: sessions.userId,
+      revokedAt: sessions.revokedAt,
+      absoluteExpiresAt: sessions.absoluteExpiresAt,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('sid')))
+    .limit(1)
+    .prepare('auth_guard_session');
 
   /** Verifies the token, then re-checks user state and session in one query; sets `request.auth`. */
   async function authenticate(request: FastifyRequest): Promise<AuthContext> {
@@ -47,22 +65,7 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
     }
     const now = clock.now();
     const payload = await tokens.verifyAccessToken(token, now);
-    const [row] = await db
-      .select({
-        userId: users.id,
-        email: users.email,
-        role: users.role,
-        isActive: users.isActive,
-        isDeleted: users.isDeleted,
-        isVerified: users.isVerified,
-        sessionUserId: sessions.userId,
-        revokedAt: sessions.revokedAt,
-        absoluteExpiresAt: sessions.absoluteExpiresAt,
-      })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.id, payload.sid))
-      .limit(1);
+    const [row] = await sessionQuery.execute({ sid: payload.sid });
     if (!row || row.sessionUserId !== payload.userId) throw unauthenticated('User Does Not Exist');
     if (row.revokedAt || row.absoluteExpiresAt <= now)
       throw unauthenticated('Session has ended, please sign in again');

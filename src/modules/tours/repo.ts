@@ -1,5 +1,5 @@
-import { and, count, eq, inArray, like, or } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import { and, count, eq, inArray, like, or, sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../db/client.js';
 import { bookings, divisions, tours, tourTypes } from '../../db/schema/index.js';
 import { countAll, escapeLike, type ListSpec, type ParsedList } from '../../lib/list-query.js';
 
@@ -77,9 +77,15 @@ export async function listTours(ex: Executor, parsed: ParsedList) {
   return { rows, total: totalRow?.total ?? 0 };
 }
 
-export async function findTourBySlug(ex: Executor, slug: string): Promise<TourRow | undefined> {
-  const [row] = await ex.select().from(tours).where(eq(tours.slug, slug)).limit(1);
-  return row;
+/** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */
+export function prepareTourBySlug(db: Database) {
+  const query = db
+    .select()
+    .from(tours)
+    .where(eq(tours.slug, sql.placeholder('slug')))
+    .limit(1)
+    .prepare('tour_by_slug');
+  return async (slug: string): Promise<TourRow | undefined> => (await query.execute({ slug }))[0];
 }
 
 /** With `lock`, the row stays locked until the transaction ends (seat changes and deletes wait). */

@@ -14,12 +14,12 @@ import {
   countActiveBookings,
   deleteTourRow,
   findTourById,
-  findTourBySlug,
   insertTour,
   listTours,
   lockDivisionForReference,
   lockTourTypeForReference,
   type NewTourRow,
+  prepareTourBySlug,
   type TourRow,
   tourListSpec,
   tourSlugsLike,
@@ -128,6 +128,7 @@ function isForeignKeyViolation(err: unknown): boolean {
 }
 
 export function createTourService({ db, storage, log }: TourServiceDeps) {
+  const tourBySlug = prepareTourBySlug(db);
   return {
     async list(query: Record<string, unknown>) {
       const parsed = parseListQuery(query, tourListSpec);
@@ -139,7 +140,7 @@ export function createTourService({ db, storage, log }: TourServiceDeps) {
     },
 
     async getBySlug(slug: string): Promise<TourDto> {
-      const row = await findTourBySlug(db, slug);
+      const row = await tourBySlug(slug);
       if (!row) throw notFound('Tour not found');
       return toTourDto(row);
     },

@@ -1,5 +1,5 @@
 import { and, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { securityEvents, userAuths, users } from '../../db/schema/index.js';
 import { countAll, type ListSpec, type ParsedList } from '../../lib/list-query.js';
 import type { PublicUser, SecurityEventView } from './schemas.js';
@@ -69,6 +69,30 @@ export async function publicUsers(db: Executor, rows: UserRow[]): Promise<Public
 export async function publicUserById(db: Executor, id: string): Promise<PublicUser | undefined> {
   const row = await findUserById(db, id);
   return row ? (await publicUsers(db, [row]))[0] : undefined;
+}
+
+/**
+ * The profile read behind GET /user/me: the user and their sign-in methods in one named prepared statement,
+ * so neither the ORM's query building nor PostgreSQL's parsing and planning is repeated per request.
+ */
+export function preparePublicUserById(db: Database) {
+  const query = db
+    .select({ user: users, provider: userAuths.provider, providerId: userAuths.providerId })
+    .from(users)
+    .leftJoin(userAuths, eq(userAuths.userId, users.id))
+    .where(eq(users.id, sql.placeholder('id')))
+    .orderBy(userAuths.createdAt)
+    .prepare('public_user_by_id');
+  return async (id: string): Promise<PublicUser | undefined> => {
+    const rows = await query.execute({ id });
+    if (!rows[0]) return undefined;
+    const auths = rows.flatMap((r) =>
+      r.provider !== null && r.providerId !== null
+        ? [{ provider: r.provider, providerId: r.providerId }]
+        : [],
+    );
+    return toPublicUser(rows[0].user, auths);
+  };
 }
 
 export async function insertUser(

@@ -14,6 +14,7 @@ import {
   listUsers,
   lockSuperAdminChanges,
   lockUser,
+  preparePublicUserById,
   publicUserById,
   publicUsers,
   securityEventListSpec,
@@ -26,6 +27,7 @@ const PRIVILEGED_FIELDS = ['role', 'isActive', 'isDeleted', 'isVerified'] as con
 
 export function createUsersService(deps: { db: Database; clock: Clock }) {
   const { db, clock } = deps;
+  const publicUserOf = preparePublicUserById(db);
 
   async function register(input: RegisterInput, client: ClientInfo): Promise<PublicUser> {
     const passwordHash = await hashPassword(input.password);
@@ -56,7 +58,7 @@ export function createUsersService(deps: { db: Database; clock: Clock }) {
   }
 
   async function getById(id: string): Promise<PublicUser> {
-    const user = isId(id) ? await publicUserById(db, id) : undefined;
+    const user = isId(id) ? await publicUserOf(id) : undefined;
     if (!user) throw notFound('User not found');
     return user;
   }
