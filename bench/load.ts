@@ -24,6 +24,8 @@ export interface LoadFigures {
   timeouts: number;
   /** Highest resident set size of the measured process during the run, in MiB (undefined: not sampled). */
   peakRssMiB?: number;
+  /** CPU time the measured process spent per answered request, in ms (user + system). */
+  cpuMsPerRequest?: number;
 }
 
 export interface LoadOptions {
@@ -41,6 +43,20 @@ export async function rssMiB(pid: number): Promise<number | undefined> {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
     return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; undefined elsewhere). */
+export async function cpuMs(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    // Clock ticks are 1/100 s on Linux.
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
   } catch {
     return undefined;
   }
@@ -69,6 +85,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   const { request } = options;
   const headers = { 'content-type': 'application/json', ...request.headers };
   const sampler = sampleRss(options.samplePid);
+  const cpuBefore = options.samplePid === undefined ? undefined : await cpuMs(options.samplePid);
   const result = await autocannon({
     url: options.baseUrl,
     connections: options.connections,
@@ -102,6 +119,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     ],
   });
   const peakRssMiB = await sampler.stop();
+  const cpuAfter = options.samplePid === undefined ? undefined : await cpuMs(options.samplePid);
   const statuses: Record<string, number> = {};
   const byCode = (result as unknown as { statusCodeStats?: Record<string, { count: number }> })
     .statusCodeStats;
@@ -116,5 +134,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     errors: result.errors,
     timeouts: result.timeouts,
     peakRssMiB,
+    cpuMsPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+        ? undefined
+        : (cpuAfter - cpuBefore) / result.requests.total,
   };
 }

@@ -82,11 +82,13 @@ export function renderSection(results: Measured[], info: RunInfo): string {
   const byName = new Map(results.map((m) => [m.scenario.name, m]));
   const row = (m: Measured) =>
     `| ${m.scenario.name} | ${m.connections} | ${fixed(m.figures.reqPerSec, 0)} | ${fixed(m.figures.p50)} | ` +
-    `${fixed(m.figures.p99)} | ${ratio(m, byName, info.hashRate)} | ${m.figures.peakRssMiB === undefined ? '' : fixed(m.figures.peakRssMiB, 0)} | ` +
+    `${fixed(m.figures.p99)} | ${ratio(m, byName, info.hashRate)} | ` +
+    `${m.figures.cpuMsPerRequest === undefined ? '' : fixed(m.figures.cpuMsPerRequest, 2)} | ` +
+    `${m.figures.peakRssMiB === undefined ? '' : fixed(m.figures.peakRssMiB, 0)} | ` +
     `${statuses(m.figures)} | ${verdict(m, byName, info.hashRate)} |`;
   const header = [
-    '| scenario | conns | req/s | p50 ms | p99 ms | vs raw SQL | peak RSS MiB | answers | target |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+    '| scenario | conns | req/s | p50 ms | p99 ms | vs raw SQL | server CPU ms/req | peak RSS MiB | answers | target |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   const baselines = results.filter((m) => m.scenario.kind === 'baseline');
   const app = results.filter((m) => m.scenario.kind !== 'baseline');

@@ -172,7 +172,8 @@ async function main() {
         const measured = { scenario, figures, connections: conns };
         console.log(
           `${scenario.name.padEnd(48)} ${fmt(figures.reqPerSec, 0).padStart(7)} req/s  p50 ${fmt(figures.p50).padStart(6)} ms  ` +
-            `p99 ${fmt(figures.p99).padStart(6)} ms  rss ${fmt(figures.peakRssMiB ?? 0, 0)} MiB  ${JSON.stringify(figures.statuses)}`,
+            `p99 ${fmt(figures.p99).padStart(6)} ms  cpu ${fmt(figures.cpuMsPerRequest ?? 0, 3)} ms/req  ` +
+            `rss ${fmt(figures.peakRssMiB ?? 0, 0)} MiB  ${JSON.stringify(figures.statuses)}`,
         );
         return measured;
       };
