@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, like, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, like, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { bookings, divisions, tours, tourTypes } from '../../db/schema/index.js';
 import { countAll, escapeLike, type ListSpec, type ParsedList } from '../../lib/list-query.js';
@@ -75,6 +75,25 @@ export async function listTours(ex: Executor, parsed: ParsedList) {
     ex.select({ total: countAll }).from(tours).where(parsed.where),
   ]);
   return { rows, total: totalRow?.total ?? 0 };
+}
+
+/**
+ * The catalogue's front page (GET /tour without filter, search or sort: newest first) and its total, as
+ * named prepared statements; any other list goes through `listTours`.
+ */
+export function prepareDefaultTourList(db: Database) {
+  const page = db
+    .select()
+    .from(tours)
+    .orderBy(desc(tours.createdAt), desc(tours.id))
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'))
+    .prepare('tour_list_default');
+  const count = db.select({ total: countAll }).from(tours).prepare('tour_count_all');
+  return async (limit: number, offset: number) => {
+    const [rows, [totalRow]] = await Promise.all([page.execute({ limit, offset }), count.execute()]);
+    return { rows, total: totalRow?.total ?? 0 };
+  };
 }
 
 /** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */

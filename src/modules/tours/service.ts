@@ -19,6 +19,7 @@ import {
   lockDivisionForReference,
   lockTourTypeForReference,
   type NewTourRow,
+  prepareDefaultTourList,
   prepareTourBySlug,
   type TourRow,
   tourListSpec,
@@ -129,10 +130,15 @@ function isForeignKeyViolation(err: unknown): boolean {
 
 export function createTourService({ db, storage, log }: TourServiceDeps) {
   const tourBySlug = prepareTourBySlug(db);
+  const defaultList = prepareDefaultTourList(db);
   return {
     async list(query: Record<string, unknown>) {
       const parsed = parseListQuery(query, tourListSpec);
-      const { rows, total } = await listTours(db, parsed);
+      const sorted = typeof query.sort === 'string' && query.sort.trim() !== '';
+      const { rows, total } =
+        parsed.where === undefined && !sorted
+          ? await defaultList(parsed.limit, parsed.offset)
+          : await listTours(db, parsed);
       return {
         items: rows.map((row) => project(toTourDto(row), parsed.fields) as TourListItem),
         meta: listMeta(parsed, total),
