@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { hash } from '@node-rs/argon2';
 import { ARGON2_PARAMS } from '../src/lib/passwords.js';
 
@@ -39,4 +40,11 @@ export async function measureHashRate(concurrency: number, seconds: number): Pro
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
+}
+
+// `node --import tsx bench/argon2-rate.ts <concurrency> <seconds>`: run in its own process, so it gets the
+// same runtime settings (UV_THREADPOOL_SIZE, MALLOC_ARENA_MAX) as the app it is compared with.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [concurrency = '50', seconds = '5'] = process.argv.slice(2);
+  measureHashRate(Number(concurrency), Number(seconds)).then((rate) => console.log(JSON.stringify(rate)));
 }

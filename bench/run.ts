@@ -15,6 +15,7 @@
  * BENCH_USERS, BENCH_BOOKINGS (dataset size), BENCH_SKIP_BUILD=1 (reuse dist/), BENCH_CPU_PROF=<dir>
  * (the app writes a V8 CPU profile there on exit), BENCH_NO_WRITE=1 (print only).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,7 +23,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
-import { measureHashRate } from './argon2-rate.js';
+import type { HashRate } from './argon2-rate.js';
 import { seedLargeDataset } from './dataset.js';
 import { prepareFixtures, seatDrift } from './fixtures.js';
 import { rssMiB, runLoad } from './load.js';
@@ -61,6 +62,22 @@ async function packageVersions(): Promise<string> {
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/**
+ * Process settings the app runs with (as deploy/ sets them): one libuv thread per core, so at most that many
+ * 19 MiB argon2id hashes are in memory at once and hashing threads do not crowd out the event loop; two
+ * malloc arenas, so the threads' allocations do not each keep their own mostly empty arena resident.
+ */
+/**
+ * An explicit heap limit, as deploy/ sets it: V8 then grows the old generation in smaller steps instead of
+ * letting garbage pile up to hundreds of MiB on a machine with plenty of memory (live heap is ~40-80 MiB).
+ */
+const NODE_FLAGS = ['--max-old-space-size=256'];
+
+const RUNTIME_ENV = {
+  UV_THREADPOOL_SIZE: String(os.availableParallelism()),
+  MALLOC_ARENA_MAX: '2',
+};
 
 async function main() {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -119,9 +136,14 @@ async function main() {
       RATE_LIMIT_MAX: '100000000',
       AUTH_RATE_LIMIT_MAX: '100000000',
       REDIS_URL: process.env.BENCH_REDIS_URL ?? '',
+      ...RUNTIME_ENV,
     };
     const profileDir = process.env.BENCH_CPU_PROF;
-    const appArgs = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/server.js'];
+    const appArgs = [
+      ...NODE_FLAGS,
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      'dist/server.js',
+    ];
     const app = await startProcess(appArgs, env, appPort, 'the app');
     running.push(app);
     const baseline = await startProcess(
@@ -181,7 +203,13 @@ async function main() {
       for (const scenario of picked) results.push(await measure(scenario));
 
       console.log(`argon2id hash rate, ${connections} in flight ...`);
-      const hashRate = await measureHashRate(connections, Math.min(seconds, 5));
+      const hashRate = JSON.parse(
+        execFileSync(
+          process.execPath,
+          ['--import', 'tsx', 'bench/argon2-rate.ts', String(connections), String(Math.min(seconds, 5))],
+          { cwd: ROOT, env: { ...process.env, ...RUNTIME_ENV }, encoding: 'utf8' },
+        ),
+      ) as HashRate;
       console.log(`argon2id: ${fmt(hashRate.hashesPerSec)} hashes/s`);
       const drift = await seatDrift(database.db, fixtures.bookingTours);
 
@@ -204,7 +232,8 @@ async function main() {
           `bench/dataset.ts, seed ${summary.seed}: ${summary.tours} tours, ${summary.users} users, ` +
           `${summary.bookings} bookings with ${summary.payments} payments (loaded in ${summary.seconds} s)`,
         method:
-          `app = \`node dist/server.js\` (NODE_ENV=production, LOG_LEVEL=warn, pool of 20, metrics on, no Redis, rate limits ` +
+          `app = \`node ${NODE_FLAGS.join(' ')} dist/server.js\` (NODE_ENV=production, LOG_LEVEL=warn, pool of 20, metrics on, no Redis, ` +
+          `UV_THREADPOOL_SIZE=${RUNTIME_ENV.UV_THREADPOOL_SIZE}, MALLOC_ARENA_MAX=${RUNTIME_ENV.MALLOC_ARENA_MAX}, rate limits ` +
           `set out of reach); autocannon ${connections} connections in the bench process on the same 2 cores, ` +
           `${warmupSeconds} s warm-up then ${seconds} s per scenario (stats: 1 connection, ${statsSeconds} s, i.e. sequential calls); ` +
           'RSS sampled from /proc every 250 ms. Slugs rotate over 1,000 tours, users over 300 sessions; each refresh ' +

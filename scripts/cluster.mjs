@@ -52,13 +52,24 @@ if (!existsSync(entry) || newestMtime(path.join(root, 'src')) > statSync(entry).
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-cluster.setupPrimary({ exec: entry });
+// Per-instance runtime defaults (each can be overridden): a heap limit, so V8 collects garbage before it
+// piles up; a libuv pool of cores / instances threads (at least 2) for argon2id hashing; two malloc arenas.
+// See docs/BENCHMARKS.md for their measured effect.
+const workerEnv = {
+  UV_THREADPOOL_SIZE:
+    process.env.UV_THREADPOOL_SIZE || String(Math.max(2, Math.ceil(os.availableParallelism() / instances))),
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || '2',
+};
+const heapFlag = (process.env.NODE_OPTIONS ?? '').includes('--max-old-space-size')
+  ? []
+  : ['--max-old-space-size=256'];
+cluster.setupPrimary({ exec: entry, execArgv: [...process.execArgv, ...heapFlag] });
 
 let stopping = false;
 const recentDeaths = [];
 
 function fork() {
-  const worker = cluster.fork();
+  const worker = cluster.fork(workerEnv);
   return new Promise((resolve, reject) => {
     worker.once('listening', () => resolve(worker));
     worker.once('exit', (code) => reject(new Error(`instance exited with code ${code} during start-up`)));
