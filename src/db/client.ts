@@ -35,6 +35,29 @@ export interface DatabaseOptions {
 // BIGINT counts (count(*)) come back as strings by default; they fit in a JS number here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
+type PooledClient = pg.PoolClient & { release: (err?: Error | boolean) => void };
+
+/**
+ * A checked-out client whose connection ends goes back to the pool at once (which discards it). Otherwise
+ * a transaction whose BEGIN hit the dead connection never releases it: the pool shrinks with every outage
+ * and `pool.end()` (graceful shutdown) waits forever. Later releases by the borrower become no-ops.
+ * Runs right after pg-pool sets `client.release`, before the borrower gets the client.
+ */
+function releaseWhenConnectionLost(client: pg.PoolClient) {
+  const pooled = client as PooledClient;
+  const release = pooled.release;
+  let released = false;
+  const onEnd = () => releaseOnce(new Error('database connection lost'));
+  const releaseOnce = (err?: Error | boolean) => {
+    if (released) return;
+    released = true;
+    client.removeListener('end', onEnd);
+    release(err);
+  };
+  pooled.release = releaseOnce;
+  client.once('end', onEnd);
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({
@@ -50,6 +73,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     // A checked-out client (e.g. inside a transaction) whose connection drops emits 'error' outside any query;
     // unheard, that event would crash the process. The query that was running still fails and answers 503.
     pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
+    pool.on('acquire', (client) => queueMicrotask(() => releaseWhenConnectionLost(client)));
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
     return {
       kind: 'postgres',

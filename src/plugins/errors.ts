@@ -42,6 +42,7 @@ const UNAVAILABLE_MESSAGES = [
   'Client has encountered a connection error',
   'Query read timeout',
   'Connection terminated unexpectedly',
+  'Client was closed and is not queryable',
 ];
 
 // Data exceptions caused by a value the client sent (malformed text, NUL bytes, out-of-range numbers or dates).
