@@ -199,8 +199,10 @@ async function main() {
         );
         return measured;
       };
+      const loadBefore = os.loadavg()[0]!;
       const results: Measured[] = [];
       for (const scenario of picked) results.push(await measure(scenario));
+      const loadAfter = os.loadavg()[0]!;
 
       console.log(`argon2id hash rate, ${connections} in flight ...`);
       const hashRate = JSON.parse(
@@ -239,7 +241,9 @@ async function main() {
           'RSS sampled from /proc every 250 ms. Slugs rotate over 1,000 tours, users over 300 sessions; each refresh ' +
           'spends a distinct live refresh token (the successor goes back into the pool); logins rotate over 300 accounts; ' +
           `bookings are 1 guest on one of ${fixtures.bookingTours.length} tours. The filtered list is division + tourType + ` +
-          `searchTerm "${fixtures.filter.searchTerm}" (${fixtures.filter.matches} matches).`,
+          `searchTerm "${fixtures.filter.searchTerm}" (${fixtures.filter.matches} matches). 1-minute load average ` +
+          `${fmt(loadBefore, 2)} before the scenarios and ${fmt(loadAfter, 2)} after (the run itself adds about 2; ` +
+          'more means other work shared the cores).',
         hashRate,
         seatDrift: drift,
         idleRssMiB,
