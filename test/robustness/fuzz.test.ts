@@ -28,8 +28,9 @@ import {
 /*
  * Property-based fuzzing of every route in /openapi.json (plus the hidden ones), anonymously, with forged
  * tokens and as an admin. The rule: never a 5xx; every 4xx is the JSON error envelope; nothing internal
- * leaks. The seed is fixed so CI is reproducible; FUZZ_SEED=<n> explores others, FUZZ_RUNS raises the count.
- * A failure prints the seed and the shrunk request.
+ * leaks. The seed is fixed so CI is reproducible; FUZZ_SEED=<n> explores others, FUZZ_RUNS raises the count
+ * (runs per property; each route has two), FUZZ_TALLY=1 prints the statuses each route answered (to see that
+ * requests get past validation). A failure prints the seed and the shrunk request.
  */
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_261_126;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
@@ -178,16 +179,17 @@ async function send(
   return { res, label: `${op.method} ${url.slice(0, 300)} → ${res.statusCode}` };
 }
 
+/** Statuses per route, printed with FUZZ_TALLY=1. */
 const statusTally = new Map<string, Map<number, number>>();
 afterAll(() => {
   if (!process.env.FUZZ_TALLY) return;
-  for (const [k, m] of statusTally) console.log(k, JSON.stringify(Object.fromEntries(m)));
+  for (const [route, tally] of statusTally) console.log(route, JSON.stringify(Object.fromEntries(tally)));
 });
 async function checkOne(op: Operation, req: FuzzRequest) {
   const { res, label } = await send(op, req);
-  const m = statusTally.get(operationKey(op)) ?? new Map<number, number>();
-  m.set(res.statusCode, (m.get(res.statusCode) ?? 0) + 1);
-  statusTally.set(operationKey(op), m);
+  const tally = statusTally.get(operationKey(op)) ?? new Map<number, number>();
+  tally.set(res.statusCode, (tally.get(res.statusCode) ?? 0) + 1);
+  statusTally.set(operationKey(op), tally);
   expect(res.statusCode, `${label}\n${res.body.slice(0, 500)}`).toBeLessThan(500);
   if (res.statusCode >= 400) expectErrorEnvelope(res, label);
   expectNothingInternal(res, label, t.ctx.config);
