@@ -7,7 +7,7 @@ import { TEST_ENV } from './app.js';
  */
 export function startServer(
   env: Record<string, string>,
-  options: { bare?: boolean } = {},
+  options: { bare?: boolean; startTimeoutMs?: number } = {},
 ): Promise<{ child: ChildProcess; output: () => string }> {
   const base = options.bare ? { PATH: process.env.PATH ?? '' } : { ...process.env, ...TEST_ENV };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -18,7 +18,10 @@ export function startServer(
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${out}`)),
+      options.startTimeoutMs ?? 30_000,
+    );
     child.stdout!.on('data', () => {
       if (out.includes('listening on')) {
         clearTimeout(timer);

@@ -15,8 +15,12 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'tour-journey-'));
   const port = 6100 + Math.floor(Math.random() * 400);
   base = `http://127.0.0.1:${port}`;
-  server = await startServer({ PORT: String(port), DATA_DIR: dataDir }, { bare: true });
-}, 90_000);
+  // A first PGlite start initialises the database files and loads the demo catalogue: slow on a busy machine.
+  server = await startServer(
+    { PORT: String(port), DATA_DIR: dataDir },
+    { bare: true, startTimeoutMs: 150_000 },
+  );
+}, 180_000);
 afterAll(async () => {
   if (server) {
     server.child.kill('SIGTERM');
@@ -138,5 +142,5 @@ describe('a traveller on a fresh `npm start`', () => {
 
     const invoiceMail = await waitForMail(email, /application\/pdf/);
     expect(invoiceMail).toMatch(/filename=.*\.pdf/);
-  });
+  }, 120_000);
 });
