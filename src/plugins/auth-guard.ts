@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
-import { type Role, sessions, users } from '../db/schema/index.js';
+import { type IsActive, type Role, sessions, userAuths, users } from '../db/schema/index.js';
 import type { Clock } from '../lib/clock.js';
 import { forbidden, unauthenticated } from '../lib/errors.js';
 import { accountBlockReason } from '../modules/auth/sessions.js';
@@ -16,9 +16,29 @@ export interface AuthContext {
   sessionId: string;
 }
 
+/** The caller's account as the public profile shows it, read by the same query that checks the session. */
+export interface CallerProfile {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+  phone: string | null;
+  picture: string | null;
+  address: string | null;
+  isDeleted: boolean;
+  isActive: IsActive;
+  isVerified: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Sign-in methods, oldest first. */
+  auths: { provider: string; providerId: string }[];
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     auth?: AuthContext;
+    /** Set only by `requireAuthWithProfile`. */
+    callerProfile?: CallerProfile;
   }
 }
 
@@ -35,27 +55,54 @@ export function readAccessToken(request: FastifyRequest): { token?: string; from
 export function createAuthGuard(deps: { db: Database; tokens: TokenService; config: Config; clock: Clock }) {
   const { db, tokens, config, clock } = deps;
   const allowedOrigins = new Set([...config.frontendUrls, config.publicUrl]);
+  const sessionCheck = {
+    userId: users.id,
+    email: users.email,
+    role: users.role,
+    isActive: users.isActive,
+    isDeleted: users.isDeleted,
+    isVerified: users.isVerified,
+    sessionUserId: sessions.userId,
+    revokedAt: sessions.revokedAt,
+    absoluteExpiresAt: sessions.absoluteExpiresAt,
+  };
   // Runs on every authenticated request: a named prepared statement, built and planned once per connection.
   const sessionQuery = db
-    .select({
-      userId: users.id,
-      email: users.email,
-      role: users.role,
-      isActive: users.isActive,
-      isDeleted: users.isDeleted,
-      isVerified: users.isVerified,
-      sessionUserId: sessions.userId,
-      revokedAt: sessions.revokedAt,
-      absoluteExpiresAt: sessions.absoluteExpiresAt,
-    })
+    .select(sessionCheck)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, sql.placeholder('sid')))
     .limit(1)
     .prepare('auth_guard_session');
+  // The same check plus the public profile, for routes that answer with the caller's own account: one
+  // round trip instead of two. Kept apart because the other routes need none of it.
+  const profileQuery = db
+    .select({
+      ...sessionCheck,
+      name: users.name,
+      phone: users.phone,
+      picture: users.picture,
+      address: users.address,
+      createdAt: users.createdAt,
+      updatedAt: users.updatedAt,
+      auths: sql<CallerProfile['auths']>`coalesce((
+        select json_agg(json_build_object('provider', ${userAuths.provider}, 'providerId', ${userAuths.providerId})
+                        order by ${userAuths.createdAt})
+        from ${userAuths} where ${userAuths.userId} = ${users.id}), '[]'::json)`,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('sid')))
+    .limit(1)
+    .prepare('auth_guard_profile');
 
-  /** Verifies the token, then re-checks user state and session in one query; sets `request.auth`. */
-  async function authenticate(request: FastifyRequest): Promise<AuthContext> {
+  type SessionRow = Awaited<ReturnType<typeof sessionQuery.execute>>[number];
+
+  /** Verifies the token, then re-checks user state and session with `query`; sets `request.auth`. */
+  async function check<Row extends SessionRow>(
+    request: FastifyRequest,
+    query: { execute(params: { sid: string }): Promise<Row[]> },
+  ): Promise<Row> {
     const { token, fromCookie } = readAccessToken(request);
     if (!token) throw unauthenticated('No Token Received');
     if (fromCookie && config.cookie.sameSite === 'none' && STATE_CHANGING.has(request.method)) {
@@ -65,20 +112,20 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
     }
     const now = clock.now();
     const payload = await tokens.verifyAccessToken(token, now);
-    const [row] = await sessionQuery.execute({ sid: payload.sid });
+    const [row] = await query.execute({ sid: payload.sid });
     if (!row || row.sessionUserId !== payload.userId) throw unauthenticated('User Does Not Exist');
     if (row.revokedAt || row.absoluteExpiresAt <= now)
       throw unauthenticated('Session has ended, please sign in again');
     const blocked = accountBlockReason(row);
     if (blocked) throw forbidden(blocked);
-    const auth: AuthContext = {
-      userId: row.userId,
-      email: row.email,
-      role: row.role,
-      sessionId: payload.sid,
-    };
-    request.auth = auth;
-    return auth;
+    request.auth = { userId: row.userId, email: row.email, role: row.role, sessionId: payload.sid };
+    return row;
+  }
+
+  /** Verifies the token, then re-checks user state and session in one query; sets `request.auth`. */
+  async function authenticate(request: FastifyRequest): Promise<AuthContext> {
+    await check(request, sessionQuery);
+    return request.auth!;
   }
 
   /**
@@ -94,10 +141,38 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
     };
   }
 
-  return { authenticate, requireAuth };
+  /** Route hook: any signed-in user; also keeps their public profile on the request (`callerProfile`). */
+  function requireAuthWithProfile(): preHandlerAsyncHookHandler {
+    return async (request: FastifyRequest, _reply: FastifyReply) => {
+      const row = await check(request, profileQuery);
+      request.callerProfile = {
+        id: row.userId,
+        name: row.name,
+        email: row.email,
+        role: row.role,
+        phone: row.phone,
+        picture: row.picture,
+        address: row.address,
+        isDeleted: row.isDeleted,
+        isActive: row.isActive,
+        isVerified: row.isVerified,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+        auths: row.auths,
+      };
+    };
+  }
+
+  return { authenticate, requireAuth, requireAuthWithProfile };
 }
 
 export type AuthGuard = ReturnType<typeof createAuthGuard>;
+
+/** The caller's profile on a route guarded by `requireAuthWithProfile`. */
+export function callerProfile(request: FastifyRequest): CallerProfile {
+  if (!request.callerProfile) throw unauthenticated();
+  return request.callerProfile;
+}
 
 /** The authenticated caller of a guarded route. */
 export function caller(request: FastifyRequest): AuthContext {

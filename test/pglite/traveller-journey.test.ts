@@ -98,6 +98,8 @@ describe('a traveller on a fresh `npm start`', () => {
     const login = await call('POST', '/api/v1/auth/login', { email, password });
     expect(login.status).toBe(200);
     const { accessToken } = login.json().data;
+    const me = await call('GET', '/api/v1/user/me', undefined, accessToken);
+    expect(me.json().data).toMatchObject({ email, auths: [{ provider: 'credentials', providerId: email }] });
 
     const booked = await call('POST', '/api/v1/booking', { tour: tour._id, guestCount: 2 }, accessToken);
     expect(booked.status).toBe(201);

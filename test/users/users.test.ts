@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessions, users } from '../../src/db/schema/index.js';
+import { sessions, userAuths, users } from '../../src/db/schema/index.js';
 import { seedSuperAdmin } from '../../src/db/seed.js';
 import { newId } from '../../src/lib/ids.js';
 import {
@@ -119,6 +119,32 @@ describe('GET /user/me', () => {
     expect((await get('/user/me')).statusCode).toBe(401);
     const deleted = await createUser(t.ctx, { isDeleted: true });
     expect((await get('/user/me', deleted)).statusCode).toBe(403);
+  });
+
+  it('shows every public field and the sign-in methods oldest first, as they are now', async () => {
+    const user = await createUser(t.ctx, { name: 'Two Methods', phone: null, address: 'Sylhet' });
+    const google = { userId: user.id, provider: 'google', providerId: `g-${user.id}` };
+    await t.ctx.db.insert(userAuths).values({ ...google, createdAt: new Date(Date.now() + 60_000) });
+    await t.ctx.db.update(users).set({ name: 'Renamed Just Now' }).where(eq(users.id, user.id));
+
+    const data = (await get('/user/me', user)).json().data;
+    expect(Object.keys(data).sort()).toEqual(USER_KEYS);
+    expect(data).toMatchObject({ name: 'Renamed Just Now', phone: null, address: 'Sylhet', picture: null });
+    expect(data.auths).toEqual([
+      { provider: 'credentials', providerId: user.email },
+      { provider: 'google', providerId: google.providerId },
+    ]);
+    expect(data.createdAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+  });
+
+  it('a revoked session is 401 and an inactive account 403, whatever the token says', async () => {
+    const revoked = await createUser(t.ctx);
+    await t.ctx.db.update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.id, revoked.sessionId));
+    expect((await get('/user/me', revoked)).statusCode).toBe(401);
+    const inactive = await createUser(t.ctx, { isActive: 'INACTIVE' });
+    const res = await get('/user/me', inactive);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().message).toBe('User is INACTIVE');
   });
 });
 

@@ -7,7 +7,7 @@ import type { PublicUser, SecurityEventView } from './schemas.js';
 export type UserRow = typeof users.$inferSelect;
 type AuthRow = { provider: string; providerId: string };
 
-export function toPublicUser(row: UserRow, auths: AuthRow[]): PublicUser {
+export function toPublicUser(row: Omit<UserRow, 'passwordHash'>, auths: AuthRow[]): PublicUser {
   return {
     _id: row.id,
     name: row.name,

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ModuleOptions } from '../../app.js';
 import { flatListSchema, type ListMeta, ok, successSchema } from '../../lib/envelope.js';
-import { caller } from '../../plugins/auth-guard.js';
+import { caller, callerProfile } from '../../plugins/auth-guard.js';
 import { clientInfo } from '../auth/sessions.js';
 import {
   projectedUser,
@@ -26,7 +26,7 @@ const signedIn: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { cookie
 
 export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
   const users = createUsersService({ db: ctx.db, clock: ctx.clock });
-  const { requireAuth } = ctx.guard;
+  const { requireAuth, requireAuthWithProfile } = ctx.guard;
 
   app.post(
     '/register',
@@ -47,7 +47,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
   app.get(
     '/me',
     {
-      preValidation: requireAuth(),
+      preValidation: requireAuthWithProfile(),
       schema: {
         tags: ['Users'],
         summary: "The caller's profile",
@@ -56,7 +56,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
       },
     },
     async (request, reply) =>
-      ok(reply, 'Your profile Retrieved Successfully', await users.getById(caller(request).userId)),
+      ok(reply, 'Your profile Retrieved Successfully', users.me(callerProfile(request))),
   );
 
   app.get(

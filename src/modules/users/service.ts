@@ -4,7 +4,7 @@ import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { hashPassword } from '../../lib/passwords.js';
-import type { AuthContext } from '../../plugins/auth-guard.js';
+import type { AuthContext, CallerProfile } from '../../plugins/auth-guard.js';
 import { recordSecurityEvent, type SecurityEventType } from '../auth/security-events.js';
 import { type ClientInfo, type RevokeReason, revokeUserSessions } from '../auth/sessions.js';
 import {
@@ -18,6 +18,7 @@ import {
   publicUserById,
   publicUsers,
   securityEventListSpec,
+  toPublicUser,
   updateUser,
   userListSpec,
 } from './repo.js';
@@ -55,6 +56,11 @@ export function createUsersService(deps: { db: Database; clock: Clock }) {
       });
       return (await publicUserById(tx, row.id))!;
     });
+  }
+
+  /** The caller's own profile, already read by the guard together with the session check. */
+  function me(profile: CallerProfile): PublicUser {
+    return toPublicUser(profile, profile.auths);
   }
 
   async function getById(id: string): Promise<PublicUser> {
@@ -170,7 +176,7 @@ export function createUsersService(deps: { db: Database; clock: Clock }) {
     return { items, meta: listMeta(parsed, total) };
   }
 
-  return { register, getById, list, update, securityEvents };
+  return { register, me, getById, list, update, securityEvents };
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;
