@@ -1,7 +1,7 @@
 import { hash } from '@node-rs/argon2';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { securityEvents, userAuths, users } from '../../src/db/schema/index.js';
+import { authThrottle, securityEvents, sessions, userAuths, users } from '../../src/db/schema/index.js';
 import { createUser } from '../helpers/factories.js';
 import {
   type AccountsTestApp,
@@ -109,6 +109,43 @@ describe('POST /auth/login', () => {
       .where(eq(securityEvents.userId, user.id))
       .orderBy(securityEvents.createdAt);
     expect(event).toMatchObject({ type: 'sign_in', ip: '10.1.2.3', email: user.email });
+  });
+
+  it('opens a session logged by a sign_in event naming it, and answers with the full profile', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD, name: 'Profile Person' });
+    const res = await login({ email: user.email, password: STRONG_PASSWORD }, '10.4.4.4');
+    expect(res.statusCode).toBe(200);
+    const { accessToken, user: profile } = res.json().data;
+    expect(profile).toMatchObject({
+      _id: user.id,
+      name: 'Profile Person',
+      auths: [{ provider: 'credentials', providerId: user.email }],
+    });
+    expect(profile.createdAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    const sessionId = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid;
+    const [session] = await t.ctx.db.select().from(sessions).where(eq(sessions.id, sessionId));
+    expect(session).toMatchObject({
+      userId: user.id,
+      ip: '10.4.4.4',
+      provider: 'credentials',
+      revokedAt: null,
+    });
+    const events = await t.ctx.db
+      .select()
+      .from(securityEvents)
+      .where(and(eq(securityEvents.userId, user.id), eq(securityEvents.type, 'sign_in')));
+    expect(events.map((e) => e.details)).toContainEqual({ sessionId, provider: 'credentials' });
+  });
+
+  it('a sign-in after failures clears their counter, so the next failures start from five free tries again', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    for (let i = 0; i < 4; i++) await login({ email: user.email, password: `wrong-${i}-password` });
+    const key = `login:${user.email}`;
+    expect(await t.ctx.db.select().from(authThrottle).where(eq(authThrottle.key, key))).toHaveLength(1);
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(200);
+    expect(await t.ctx.db.select().from(authThrottle).where(eq(authThrottle.key, key))).toHaveLength(0);
+    for (let i = 0; i < 4; i++) await login({ email: user.email, password: `again-${i}-password` });
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(200);
   });
 
   it('bad input is a 400 naming the field', async () => {

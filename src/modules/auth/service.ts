@@ -5,7 +5,7 @@ import { forbidden, notFound, unauthenticated } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
-import { findUserByEmail, publicUserById, updateUser } from '../users/repo.js';
+import { toPublicUser, updateUser } from '../users/repo.js';
 import type { PublicUser } from '../users/schemas.js';
 import { describeDevice } from './device.js';
 import type { LoginInput, SessionView } from './schemas.js';
@@ -14,12 +14,13 @@ import {
   type ClientInfo,
   type IssuedTokens,
   listLiveSessions,
+  newSession,
   revokeSession,
   revokeUserSessions,
   rotateRefreshToken,
-  startSession,
 } from './sessions.js';
-import { assertNotThrottled, clearThrottle, LOGIN_FAILURES, recordHit, throttleKey } from './throttle.js';
+import { prepareSignInAccount, prepareSignInSession } from './sign-in-statements.js';
+import { assertNotBlocked, clearThrottle, LOGIN_FAILURES, recordHit, throttleKey } from './throttle.js';
 import type { TokenService } from './tokens.js';
 
 export const GOOGLE_ONLY_MESSAGE =
@@ -34,15 +35,18 @@ export function createAuthService(deps: {
 }) {
   const { db, clock, config, tokens } = deps;
 
+  const readSignInAccount = prepareSignInAccount(db);
+  const writeSignInSession = prepareSignInSession(db);
+
   async function login(
     input: LoginInput,
     client: ClientInfo,
   ): Promise<{ issued: IssuedTokens; user: PublicUser }> {
     const now = clock.now();
     const throttle = throttleKey('login', input.email);
-    await assertNotThrottled(db, throttle, LOGIN_FAILURES, now);
+    const { user, auths, throttleRecorded, blockedUntil } = await readSignInAccount(throttle, input.email);
+    assertNotBlocked(blockedUntil, LOGIN_FAILURES, now);
 
-    const user = await findUserByEmail(db, input.email);
     // Unknown emails and password-less accounts are checked against a dummy hash: same work, same timing.
     const passwordMatches = await verifyPassword(
       user?.passwordHash ?? (await dummyPasswordHash()),
@@ -65,22 +69,16 @@ export function createAuthService(deps: {
     if (user.isActive !== 'ACTIVE') throw forbidden(`User is ${user.isActive}`);
     if (!user.isVerified) throw unauthenticated('User is not verified');
 
-    const rehashed = needsRehash(user.passwordHash!) ? await hashPassword(input.password) : undefined;
-    const issued = await db.transaction(async (tx) => {
-      if (rehashed) await updateUser(tx, user.id, { passwordHash: rehashed });
-      await clearThrottle(tx, throttle);
-      const opened = await startSession(tx, { tokens, config }, user, client, now);
-      await recordSecurityEvent(tx, {
-        type: 'sign_in',
-        userId: user.id,
-        email: user.email,
-        client,
-        details: { sessionId: opened.sessionId, provider: 'credentials' },
-        at: now,
-      });
-      return opened;
-    });
-    return { issued, user: (await publicUserById(db, user.id))! };
+    // The password is proven, so each step below stands on its own and needs no transaction around the
+    // others; the session and its security event are written together in one statement.
+    if (needsRehash(user.passwordHash!)) {
+      await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
+    }
+    // Most sign-ins have no failure on record: only then is there a counter to clear.
+    if (throttleRecorded) await clearThrottle(db, throttle);
+    const { issued, row } = await newSession({ tokens, config }, user, client, now);
+    await writeSignInSession(row, user.email);
+    return { issued, user: toPublicUser(user, auths) };
   }
 
   async function refresh(refreshToken: string | undefined, client: ClientInfo): Promise<IssuedTokens> {

@@ -27,15 +27,16 @@ export interface IssuedTokens {
   refreshExpiresAt: Date;
 }
 
-/** Opens a session for a signed-in user and issues its first access and refresh tokens. */
-export async function startSession(
-  db: Executor,
+export type NewSessionRow = typeof sessions.$inferInsert;
+
+/** A new session's first access and refresh tokens and the row that records it (not yet written). */
+export async function newSession(
   deps: { tokens: TokenService; config: Config },
   user: SessionUser,
   client: ClientInfo,
   now: Date,
   provider = 'credentials',
-): Promise<IssuedTokens> {
+): Promise<{ issued: IssuedTokens; row: NewSessionRow }> {
   const { tokens, config } = deps;
   const sessionId = newId();
   const refreshExpiresAt = new Date(now.getTime() + config.jwt.refreshExpiresSeconds * 1000);
@@ -46,21 +47,37 @@ export async function startSession(
     tokens.signAccessToken(claims, now),
     tokens.signRefreshToken(claims, 0, issuedAt, refreshExpiresAt),
   ]);
-  await db.insert(sessions).values({
-    id: sessionId,
-    userId: user.id,
-    generation: 0,
-    currentTokenHash: sha256(tokens.refreshTokenId(sessionId, 0)),
-    currentIssuedAt: issuedAt,
-    createdAt: now,
-    lastUsedAt: now,
-    idleExpiresAt: refreshExpiresAt,
-    absoluteExpiresAt: refreshExpiresAt,
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 512),
-    provider,
-  });
-  return { accessToken, refreshToken, sessionId, refreshExpiresAt };
+  return {
+    issued: { accessToken, refreshToken, sessionId, refreshExpiresAt },
+    row: {
+      id: sessionId,
+      userId: user.id,
+      generation: 0,
+      currentTokenHash: sha256(tokens.refreshTokenId(sessionId, 0)),
+      currentIssuedAt: issuedAt,
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt: refreshExpiresAt,
+      absoluteExpiresAt: refreshExpiresAt,
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 512),
+      provider,
+    },
+  };
+}
+
+/** Opens a session for a signed-in user and issues its first access and refresh tokens. */
+export async function startSession(
+  db: Executor,
+  deps: { tokens: TokenService; config: Config },
+  user: SessionUser,
+  client: ClientInfo,
+  now: Date,
+  provider = 'credentials',
+): Promise<IssuedTokens> {
+  const { issued, row } = await newSession(deps, user, client, now, provider);
+  await db.insert(sessions).values(row);
+  return issued;
 }
 
 /** Seconds of `now`, the precision a token's `iat` carries (so a successor can be signed again identically). */

@@ -41,6 +41,9 @@ export const throttleKey = (
   id: string,
 ) => `${purpose}:${id}`;
 
+const secondsUntil = (blockedUntil: Date | null | undefined, now: Date) =>
+  blockedUntil && blockedUntil > now ? (blockedUntil.getTime() - now.getTime()) / 1000 : 0;
+
 /** Seconds until the key accepts another attempt (0 when it is not blocked). */
 export async function secondsBlocked(db: Executor, key: string, now: Date): Promise<number> {
   const [row] = await db
@@ -48,9 +51,7 @@ export async function secondsBlocked(db: Executor, key: string, now: Date): Prom
     .from(authThrottle)
     .where(eq(authThrottle.key, key))
     .limit(1);
-  return row?.blockedUntil && row.blockedUntil > now
-    ? (row.blockedUntil.getTime() - now.getTime()) / 1000
-    : 0;
+  return secondsUntil(row?.blockedUntil, now);
 }
 
 /** Throws 429 with Retry-After while the key is blocked. */
@@ -61,6 +62,16 @@ export async function assertNotThrottled(
   now: Date,
 ): Promise<void> {
   const wait = await secondsBlocked(db, key, now);
+  if (wait > 0) throw rateLimited(wait, policy.message);
+}
+
+/** The same check on a key's `blocked_until` already read (null when the key has no row). */
+export function assertNotBlocked(
+  blockedUntil: Date | null | undefined,
+  policy: ThrottlePolicy,
+  now: Date,
+): void {
+  const wait = secondsUntil(blockedUntil, now);
   if (wait > 0) throw rateLimited(wait, policy.message);
 }
 
