@@ -85,30 +85,66 @@ export function parseListQuery(
   spec: ListSpec,
   extra: (SQL | undefined)[] = [],
 ): ParsedList {
+  return buildList(query, spec, extra, (_name, value) => value).parsed;
+}
+
+/** A list query with placeholders for its values, for a prepared statement per shape. */
+export interface ShapedList extends ParsedList {
+  /** Names the filters, search and sort used: lists of the same shape have the same SQL. */
+  shape: string;
+  /** Fills the placeholders of `where`. */
+  values: Record<string, unknown>;
+}
+
+/**
+ * `parseListQuery` (same validation, same conditions and order) with the filter and search values left as
+ * placeholders, so one prepared statement serves every list of the same shape.
+ */
+export function parseListQueryShape(query: Record<string, unknown>, spec: ListSpec): ShapedList {
+  const values: Record<string, unknown> = {};
+  const { parsed, shape } = buildList(query, spec, [], (name, value) => {
+    values[name] = value;
+    return sql.placeholder(name);
+  });
+  return { ...parsed, shape, values };
+}
+
+function buildList(
+  query: Record<string, unknown>,
+  spec: ListSpec,
+  extra: (SQL | undefined)[],
+  bind: (name: string, value: unknown) => unknown,
+): { parsed: ParsedList; shape: string } {
   const text = (key: string) => {
     const v = query[key];
     return typeof v === 'string' ? v : undefined;
   };
   const conditions: (SQL | undefined)[] = [...extra];
+  const shape: string[] = [];
 
   const term = text('searchTerm')?.trim();
   if (term && spec.searchable.length > 0) {
-    const pattern = `%${escapeLike(term)}%`;
-    conditions.push(or(...spec.searchable.map((c) => ilike(c, pattern))));
+    const pattern = bind('searchTerm', `%${escapeLike(term)}%`);
+    conditions.push(or(...spec.searchable.map((c) => ilike(c, pattern as string))));
+    shape.push('searchTerm');
   }
   for (const [key, { column, kind }] of Object.entries(spec.filters)) {
     const raw = text(key);
     if (raw === undefined || raw === '') continue;
-    conditions.push(eq(column, filterValue(key, raw, kind)));
+    conditions.push(eq(column, bind(`filter_${key}`, filterValue(key, raw, kind))));
+    shape.push(key);
   }
 
   const orderBy: SQL[] = [];
+  const sorts: string[] = [];
   for (const token of (text('sort') ?? '').split(',')) {
     const name = token.trim().replace(/^[-+]/, '');
     const column = spec.sortable[name];
     // Unknown sort fields are ignored rather than refused: legacy clients send Mongo-style sorts.
     if (!column) continue;
-    orderBy.push(token.trim().startsWith('-') ? desc(column) : asc(column));
+    const descending = token.trim().startsWith('-');
+    orderBy.push(descending ? desc(column) : asc(column));
+    sorts.push(`${descending ? '-' : ''}${name}`);
   }
   if (orderBy.length === 0 && spec.sortable.createdAt) orderBy.push(desc(spec.sortable.createdAt));
   orderBy.push(desc(spec.tieBreaker));
@@ -127,12 +163,15 @@ export function parseListQuery(
   }
 
   return {
-    where: and(...conditions.filter(Boolean)),
-    orderBy,
-    page,
-    limit,
-    offset: (page - 1) * limit,
-    fields,
+    parsed: {
+      where: and(...conditions.filter(Boolean)),
+      orderBy,
+      page,
+      limit,
+      offset: (page - 1) * limit,
+      fields,
+    },
+    shape: `${shape.join(',')}|${sorts.join(',')}`,
   };
 }
 

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookings, tours } from '../../src/db/schema/index.js';
+import type { TourRow } from '../../src/modules/tours/repo.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import {
   createDivision,
@@ -225,6 +226,49 @@ describe('GET /tour', () => {
       url: `/api/v1/tour?division=${division.id}&sort=-costFrom`,
     });
     expect(desc.json().data.map((x: { costFrom: number }) => x.costFrom)).toEqual([300, 200, 100]);
+  });
+
+  it('answers every sort shape in order with the exact total, beyond the shapes kept as prepared statements', async () => {
+    const division = await createDivision(t.ctx);
+    const day = 24 * 3600 * 1000;
+    const made: TourRow[] = [];
+    for (const [k, title] of ['Bravo', 'Alpha', 'Charlie'].entries()) {
+      made.push(
+        await createTour(t.ctx, {
+          title,
+          division: division.id,
+          tourType: tourTypeId,
+          costFromMinor: [200_00, 300_00, 100_00][k],
+          startDate: new Date(Date.now() + [3, 1, 2][k]! * day),
+        }),
+      );
+    }
+    const key = {
+      title: (x: { title: string }) => x.title,
+      costFrom: (x: { costFromMinor: number | null }) => x.costFromMinor!,
+      startDate: (x: { startDate: Date | null }) => x.startDate!.getTime(),
+      createdAt: (x: { createdAt: Date }) => x.createdAt.getTime(),
+    };
+    const tokens = Object.keys(key).flatMap((f) => [f, `-${f}`]);
+    // 64 shapes: past the cap, lists are built per request and must answer the same.
+    for (const first of tokens) {
+      for (const second of tokens) {
+        const field = first.replace('-', '') as keyof typeof key;
+        const by = key[field] as (x: TourRow) => string | number;
+        const expected = [...made]
+          .sort((a, b) => (by(a) < by(b) ? -1 : by(a) > by(b) ? 1 : 0) * (first.startsWith('-') ? -1 : 1))
+          .map((x) => x.id);
+        const res = await t.app.inject({
+          method: 'GET',
+          url: `/api/v1/tour?division=${division.id}&sort=${first},${second}`,
+        });
+        expect(
+          res.json().data.map((x: { _id: string }) => x._id),
+          `${first},${second}`,
+        ).toEqual(expected);
+        expect(res.json().meta.total).toBe(3);
+      }
+    }
   });
 
   it('treats %, _, backslash, quotes and regex characters in searchTerm as plain text', async () => {

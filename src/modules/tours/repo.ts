@@ -1,7 +1,13 @@
 import { and, count, desc, eq, inArray, like, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { bookings, divisions, tours, tourTypes } from '../../db/schema/index.js';
-import { countAll, escapeLike, type ListSpec, type ParsedList } from '../../lib/list-query.js';
+import {
+  countAll,
+  escapeLike,
+  type ListSpec,
+  type ParsedList,
+  type ShapedList,
+} from '../../lib/list-query.js';
 
 export type TourRow = typeof tours.$inferSelect;
 export type NewTourRow = typeof tours.$inferInsert;
@@ -93,6 +99,46 @@ export function prepareDefaultTourList(db: Database) {
   return async (limit: number, offset: number) => {
     const [rows, [totalRow]] = await Promise.all([page.execute({ limit, offset }), count.execute()]);
     return { rows, total: totalRow?.total ?? 0 };
+  };
+}
+
+/** Shapes of filtered lists kept as prepared statements; rarer shapes beyond these are built per request. */
+const MAX_PREPARED_LIST_SHAPES = 32;
+
+function prepareListShape(db: Database, list: ShapedList, name: string) {
+  return {
+    page: db
+      .select()
+      .from(tours)
+      .where(list.where)
+      .orderBy(...list.orderBy)
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare(`${name}_page`),
+    total: db.select({ total: countAll }).from(tours).where(list.where).prepare(`${name}_total`),
+  };
+}
+
+/**
+ * Filtered and sorted catalogue lists as named prepared statements, a pair (page, total) per shape of the query
+ * (which filters, search and sort it uses), so repeated searches are neither rebuilt by the ORM nor parsed and
+ * planned again by PostgreSQL. Sort lists are client-chosen, so the number of shapes is capped: past the cap
+ * this answers undefined and the caller builds the query itself (`listTours`).
+ */
+export function prepareShapedTourList(db: Database) {
+  const prepared = new Map<string, ReturnType<typeof prepareListShape>>();
+  return (list: ShapedList) => {
+    let statements = prepared.get(list.shape);
+    if (!statements && prepared.size < MAX_PREPARED_LIST_SHAPES) {
+      statements = prepareListShape(db, list, `tour_list_${prepared.size + 1}`);
+      prepared.set(list.shape, statements);
+    }
+    if (!statements) return undefined;
+    const { page, total } = statements;
+    return Promise.all([
+      page.execute({ ...list.values, limit: list.limit, offset: list.offset }),
+      total.execute(list.values),
+    ]).then(([rows, [totalRow]]) => ({ rows, total: totalRow?.total ?? 0 }));
   };
 }
 

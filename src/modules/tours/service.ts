@@ -1,6 +1,6 @@
 import type { Database, Tx } from '../../db/client.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
-import { listMeta, parseListQuery, project } from '../../lib/list-query.js';
+import { listMeta, parseListQuery, parseListQueryShape, project } from '../../lib/list-query.js';
 import { toMajor, toMinor } from '../../lib/money.js';
 import { slugBelongsTo, toSlug, writeWithUniqueSlug } from '../../lib/slug.js';
 import type { Storage } from '../../lib/storage/storage.js';
@@ -20,6 +20,7 @@ import {
   lockTourTypeForReference,
   type NewTourRow,
   prepareDefaultTourList,
+  prepareShapedTourList,
   prepareTourBySlug,
   type TourRow,
   tourListSpec,
@@ -131,14 +132,15 @@ function isForeignKeyViolation(err: unknown): boolean {
 export function createTourService({ db, storage, log }: TourServiceDeps) {
   const tourBySlug = prepareTourBySlug(db);
   const defaultList = prepareDefaultTourList(db);
+  const shapedList = prepareShapedTourList(db);
   return {
     async list(query: Record<string, unknown>) {
-      const parsed = parseListQuery(query, tourListSpec);
+      const parsed = parseListQueryShape(query, tourListSpec);
       const sorted = typeof query.sort === 'string' && query.sort.trim() !== '';
       const { rows, total } =
         parsed.where === undefined && !sorted
           ? await defaultList(parsed.limit, parsed.offset)
-          : await listTours(db, parsed);
+          : await (shapedList(parsed) ?? listTours(db, parseListQuery(query, tourListSpec)));
       return {
         items: rows.map((row) => project(toTourDto(row), parsed.fields) as TourListItem),
         meta: listMeta(parsed, total),
