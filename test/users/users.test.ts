@@ -139,6 +139,8 @@ describe('GET /user/me', () => {
 
   it('a revoked session is 401 and an inactive account 403, whatever the token says', async () => {
     const revoked = await createUser(t.ctx);
+    // Accepted once first: a token seen before is still checked against its session on every request.
+    expect((await get('/user/me', revoked)).statusCode).toBe(200);
     await t.ctx.db.update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.id, revoked.sessionId));
     expect((await get('/user/me', revoked)).statusCode).toBe(401);
     const inactive = await createUser(t.ctx, { isActive: 'INACTIVE' });
