@@ -84,7 +84,17 @@ describe('the database stops during load', () => {
     };
     const load = users.map((u, i) => worker(u, i));
 
-    await sleep(400);
+    // Phase changes wait for enough answers rather than a fixed time, so a slow machine sees the same test.
+    const answered = async (p: string, count: number, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (
+        outcomes.filter((o) => o.phase === p && o.endPhase === p).length < count &&
+        Date.now() < deadline
+      ) {
+        await sleep(50);
+      }
+    };
+    await answered('up', 12, 20_000);
     phase = 'down';
     proxy.cut();
     await sleep(300);
@@ -93,7 +103,8 @@ describe('the database stops during load', () => {
     await sleep(1500);
     phase = 'back';
     proxy.restore();
-    await sleep(3500);
+    await sleep(1000);
+    await answered('back', 30, 20_000);
     running = false;
     await Promise.all(load);
 
