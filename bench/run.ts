@@ -20,35 +20,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import type { HashRate } from './argon2-rate.js';
+import { benchAdminUrl, createScratchDatabase, datasetSizesFromEnv, intEnv } from './database.js';
 import { seedLargeDataset } from './dataset.js';
 import { prepareFixtures, seatDrift } from './fixtures.js';
 import { rssMiB, runLoad } from './load.js';
 import { buildApp, freePort, ROOT, type RunningProcess, startProcess } from './processes.js';
 import { type Measured, renderSection, verdict, writeSection } from './report.js';
 import { type Scenario, scenarios } from './scenarios.js';
-
-const intEnv = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
-  return n;
-};
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function packageVersions(): Promise<string> {
   const names = ['fastify', 'zod', 'drizzle-orm', 'pg', '@node-rs/argon2', 'jose', 'autocannon'];
@@ -80,7 +61,6 @@ const RUNTIME_ENV = {
 };
 
 async function main() {
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const connections = Math.max(1, intEnv('BENCH_CONNECTIONS', 50));
   const seconds = Math.max(1, intEnv('BENCH_SECONDS', 10));
   const warmupSeconds = intEnv('BENCH_WARMUP_SECONDS', 3);
@@ -89,23 +69,15 @@ async function main() {
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
-  const sizes = {
-    seed: intEnv('BENCH_SEED', 42),
-    tours: intEnv('BENCH_TOURS', 10_000),
-    users: intEnv('BENCH_USERS', 50_000),
-    bookings: intEnv('BENCH_BOOKINGS', 100_000),
-  };
+  const sizes = datasetSizesFromEnv();
 
-  const dbName = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
-  const databaseUrl = dbUrl.toString();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
   const running: RunningProcess[] = [];
 
-  await withAdmin(adminUrl, (c) => c.query(`create database ${quoteIdent(dbName)}`));
+  const scratch = await createScratchDatabase(benchAdminUrl(), 'bench');
+  const databaseUrl = scratch.url;
   try {
-    console.log(`loading the dataset into ${dbName} ...`);
+    console.log(`loading the dataset into ${scratch.name} ...`);
     const summary = await seedLargeDataset(databaseUrl, sizes);
     console.log(`dataset loaded in ${summary.seconds} s`);
 
@@ -262,7 +234,7 @@ async function main() {
     }
   } finally {
     for (const p of running.reverse()) await p.stop().catch(() => {});
-    await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${quoteIdent(dbName)} with (force)`));
+    await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { createScratchDatabase } from './database.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
 const RATE = Number(process.env.SOAK_RATE ?? 40);
@@ -32,24 +33,6 @@ const ADMIN = { email: 'soak-admin@soak.local', password: 'Soak-Admin-Pass-1' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the server process -----------------------------------------------------------------------------
-
-async function createDatabase(): Promise<{ name: string; url: string }> {
-  const name = `soak_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
-}
-
-async function dropDatabase(name: string) {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists "${name}" with (force)`);
-  await admin.end();
-}
 
 function startServer(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -318,7 +301,8 @@ function growthFlags(reports: WindowReport[]): string[] {
 // ---- main -------------------------------------------------------------------------------------------
 
 async function main() {
-  const { name, url } = await createDatabase();
+  const scratch = await createScratchDatabase(ADMIN_URL, 'soak');
+  const url = scratch.url;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tour-soak-'));
   let server: ChildProcess | undefined;
   try {
@@ -340,7 +324,7 @@ async function main() {
     });
     const { tours, accounts } = await setup(url);
     console.log(
-      `Soak: ${SECONDS} s at ${RATE} actions/s against ${BASE} (PostgreSQL ${name}), ${tours.length} tours, ${accounts.length} users`,
+      `Soak: ${SECONDS} s at ${RATE} actions/s against ${BASE} (PostgreSQL ${scratch.name}), ${tours.length} tours, ${accounts.length} users`,
     );
     console.log('|      t |   rps |  errors | p50 ms | p99 ms | RSS MB | heap MB | handles | pool |');
     console.log('|-------:|------:|--------:|-------:|-------:|-------:|--------:|--------:|-----:|');
@@ -391,7 +375,7 @@ async function main() {
     server = undefined;
   } finally {
     server?.kill('SIGKILL');
-    await dropDatabase(name);
+    await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -16,36 +16,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
-import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { users } from '../src/db/schema/index.js';
 import { startSession } from '../src/modules/auth/sessions.js';
+import { benchAdminUrl, createScratchDatabase, datasetSizesFromEnv, intEnv } from './database.js';
 import { seedLargeDataset } from './dataset.js';
 
 const TARGET_MS = 100;
 const ENDPOINTS = ['user', 'tour', 'booking', 'payment'] as const;
 const DOC = fileURLToPath(new URL('../docs/BENCHMARKS.md', import.meta.url));
-
-const intEnv = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
-  return n;
-};
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 interface Figures {
   endpoint: string;
@@ -92,31 +73,22 @@ async function writeStatsSection(section: string) {
 }
 
 async function main() {
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const requests = Math.max(1, intEnv('BENCH_REQUESTS', 200));
   const warmup = intEnv('BENCH_WARMUP', 20);
-  const sizes = {
-    seed: intEnv('BENCH_SEED', 42),
-    tours: intEnv('BENCH_TOURS', 10_000),
-    users: intEnv('BENCH_USERS', 50_000),
-    bookings: intEnv('BENCH_BOOKINGS', 100_000),
-  };
-  const dbName = `bench_stats_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const sizes = datasetSizesFromEnv();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-stats-'));
 
-  await withAdmin(adminUrl, (c) => c.query(`create database ${quoteIdent(dbName)}`));
+  const scratch = await createScratchDatabase(benchAdminUrl(), 'bench_stats');
   try {
-    console.log(`loading dataset into ${dbName} ...`);
-    const summary = await seedLargeDataset(dbUrl.toString(), sizes);
+    console.log(`loading dataset into ${scratch.name} ...`);
+    const summary = await seedLargeDataset(scratch.url, sizes);
     console.log(`dataset loaded in ${summary.seconds} s`);
 
     const config = loadConfig({
       // Not 'production': that demands gateway and mail credentials the benchmark has no use for.
       NODE_ENV: 'development',
       LOG_LEVEL: 'silent',
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: scratch.url,
       DATA_DIR: dataDir,
       JWT_ACCESS_SECRET: randomBytes(24).toString('hex'),
       JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
@@ -216,7 +188,7 @@ async function main() {
       await database.close();
     }
   } finally {
-    await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${quoteIdent(dbName)} with (force)`));
+    await scratch.drop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
