@@ -4,15 +4,9 @@
 // The first instance starts alone (it applies migrations and seeds an empty database), then the others join.
 // An instance that dies is replaced; SIGTERM/SIGINT drain every instance (each finishes its in-flight
 // requests) before the primary exits.
-import { spawnSync } from 'node:child_process';
 import cluster from 'node:cluster';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entry = path.join(root, 'dist', 'server.js');
+import { buildIfNeeded, entry } from './build.mjs';
 
 const instances = Number(process.env.INSTANCES || os.availableParallelism());
 if (!Number.isInteger(instances) || instances < 1) {
@@ -33,24 +27,8 @@ console.log(
     "(INSTANCES × DATABASE_POOL_MAX; keep it under the server's max_connections)",
 );
 
-function newestMtime(dir) {
-  let newest = 0;
-  for (const item of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, item.name);
-    newest = Math.max(newest, item.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
 // Compile once here, not once per instance.
-if (!existsSync(entry) || newestMtime(path.join(root, 'src')) > statSync(entry).mtimeMs) {
-  console.log('Building...');
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
+buildIfNeeded();
 
 // Per-instance runtime defaults (each can be overridden): a heap limit, so V8 collects garbage before it
 // piles up; a libuv pool of cores / instances threads (at least 2) for argon2id hashing; two malloc arenas.
