@@ -1,4 +1,6 @@
 import net from 'node:net';
+import { createTestDatabase, dropTestDatabase } from './app.js';
+import { databaseUrl } from './postgres.js';
 
 /**
  * A TCP proxy between the app and PostgreSQL that a test can cut (as if the database went down),
@@ -72,4 +74,23 @@ export function withPort(url: string, port: number): string {
   u.hostname = '127.0.0.1';
   u.port = String(port);
   return u.toString();
+}
+
+/** A fresh test database behind its own proxy: `url` goes through the proxy, `directUrl` does not. */
+export async function proxiedTestDatabase() {
+  const name = await createTestDatabase();
+  const directUrl = databaseUrl(name);
+  const { host, port } = hostPort(directUrl);
+  const proxy = new TcpProxy(host, port);
+  await proxy.start();
+  return {
+    name,
+    directUrl,
+    url: withPort(directUrl, proxy.port),
+    proxy,
+    async close() {
+      await proxy.stop();
+      await dropTestDatabase(name);
+    },
+  };
 }

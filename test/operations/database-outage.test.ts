@@ -1,25 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTestDatabase, type TestApp } from '../helpers/app.js';
-import { databaseUrl } from '../helpers/postgres.js';
-import { hostPort, TcpProxy, withPort } from '../helpers/tcp-proxy.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { proxiedTestDatabase, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 // The app reaches PostgreSQL through a proxy the test can cut, as if the database server went away.
+let database: Awaited<ReturnType<typeof proxiedTestDatabase>>;
 let proxy: TcpProxy;
 let t: TestApp;
 
 beforeAll(async () => {
-  const name = await createTestDatabase();
-  const { host, port } = hostPort(databaseUrl(name));
-  proxy = new TcpProxy(host, port);
-  const proxyPort = await proxy.start();
-  t = await buildTestApp({
-    databaseName: name,
-    env: { DATABASE_URL: withPort(databaseUrl(name), proxyPort) },
-  });
+  database = await proxiedTestDatabase();
+  proxy = database.proxy;
+  t = await buildTestApp({ databaseName: database.name, env: { DATABASE_URL: database.url } });
 });
 afterAll(async () => {
   await t.close();
-  await proxy.stop();
+  await database.close();
 });
 
 describe('database outage', () => {

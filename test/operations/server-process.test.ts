@@ -2,25 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, dropTestDatabase, TEST_ENV } from '../helpers/app.js';
-import { databaseUrl } from '../helpers/postgres.js';
+import { TEST_ENV } from '../helpers/app.js';
 import { exitCode, startServer } from '../helpers/server-process.js';
-import { hostPort, TcpProxy, withPort } from '../helpers/tcp-proxy.js';
+import { proxiedTestDatabase } from '../helpers/tcp-proxy.js';
 
-let name: string;
-let proxy: TcpProxy;
+let database: Awaited<ReturnType<typeof proxiedTestDatabase>>;
 let dataDir: string;
 
 beforeAll(async () => {
-  name = await createTestDatabase();
-  const { host, port } = hostPort(databaseUrl(name));
-  proxy = new TcpProxy(host, port);
-  await proxy.start();
+  database = await proxiedTestDatabase();
   dataDir = await mkdtemp(path.join(tmpdir(), 'tour-proc-'));
 });
 afterAll(async () => {
-  await proxy.stop();
-  await dropTestDatabase(name);
+  await database.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -30,23 +24,23 @@ describe('server process', () => {
     const { child } = await startServer({
       PORT: String(port),
       DATA_DIR: dataDir,
-      DATABASE_URL: withPort(databaseUrl(name), proxy.port),
+      DATABASE_URL: database.url,
     });
     const exited = exitCode(child);
     // Slow the database down so /ready is still running when the signal arrives.
-    proxy.delayMs = 800;
+    database.proxy.delayMs = 800;
     const inFlight = fetch(`http://127.0.0.1:${port}/ready`);
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(await exited).toBe(0);
-    proxy.delayMs = 0;
+    database.proxy.delayMs = 0;
   });
 
   it('keeps its data across a restart', async () => {
     const port = 5900 + Math.floor(Math.random() * 90);
-    const env = { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: databaseUrl(name) };
+    const env = { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.directUrl };
     const first = await startServer(env);
     const login = { email: TEST_ENV.SUPER_ADMIN_EMAIL, password: TEST_ENV.SUPER_ADMIN_PASSWORD };
     expect(first.output()).toContain('/docs');

@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTestDatabase, dropTestDatabase, type TestApp } from '../helpers/app.js';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTour } from '../helpers/catalogue.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
-import { databaseUrl } from '../helpers/postgres.js';
 import { exitCode, startServer } from '../helpers/server-process.js';
-import { hostPort, TcpProxy, withPort } from '../helpers/tcp-proxy.js';
+import { proxiedTestDatabase, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { expectConsistentBookings } from './invariants.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,24 +27,18 @@ function get(url: string): Promise<{ status: number; body: string }> {
 }
 
 describe('the database stops during load', () => {
-  let name: string;
+  let database: Awaited<ReturnType<typeof proxiedTestDatabase>>;
   let proxy: TcpProxy;
   let t: TestApp;
 
   beforeAll(async () => {
-    name = await createTestDatabase();
-    const { host, port } = hostPort(databaseUrl(name));
-    proxy = new TcpProxy(host, port);
-    const proxyPort = await proxy.start();
-    t = await buildTestApp({
-      databaseName: name,
-      env: { DATABASE_URL: withPort(databaseUrl(name), proxyPort) },
-    });
+    database = await proxiedTestDatabase();
+    proxy = database.proxy;
+    t = await buildTestApp({ databaseName: database.name, env: { DATABASE_URL: database.url } });
   });
   afterAll(async () => {
     await t?.close();
-    await proxy?.stop();
-    await dropTestDatabase(name);
+    await database?.close();
   });
 
   it('fails fast with 503 while it is down, recovers on its own, and leaves nothing half-written', async () => {
@@ -131,20 +124,15 @@ describe('the database stops during load', () => {
 });
 
 describe('SIGTERM under load', () => {
-  let name: string;
-  let proxy: TcpProxy;
+  let database: Awaited<ReturnType<typeof proxiedTestDatabase>>;
   let dataDir: string;
 
   beforeAll(async () => {
-    name = await createTestDatabase();
-    const { host, port } = hostPort(databaseUrl(name));
-    proxy = new TcpProxy(host, port);
-    await proxy.start();
+    database = await proxiedTestDatabase();
     dataDir = await mkdtemp(path.join(tmpdir(), 'tour-sigterm-'));
   });
   afterAll(async () => {
-    await proxy.stop();
-    await dropTestDatabase(name);
+    await database.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -153,14 +141,14 @@ describe('SIGTERM under load', () => {
     const { child, output } = await startServer({
       PORT: String(port),
       DATA_DIR: dataDir,
-      DATABASE_URL: withPort(databaseUrl(name), proxy.port),
+      DATABASE_URL: database.url,
       SEED_DEMO: 'false',
       LOG_LEVEL: 'info',
     });
     const exited = exitCode(child);
     const base = `http://127.0.0.1:${port}`;
     // A lock on the tours table holds every tour request inside the server, provably in flight.
-    const locker = new pg.Client({ connectionString: databaseUrl(name) });
+    const locker = new pg.Client({ connectionString: database.directUrl });
     locker.on('error', () => {});
     await locker.connect();
     await locker.query('begin');
