@@ -106,6 +106,14 @@ describe('POST /tour/create', () => {
     });
   });
 
+  it('drops blank list items a form sends instead of refusing them', async () => {
+    const res = await postJson(
+      tourJson({ title: 'Blank Rows', included: ['Boat', ' ', ''], excluded: [''] }),
+    );
+    expect(res.statusCode).toBe(201);
+    expect(res.json().data).toMatchObject({ included: ['Boat'], excluded: [] });
+  });
+
   it('gives a tour titled like a static route a slug that does not shadow it', async () => {
     const res = await postJson(tourJson({ title: 'Tour Types' }));
     expect(res.statusCode).toBe(201);

@@ -83,7 +83,11 @@ const isoDate = (field: string) =>
     });
 
 const text = (max: number) => z.string().trim().max(max);
-const textList = z.array(z.string().trim().min(1).max(500)).max(100);
+// Forms often send an empty last row: blank items are dropped rather than refused.
+const textList = z
+  .array(z.string().trim().max(500))
+  .max(100)
+  .transform((items) => items.filter((item) => item !== ''));
 const id = (field: string) => z.string().refine(isId, `${field} must be a valid id`);
 
 const costFrom = z
