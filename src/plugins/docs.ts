@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 
+/** The `security` of a route that needs a signed-in caller: a bearer token or the accessToken cookie. */
+export const SIGNED_IN: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
+
 /** OpenAPI generated from the route schemas, at /openapi.json, and an interactive reference at /docs. */
 export async function registerDocs(app: FastifyInstance, config: Config) {
   await app.register(swagger, {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { ok, successSchema } from '../../lib/envelope.js';
 import { caller, readAccessToken } from '../../plugins/auth-guard.js';
+import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
 import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from './cookies.js';
 import { createPasswordService } from './passwords.js';
 import {
@@ -20,7 +21,6 @@ import {
 import { createAuthService } from './service.js';
 import { clientInfo } from './sessions.js';
 
-const signedIn: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 const nothing = successSchema(z.null());
 
 export const FORGOT_PASSWORD_MESSAGE =

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ModuleOptions } from '../../app.js';
 import { ok } from '../../lib/envelope.js';
 import { caller } from '../../plugins/auth-guard.js';
+import { SIGNED_IN as security } from '../../plugins/docs.js';
 import { createInvoiceLinks } from '../payments/invoice-links.js';
 import {
   adminListQuery,
@@ -16,8 +17,6 @@ import {
   myListResponse,
 } from './schemas.js';
 import { createBookingService } from './service.js';
-
-const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
 export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
   const service = createBookingService({

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
 import { acceptImageUploads, uploadedImages } from '../../lib/uploads.js';
+import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
   createDivisionBody,
   divisionIdParams,
@@ -15,7 +16,6 @@ import {
 import { createDivisionService } from './service.js';
 
 // Documents in /openapi.json that these routes need a signed-in caller.
-const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 const tags = ['Divisions'];
 const multipartNote =
   'JSON, or multipart/form-data with a text field `data` holding the JSON and an optional image `file` (JPEG, PNG or WebP).';
@@ -62,7 +62,7 @@ export const divisionRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, 
     },
     async (request, reply) => {
       const { items, meta } = await divisions.list(request.query);
-      return { ...ok(reply, 'Divisions retrieved', items), meta };
+      return ok(reply, 'Divisions retrieved', items, { meta });
     },
   );
 

@@ -3,6 +3,7 @@ import type { ModuleOptions } from '../../app.js';
 import { ok } from '../../lib/envelope.js';
 import { notFound } from '../../lib/errors.js';
 import { caller } from '../../plugins/auth-guard.js';
+import { SIGNED_IN as security } from '../../plugins/docs.js';
 import { createInvoiceLinks } from './invoice-links.js';
 import {
   bookingIdParams,
@@ -16,8 +17,6 @@ import {
   transactionParams,
 } from './schemas.js';
 import { type CallbackInput, createPaymentService, type RedirectKind } from './service.js';
-
-const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
 function callbackInput(
   body: Record<string, unknown> | null | undefined,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ModuleOptions } from '../../app.js';
 import { ok, successSchema } from '../../lib/envelope.js';
+import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
   bookingStatsSchema,
   paymentStatsSchema,
@@ -12,7 +13,6 @@ import {
 import { createStatsService } from './service.js';
 
 // Documents in /openapi.json that these routes need a signed-in caller.
-const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 const COUNTING_BOOKINGS =
   'Highest booked tours and bookings per tour count only bookings that hold or bought seats ' +
   '(PENDING and COMPLETE); CANCEL and FAILED bookings do not count.';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { flatListSchema, nestedListSchema, ok, successSchema } from '../../lib/envelope.js';
 import { acceptImageUploads, uploadedImages } from '../../lib/uploads.js';
+import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
   createTourBody,
   idParams,
@@ -20,7 +21,6 @@ import { createTourService } from './service.js';
 import { createTourTypeService } from './tour-type-service.js';
 
 // Documents in /openapi.json that these routes need a signed-in caller.
-const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 const tourTags = ['Tours'];
 const typeTags = ['Tour types'];
 const multipartNote =
@@ -169,7 +169,7 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     },
     async (request, reply) => {
       const { items, meta } = await tours.list(request.query);
-      return { ...ok(reply, 'Tours retrieved', items), meta };
+      return ok(reply, 'Tours retrieved', items, { meta });
     },
   );
 

@@ -1,8 +1,8 @@
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ModuleOptions } from '../../app.js';
-import { flatListSchema, type ListMeta, ok, successSchema } from '../../lib/envelope.js';
+import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
 import { caller, callerProfile } from '../../plugins/auth-guard.js';
+import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
 import { clientInfo } from '../auth/sessions.js';
 import {
   projectedUser,
@@ -15,14 +15,6 @@ import {
   userListQuery,
 } from './schemas.js';
 import { createUsersService } from './service.js';
-
-// `ok` types `meta` as optional; a flat list schema requires it.
-const listResponse = <T>(reply: FastifyReply, message: string, data: T[], meta: ListMeta) => {
-  reply.code(200);
-  return { statusCode: 200, success: true as const, message, data, meta };
-};
-
-const signedIn: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
 export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
   const users = createUsersService({ db: ctx.db, clock: ctx.clock });
@@ -73,7 +65,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     },
     async (request, reply) => {
       const { items, meta } = await users.list(request.query);
-      return listResponse(reply, 'All Users Retrieved Successfully', items, meta);
+      return ok(reply, 'All Users Retrieved Successfully', items, { meta });
     },
   );
 
@@ -92,7 +84,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
     },
     async (request, reply) => {
       const { items, meta } = await users.securityEvents(request.query);
-      return listResponse(reply, 'Security Events Retrieved Successfully', items, meta);
+      return ok(reply, 'Security Events Retrieved Successfully', items, { meta });
     },
   );
 
