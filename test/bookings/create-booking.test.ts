@@ -60,6 +60,12 @@ describe('POST /booking', () => {
     expect(res.json()).toMatchObject({ success: false, code: 'UNAUTHENTICATED' });
   });
 
+  it('answers 401 before looking at the body when there is no token', async () => {
+    const res = await book({}, { guestCount: 'many' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ success: false, code: 'UNAUTHENTICATED' });
+  });
+
   it('names the missing phone and address (400) and holds nothing', async () => {
     const user = await createUser(t.ctx, { phone: null, address: '  ' });
     const tour = await createTour(t.ctx);

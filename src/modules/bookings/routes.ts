@@ -36,7 +36,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.post(
     '/',
     {
-      preHandler: signedIn,
+      preValidation: signedIn,
       schema: {
         tags: ['Bookings'],
         summary: 'Book a tour: hold seats and open a payment session',
@@ -64,7 +64,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.get(
     '/',
     {
-      preHandler: adminOnly,
+      preValidation: adminOnly,
       schema: {
         tags: ['Bookings'],
         summary: 'All bookings (admin), with tour, user and payment',
@@ -83,7 +83,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.get(
     '/my-bookings',
     {
-      preHandler: signedIn,
+      preValidation: signedIn,
       schema: {
         tags: ['Bookings'],
         summary: "The caller's bookings (tour and payment as ids)",
@@ -104,7 +104,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.get(
     '/:bookingId',
     {
-      preHandler: signedIn,
+      preValidation: signedIn,
       schema: {
         tags: ['Bookings'],
         summary: 'One booking (owner or admin)',
@@ -125,7 +125,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.patch(
     '/:bookingId/status',
     {
-      preHandler: signedIn,
+      preValidation: signedIn,
       schema: {
         tags: ['Bookings'],
         summary: 'Change a booking status',

@@ -46,7 +46,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.post(
     '/init-payment/:bookingId',
     {
-      preHandler: ctx.guard.requireAuth(),
+      preValidation: ctx.guard.requireAuth(),
       schema: {
         tags: ['Payments'],
         summary: "Open a new gateway session for the caller's pending, unpaid booking",
@@ -117,7 +117,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.get(
     '/invoice/:paymentId',
     {
-      preHandler: ctx.guard.requireAuth(),
+      preValidation: ctx.guard.requireAuth(),
       schema: {
         tags: ['Payments'],
         summary: 'Invoice download URL (owner or admin)',

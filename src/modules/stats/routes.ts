@@ -24,7 +24,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
   app.get(
     '/user',
     {
-      preHandler: adminOnly,
+      preValidation: adminOnly,
       schema: {
         security,
         tags: ['Stats'],
@@ -41,7 +41,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
   app.get(
     '/tour',
     {
-      preHandler: adminOnly,
+      preValidation: adminOnly,
       schema: {
         security,
         tags: ['Stats'],
@@ -65,7 +65,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
   app.get(
     '/booking',
     {
-      preHandler: adminOnly,
+      preValidation: adminOnly,
       schema: {
         security,
         tags: ['Stats'],
@@ -86,7 +86,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { c
   app.get(
     '/payment',
     {
-      preHandler: adminOnly,
+      preValidation: adminOnly,
       schema: {
         security,
         tags: ['Stats'],
