@@ -163,7 +163,8 @@ async function book(account: Account, tourId: string) {
 async function bookAndPay(account: Account, tourId: string) {
   const booked = await book(account, tourId);
   if (!booked) return;
-  const page = await request('payment page', 'GET', new URL(booked.paymentUrl).pathname);
+  const { pathname, search } = new URL(booked.paymentUrl);
+  const page = await request('payment page', 'GET', `${pathname}${search}`);
   const form = /<form method="post" action="([^"]+)">(.*?)<\/form>/s.exec(page.body);
   if (!form) return;
   const fields = Object.fromEntries(

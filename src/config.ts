@@ -79,6 +79,8 @@ const envSchema = z.object({
   SSL_VALIDATION_API: z
     .string()
     .default('https://sandbox.sslcommerz.com/validator/api/validationserverAPI.php'),
+  // Transaction Query API (by our tran_id); unset = merchantTransIDvalidationAPI.php on SSL_VALIDATION_API's host.
+  SSL_TRANSACTION_QUERY_API: optionalString,
   SSL_SUCCESS_FRONTEND_URL: optionalString,
   SSL_FAIL_FRONTEND_URL: optionalString,
   SSL_CANCEL_FRONTEND_URL: optionalString,
@@ -138,6 +140,15 @@ function parseTrustProxy(value: string): boolean | number | string {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** SSLCommerz serves its transaction query API next to the validation API, on the same host. */
+function defaultTransactionQueryApi(validationApi: string): string {
+  try {
+    return new URL('/validator/api/merchantTransIDvalidationAPI.php', validationApi).toString();
+  } catch {
+    throw new ConfigError(`SSL_VALIDATION_API: "${validationApi}" is not a URL`);
+  }
 }
 
 /** Secrets a development run generates once and keeps under DATA_DIR, so restarts keep sessions valid. */
@@ -256,6 +267,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             storePass: e.SSL_STORE_PASS,
             paymentApi: e.SSL_PAYMENT_API,
             validationApi: e.SSL_VALIDATION_API,
+            transactionQueryApi:
+              e.SSL_TRANSACTION_QUERY_API ?? defaultTransactionQueryApi(e.SSL_VALIDATION_API),
           }
         : undefined,
     paymentRedirects: {

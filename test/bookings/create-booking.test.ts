@@ -24,7 +24,7 @@ describe('POST /booking', () => {
     expect(body).toMatchObject({ statusCode: 201, success: true, message: 'Booking created successfully' });
     const { paymentUrl, booking } = body.data;
     expect(paymentUrl).toMatch(
-      /^http:\/\/api\.test\.local\/api\/v1\/payment\/local-gateway\/tran_[0-9a-f]{32}$/,
+      /^http:\/\/api\.test\.local\/api\/v1\/payment\/local-gateway\/tran_[0-9a-f]{32}\?signature=[\w-]+$/,
     );
     expect(booking).toMatchObject({
       status: 'PENDING',

@@ -83,6 +83,24 @@ describe('configuration', () => {
     expect(loadConfig(production).sslcommerz?.storeId).toBe('store');
   });
 
+  it('puts the SSLCommerz transaction query API next to the validation API unless it is set', () => {
+    expect(loadConfig(production).sslcommerz?.transactionQueryApi).toBe(
+      'https://sandbox.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
+    );
+    const live = loadConfig({
+      ...production,
+      SSL_VALIDATION_API: 'https://securepay.sslcommerz.com/validator/api/validationserverAPI.php',
+    });
+    expect(live.sslcommerz?.transactionQueryApi).toBe(
+      'https://securepay.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
+    );
+    const explicit = loadConfig({ ...production, SSL_TRANSACTION_QUERY_API: 'https://q.example/query' });
+    expect(explicit.sslcommerz?.transactionQueryApi).toBe('https://q.example/query');
+    expect(() => loadConfig({ ...production, SSL_VALIDATION_API: 'not a url' })).toThrow(
+      /SSL_VALIDATION_API/,
+    );
+  });
+
   it('splits FRONTEND_URL into origins and uses the first as the redirect base', () => {
     const config = loadConfig({
       ...TEST_ENV,

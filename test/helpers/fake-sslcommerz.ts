@@ -25,10 +25,16 @@ export interface FakeSslCommerz {
   baseUrl: string;
   initRequests: InitRequest[];
   validationRequests: URLSearchParams[];
+  transactionQueryRequests: URLSearchParams[];
   /** Answer for the next session inits: by default, for every customer; or only for one customer email. */
   setSessionMode(mode: SessionMode, forEmail?: string): void;
-  /** Makes the validation API slow or unreachable (for "cannot verify" paths). */
+  /** Makes the validation and transaction query APIs slow or unreachable (for "cannot verify" paths). */
   setValidationMode(mode: 'ok' | 'down' | { slowMs: number }): void;
+  /**
+   * What the transaction query API reports for `tranId` (one element per attempt, in order). A session
+   * with nothing set reports one PENDING attempt; an unknown transaction reports none.
+   */
+  setTransactionStatus(tranId: string, ...statuses: string[]): void;
   /** A val_id the validation API will answer for with `answer`, about transaction `tranId`. */
   issueValId(tranId: string, answer?: ValidationAnswer): string;
   close(): Promise<void>;
@@ -45,10 +51,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** An SSLCommerz-like server on 127.0.0.1 (random port): session init and order validation API. */
+/**
+ * An SSLCommerz-like server on 127.0.0.1 (random port): session init, the order validation API and the
+ * transaction query API (by our tran_id).
+ */
 export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
   const initRequests: InitRequest[] = [];
   const validationRequests: URLSearchParams[] = [];
+  const transactionQueryRequests: URLSearchParams[] = [];
+  const attempts = new Map<string, string[]>();
   const sessions = new Map<string, Record<string, string>>();
   const issued = new Map<string, { tranId: string; answer: ValidationAnswer }>();
   let defaultMode: SessionMode = 'ok';
@@ -110,6 +121,33 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
         card_type: 'VISA-Dutch Bangla',
       });
     }
+    if (req.method === 'GET' && url.pathname === '/validator/api/merchantTransIDvalidationAPI.php') {
+      transactionQueryRequests.push(url.searchParams);
+      if (validationMode === 'down') {
+        req.socket.destroy();
+        return;
+      }
+      if (typeof validationMode === 'object') await sleep(validationMode.slowMs);
+      const q = url.searchParams;
+      if (q.get('store_id') !== STORE_ID || q.get('store_passwd') !== STORE_PASS) {
+        return json(200, { APIConnect: 'INVALID_REQUEST', no_of_trans_found: 0, element: [] });
+      }
+      const tranId = q.get('tran_id') ?? '';
+      const session = sessions.get(tranId);
+      const statuses = attempts.get(tranId) ?? (session ? ['PENDING'] : []);
+      return json(200, {
+        APIConnect: 'DONE',
+        no_of_trans_found: statuses.length,
+        element: statuses.map((status) => ({
+          tran_id: tranId,
+          status,
+          amount: session?.total_amount ?? '0.00',
+          currency_type: session?.currency ?? 'BDT',
+          tran_date: new Date().toISOString(),
+          error: status === 'FAILED' ? 'Declined by the issuing bank' : '',
+        })),
+      });
+    }
     json(404, { status: 'FAILED', failedreason: 'not found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -125,6 +163,7 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
     },
     initRequests,
     validationRequests,
+    transactionQueryRequests,
     setSessionMode(mode, forEmail) {
       if (forEmail) modeByEmail.set(forEmail, mode);
       else {
@@ -134,6 +173,9 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
     },
     setValidationMode(mode) {
       validationMode = mode;
+    },
+    setTransactionStatus(tranId, ...statuses) {
+      attempts.set(tranId, statuses);
     },
     issueValId(tranId, answer = 'valid') {
       const valId = `${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;

@@ -53,7 +53,8 @@ export async function bookThroughApi(
 
 /** Presses "Pay" on the built-in local gateway page, as the payer's browser would. */
 export async function payOnLocalGateway(app: FastifyInstance, paymentUrl: string): Promise<number> {
-  const page = await app.inject({ method: 'GET', url: new URL(paymentUrl).pathname });
+  const { pathname, search } = new URL(paymentUrl);
+  const page = await app.inject({ method: 'GET', url: `${pathname}${search}` });
   const form = /<form method="post" action="([^"]+)">(.*?)<\/form>/s.exec(page.body);
   if (!form) throw new Error(`no payment form on the local gateway page (${page.statusCode})`);
   const fields = Object.fromEntries(

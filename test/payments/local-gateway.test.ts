@@ -53,7 +53,8 @@ const submit = (form: { action: string; fields: Record<string, string> }) =>
   });
 
 async function openPaymentPage(paymentUrl: string) {
-  const page = await t.app.inject({ method: 'GET', url: new URL(paymentUrl).pathname });
+  const { pathname, search } = new URL(paymentUrl);
+  const page = await t.app.inject({ method: 'GET', url: `${pathname}${search}` });
   expect(page.statusCode).toBe(200);
   expect(page.headers['content-type']).toContain('text/html');
   return page;
@@ -64,8 +65,10 @@ describe('local gateway flow', () => {
     const owner = await createUser(t.ctx);
     const stranger = await createUser(t.ctx);
     const { paymentUrl, booking } = await book(owner);
-    expect(paymentUrl).toBe(
-      `http://api.test.local/api/v1/payment/local-gateway/${booking.payment.transactionId}`,
+    expect(paymentUrl).toMatch(
+      new RegExp(
+        `^http://api\\.test\\.local/api/v1/payment/local-gateway/${booking.payment.transactionId}\\?signature=[\\w-]+$`,
+      ),
     );
     const page = await openPaymentPage(paymentUrl);
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
@@ -178,6 +181,44 @@ describe('local gateway flow', () => {
     const state = await bookingState(t.ctx, booking._id);
     expect(state.booking.status).toBe('CANCEL');
     expect(state.payment.status).toBe('CANCELLED');
+  });
+
+  it('fail and cancel callbacks change nothing without the signature of the page they came from', async () => {
+    const owner = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    const tranId = booking.payment.transactionId;
+    const forms = formsOf((await openPaymentPage(paymentUrl)).body);
+    const forgeries = [
+      { action: forms.Cancel!.action, fields: { tran_id: tranId, status: 'CANCELLED' } },
+      { action: forms.Fail!.action, fields: { tran_id: tranId, status: 'FAILED', signature: 'AAAA' } },
+      // A genuine signature only counts for the button it was made for.
+      { action: forms.Cancel!.action, fields: forms.Fail!.fields },
+      { action: `/api/v1/payment/cancel?transactionId=${tranId}`, fields: {} },
+    ];
+    for (const forged of forgeries) {
+      const res = await submit(forged);
+      expect(res.statusCode).toBe(302);
+      const to = new URL(String(res.headers.location));
+      expect(to.pathname).toBe(new URL(forged.action, 'http://x').pathname.replace('/api/v1', ''));
+    }
+    const state = await bookingState(t.ctx, booking._id);
+    expect(state.booking).toMatchObject({ status: 'PENDING', seatsHeld: true });
+    expect(state.payment.status).toBe('UNPAID');
+
+    const failed = await submit(forms.Fail!);
+    expect(new URL(String(failed.headers.location)).pathname).toBe('/payment/fail');
+    const after = await bookingState(t.ctx, booking._id);
+    expect(after.booking).toMatchObject({ status: 'FAILED', seatsHeld: false });
+    expect(after.payment.status).toBe('FAILED');
+  });
+
+  it('the payment page needs the signed link handed to the owner, not just the transaction id (404)', async () => {
+    const owner = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    const bare = `/api/v1/payment/local-gateway/${booking.payment.transactionId}`;
+    expect((await t.app.inject({ method: 'GET', url: bare })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: `${bare}?signature=AAAA` })).statusCode).toBe(404);
+    expect((await openPaymentPage(paymentUrl)).statusCode).toBe(200);
   });
 
   it('an unknown transaction has no payment page (404)', async () => {

@@ -331,6 +331,7 @@ describe('IPN /payment/validate-payment', () => {
 describe('fail and cancel callbacks', () => {
   it('fail moves an UNPAID payment to FAILED, the booking to FAILED and releases the seats once', async () => {
     const b = await bookOne({ maxGuest: 4, guestCount: 3 });
+    fake.setTransactionStatus(b.transactionId, 'FAILED');
     const res = await postForm(`/fail?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
     expect(res.statusCode).toBe(302);
     const to = location(res);
@@ -347,6 +348,7 @@ describe('fail and cancel callbacks', () => {
 
   it('cancel moves an UNPAID payment to CANCELLED and the booking to CANCEL', async () => {
     const b = await bookOne();
+    fake.setTransactionStatus(b.transactionId, 'CANCELLED');
     const res = await postForm(`/cancel?transactionId=${b.transactionId}`, {});
     expect(location(res).pathname).toBe('/payment/cancel');
     expect(location(res).searchParams.get('status')).toBe('cancel');
@@ -358,6 +360,62 @@ describe('fail and cancel callbacks', () => {
   it('an unknown transaction goes to the fail page', async () => {
     const res = await postForm('/cancel', { tran_id: 'tran_missing' });
     expect(location(res).pathname).toBe('/payment/fail');
+  });
+
+  it('the gateway is asked by transaction id, with the store credentials', async () => {
+    const b = await bookOne();
+    fake.setTransactionStatus(b.transactionId, 'FAILED');
+    await postForm(`/fail?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
+    const asked = fake.transactionQueryRequests.filter((q) => q.get('tran_id') === b.transactionId);
+    expect(asked.map((q) => Object.fromEntries(q))).toEqual([
+      { tran_id: b.transactionId, store_id: 'teststore', store_passwd: 'teststore@ssl', format: 'json' },
+    ]);
+  });
+
+  it.each([
+    ['the gateway still has the session open', ['PENDING']],
+    ['the gateway knows nothing of it', []],
+    ['the gateway has a valid payment for it', ['FAILED', 'VALID']],
+  ])(
+    'a forged fail or cancel (%s) leaves the booking PENDING and its seats held',
+    async (_name, statuses) => {
+      const b = await bookOne({ maxGuest: 3, guestCount: 3 });
+      if (statuses.length > 0) fake.setTransactionStatus(b.transactionId, ...statuses);
+      else fake.setTransactionStatus(b.transactionId);
+      for (const kind of ['fail', 'cancel'] as const) {
+        const res = await postForm(`/${kind}?transactionId=${b.transactionId}`, {
+          tran_id: b.transactionId,
+          status: kind === 'fail' ? 'FAILED' : 'CANCELLED',
+        });
+        expect(res.statusCode).toBe(302);
+        const to = location(res);
+        expect(`${to.origin}${to.pathname}`).toBe(`http://localhost:3000/payment/${kind}`);
+        expect(to.searchParams.get('status')).toBe(kind);
+        expect(to.searchParams.get('message')).toBe(kind === 'fail' ? 'Payment Failed' : 'Payment Cancelled');
+      }
+      const state = await bookingState(t.ctx, b.bookingId);
+      expect(state.booking).toMatchObject({ status: 'PENDING', seatsHeld: true });
+      expect(state.payment.status).toBe('UNPAID');
+      expect(await seatsBooked(t.ctx, b.tourId)).toBe(3);
+    },
+  );
+
+  it('a fail or cancel the gateway cannot confirm (query API down) changes nothing; the hold expires as usual', async () => {
+    const b = await bookOne({ maxGuest: 2, guestCount: 2 });
+    fake.setTransactionStatus(b.transactionId, 'CANCELLED');
+    fake.setValidationMode('down');
+    const res = await postForm(`/cancel?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
+    fake.setValidationMode('ok');
+    expect(location(res).pathname).toBe('/payment/cancel');
+    expect((await bookingState(t.ctx, b.bookingId)).booking.status).toBe('PENDING');
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+
+    clock.advance(31 * 60_000);
+    await expireStaleHolds(t.ctx.db, clock.now());
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('FAILED');
+    expect(state.payment.status).toBe('FAILED');
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
   });
 });
 

@@ -29,12 +29,24 @@ export interface GatewayVerdict {
   raw: Record<string, unknown>;
 }
 
+/** A payer's browser came back through the fail or cancel URL: a claim, until the gateway confirms it. */
+export interface AbortClaim {
+  kind: 'fail' | 'cancel';
+  tranId: string;
+  fields: Record<string, unknown>;
+}
+
 export interface PaymentGateway {
   readonly name: 'sslcommerz' | 'local';
   /** Opens a payment session; rejects on failure or after the configured timeout. */
   createSession(request: GatewaySessionRequest): Promise<{ paymentUrl: string }>;
   /** Asks the gateway about `valId`; rejects only when the gateway cannot be reached. */
   validate(valId: string): Promise<GatewayVerdict>;
+  /**
+   * True only when the gateway itself confirms that the transaction ended unpaid as claimed; rejects when
+   * the gateway cannot be reached.
+   */
+  confirmsAbort(claim: AbortClaim): Promise<boolean>;
 }
 
 export class GatewayError extends Error {

@@ -12,6 +12,8 @@ export interface LocalGatewayPageInput {
   /** Set when the payment can no longer be paid (shown instead of the buttons). */
   status?: string;
   valId: string;
+  /** What the Fail and Cancel buttons post as `signature`: proof that they came from this page. */
+  abortSignatures: { fail: string; cancel: string };
 }
 
 /**
@@ -35,8 +37,8 @@ export function renderLocalGatewayPage(input: LocalGatewayPageInput): string {
         currency: input.currency,
         status: 'VALID',
       })}<button class="pay" type="submit">Pay ${escapeHtml(formatMoney(input.amountMinor, input.currency))}</button></form>
-      <form method="post" action="/api/v1/payment/fail${query}">${hidden({ tran_id: input.transactionId, status: 'FAILED' })}<button type="submit">Fail</button></form>
-      <form method="post" action="/api/v1/payment/cancel${query}">${hidden({ tran_id: input.transactionId, status: 'CANCELLED' })}<button type="submit">Cancel</button></form>`;
+      <form method="post" action="/api/v1/payment/fail${query}">${hidden({ tran_id: input.transactionId, status: 'FAILED', signature: input.abortSignatures.fail })}<button type="submit">Fail</button></form>
+      <form method="post" action="/api/v1/payment/cancel${query}">${hidden({ tran_id: input.transactionId, status: 'CANCELLED', signature: input.abortSignatures.cancel })}<button type="submit">Cancel</button></form>`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -1,15 +1,21 @@
-import type { GatewaySessionRequest, GatewayVerdict, PaymentGateway } from './gateway.js';
+import type { AbortClaim, GatewaySessionRequest, GatewayVerdict, PaymentGateway } from './gateway.js';
 import { deriveKey, sign, verifySignature } from './signing.js';
 
 /**
  * The built-in gateway for offline runs: the payment page is served by this app and "paying" there
  * produces a `val_id` that only this server can mint (an HMAC over transaction, amount and currency), so
- * validation is stateless and a forged `val_id` is rejected like SSLCommerz would reject it.
+ * validation is stateless and a forged `val_id` is rejected like SSLCommerz would reject it. The page's
+ * link and its Fail and Cancel buttons are signed the same way, so knowing a transaction id is not enough
+ * to open the page or to end someone else's booking.
  */
 export interface LocalGateway extends PaymentGateway {
   readonly name: 'local';
   /** The `val_id` the payment page hands back when the payer clicks Pay. */
   mintValId(tranId: string, amountMinor: number, currency: string): string;
+  /** The `signature` field the page's Fail or Cancel button posts. */
+  signAbort(kind: AbortClaim['kind'], tranId: string): string;
+  /** Whether `signature` is the one in the payment link handed out for `tranId`. */
+  verifyPageLink(tranId: string, signature: string): boolean;
 }
 
 export const isLocalGateway = (gateway: PaymentGateway): gateway is LocalGateway =>
@@ -17,6 +23,9 @@ export const isLocalGateway = (gateway: PaymentGateway): gateway is LocalGateway
 
 export function createLocalGateway(options: { publicUrl: string; secret: string }): LocalGateway {
   const key = deriveKey(options.secret, 'local-gateway');
+  // Each signed value names its purpose, so no signature can stand in for another.
+  const signAbort = (kind: AbortClaim['kind'], tranId: string) => sign(key, `${kind}:${tranId}`);
+  const signPageLink = (tranId: string) => sign(key, `page:${tranId}`);
 
   function mintValId(tranId: string, amountMinor: number, currency: string): string {
     const claims = Buffer.from(JSON.stringify({ t: tranId, a: amountMinor, c: currency })).toString(
@@ -28,10 +37,14 @@ export function createLocalGateway(options: { publicUrl: string; secret: string 
   return {
     name: 'local',
     mintValId,
+    signAbort,
+    verifyPageLink: (tranId, signature) => verifySignature(key, `page:${tranId}`, signature),
     async createSession(request: GatewaySessionRequest) {
-      return {
-        paymentUrl: `${options.publicUrl}/api/v1/payment/local-gateway/${encodeURIComponent(request.transactionId)}`,
-      };
+      const page = new URL(
+        `${options.publicUrl}/api/v1/payment/local-gateway/${encodeURIComponent(request.transactionId)}`,
+      );
+      page.searchParams.set('signature', signPageLink(request.transactionId));
+      return { paymentUrl: page.toString() };
     },
     async validate(valId: string): Promise<GatewayVerdict> {
       const invalid: GatewayVerdict = {
@@ -56,6 +69,12 @@ export function createLocalGateway(options: { publicUrl: string; secret: string 
       } catch {
         return invalid;
       }
+    },
+    async confirmsAbort(claim: AbortClaim) {
+      const signature = claim.fields.signature;
+      return (
+        typeof signature === 'string' && verifySignature(key, `${claim.kind}:${claim.tranId}`, signature)
+      );
     },
   };
 }

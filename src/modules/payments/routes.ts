@@ -12,6 +12,7 @@ import {
   downloadQuery,
   invoiceUrlResponse,
   ipnResponse,
+  localGatewayQuery,
   paymentIdParams,
   paymentUrlResponse,
   transactionParams,
@@ -65,12 +66,28 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
       ),
   );
 
-  const returns: { kind: RedirectKind; summary: string }[] = [
-    { kind: 'success', summary: 'Gateway return after payment: verified with the gateway, then 302' },
-    { kind: 'fail', summary: 'Gateway return after a failed payment: 302 to the fail page' },
-    { kind: 'cancel', summary: 'Gateway return after a cancelled payment: 302 to the cancel page' },
+  const abortNote =
+    ' A fail or cancel return changes the booking only when the gateway confirms it (SSLCommerz: its ' +
+    'transaction query API reports the transaction FAILED or CANCELLED; the local gateway: the `signature` ' +
+    'its page posted); otherwise it only redirects and the hold runs out as usual.';
+  const returns: { kind: RedirectKind; summary: string; note: string }[] = [
+    {
+      kind: 'success',
+      summary: 'Gateway return after payment: verified with the gateway, then 302',
+      note: '',
+    },
+    {
+      kind: 'fail',
+      summary: 'Gateway return after a failed payment: 302 to the fail page',
+      note: abortNote,
+    },
+    {
+      kind: 'cancel',
+      summary: 'Gateway return after a cancelled payment: 302 to the cancel page',
+      note: abortNote,
+    },
   ];
-  for (const { kind, summary } of returns) {
+  for (const { kind, summary, note } of returns) {
     app.post(
       `/${kind}`,
       {
@@ -82,7 +99,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
             'legacy query `transactionId`). Nothing in the request is trusted: a payment is recorded only ' +
             "after the gateway's validation API confirms status VALID/VALIDATED, the transaction id, the " +
             'exact amount and currency. Redirects to the front end with `transactionId, message, amount, ' +
-            'status` (amount from our record). Repeats are harmless.',
+            'status` (amount from our record). Repeats are harmless.' +
+            note,
           body: callbackBody,
           querystring: callbackQuery,
         },
@@ -163,11 +181,14 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
       schema: {
         tags: ['Payments'],
         summary: 'Payment page of the built-in local gateway (only when SSLCommerz is not configured)',
+        description:
+          'Opened through the signed `paymentUrl` given to the booking owner; without its `signature` → 404.',
         params: transactionParams,
+        querystring: localGatewayQuery,
       },
     },
     async (request, reply) => {
-      const page = await service.localGatewayPage(request.params.transactionId);
+      const page = await service.localGatewayPage(request.params.transactionId, request.query.signature);
       if (!page) throw notFound('Payment not found');
       reply
         .type('text/html; charset=utf-8')

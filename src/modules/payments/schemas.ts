@@ -5,12 +5,13 @@ import { idParam } from '../bookings/schemas.js';
 export const bookingIdParams = z.object({ bookingId: idParam('bookingId') });
 export const paymentIdParams = z.object({ paymentId: idParam('paymentId') });
 export const transactionParams = z.object({ transactionId: z.string().min(1).max(100) });
+export const localGatewayQuery = z.object({ signature: z.string().max(200).optional() });
 
 const field = z.string().max(1000).optional();
 
 /** SSLCommerz posts many more fields; only these are read, and none is trusted. */
 export const callbackBody = z
-  .object({ tran_id: field, val_id: field, amount: field, currency: field, status: field })
+  .object({ tran_id: field, val_id: field, amount: field, currency: field, status: field, signature: field })
   .loose()
   // A legacy caller may POST with the query string only (no body at all).
   .nullish();

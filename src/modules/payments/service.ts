@@ -159,23 +159,46 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return { outcome, payment };
   }
 
-  /** fail/cancel callbacks: only an UNPAID payment moves (seats released once); a PAID one never does. */
+  /** Whether the gateway confirms a fail/cancel return; a gateway that cannot be reached confirms nothing. */
+  async function gatewayConfirmsAbort(
+    kind: 'fail' | 'cancel',
+    tranId: string,
+    fields: Record<string, unknown>,
+  ) {
+    try {
+      return await withGatewayTimeout(gateway.confirmsAbort({ kind, tranId, fields }), deps.gatewayTimeoutMs);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * fail/cancel callbacks. Anyone can post one, so only an UNPAID payment moves (seats released once), and
+   * only when the gateway confirms the claim; otherwise nothing changes and the hold runs out as usual.
+   */
   async function abort(kind: 'fail' | 'cancel', input: CallbackInput) {
     const payment = input.tranId
       ? await repo.findPaymentContext(db, { transactionId: input.tranId })
       : undefined;
     if (!payment) return undefined;
+    // Asked before the transaction (no network call inside one); the locked row is checked again below.
+    const confirmed =
+      payment.paymentStatus === 'UNPAID' &&
+      (await gatewayConfirmsAbort(kind, payment.transactionId, input.fields));
     const status = await db.transaction(async (tx) => {
       const locked = await lockBookingWithPayment(tx, payment.bookingId);
       if (!locked?.payment) return undefined;
+      const current = locked.payment.status;
+      const moves = current === 'UNPAID' && confirmed;
       await repo.recordPaymentEvent(tx, {
         paymentId: payment.paymentId,
-        eventKey: `${kind}:${payment.paymentId}`,
+        // Unconfirmed claims get a key each, so a forged one cannot stand in for the genuine one later.
+        eventKey: moves || current !== 'UNPAID' ? `${kind}:${payment.paymentId}` : undefined,
         kind,
-        outcome: locked.payment.status === 'UNPAID' ? kind.toUpperCase() : `IGNORED_${locked.payment.status}`,
+        outcome: current !== 'UNPAID' ? `IGNORED_${current}` : moves ? kind.toUpperCase() : 'UNCONFIRMED',
         payload: auditFields(input.fields),
       });
-      if (locked.payment.status !== 'UNPAID') return locked.payment.status;
+      if (!moves) return current;
       const to = kind === 'fail' ? 'FAILED' : 'CANCELLED';
       await movePaymentStatus(tx, payment.paymentId, ['UNPAID'], to);
       if (locked.booking.status === 'PENDING') {
@@ -319,9 +342,16 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       return { pdf, filename: `invoice-${payment?.transactionId ?? paymentId}.pdf` };
     },
 
-    /** The built-in gateway's payment page; undefined when another gateway is in use or the id is unknown. */
-    async localGatewayPage(transactionId: string): Promise<string | undefined> {
+    /**
+     * The built-in gateway's payment page, for the signed link handed to the booking's owner; undefined when
+     * another gateway is in use, the id is unknown or the link's signature is wrong.
+     */
+    async localGatewayPage(
+      transactionId: string,
+      signature: string | undefined,
+    ): Promise<string | undefined> {
       if (!isLocalGateway(gateway)) return undefined;
+      if (!signature || !gateway.verifyPageLink(transactionId, signature)) return undefined;
       const payment = await repo.findPaymentContext(db, { transactionId });
       if (!payment) return undefined;
       const payable =
@@ -336,6 +366,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         guestCount: payment.guestCount,
         status: payable ? undefined : `${payment.paymentStatus} (booking ${payment.bookingStatus})`,
         valId: gateway.mintValId(payment.transactionId, payment.amountMinor, payment.currency),
+        abortSignatures: {
+          fail: gateway.signAbort('fail', payment.transactionId),
+          cancel: gateway.signAbort('cancel', payment.transactionId),
+        },
       });
     },
   };

@@ -1,5 +1,6 @@
 import { toMajor } from '../../lib/money.js';
 import {
+  type AbortClaim,
   GatewayError,
   type GatewaySessionRequest,
   type GatewayVerdict,
@@ -12,6 +13,8 @@ export interface SslCommerzOptions {
   storePass: string;
   paymentApi: string;
   validationApi: string;
+  /** The Transaction Query API, which reports every attempt made under one of our tran_ids. */
+  transactionQueryApi: string;
   /** The API's public base URL: callback and IPN URLs are built from it. */
   publicUrl: string;
   timeoutMs: number;
@@ -33,7 +36,17 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
   }
 }
 
-/** SSLCommerz: session init (form-encoded, the legacy field set) and the order validation API. */
+const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+
+/** Attempt statuses that mean the payer's money did (or may yet) go through. */
+const PAID_OR_OPEN = new Set(['VALID', 'VALIDATED', 'PENDING', 'PROCESSING']);
+/** Attempt statuses that confirm a fail or cancel return. */
+const ENDED_UNPAID = new Set(['FAILED', 'CANCELLED']);
+
+/**
+ * SSLCommerz: session init (form-encoded, the legacy field set), the order validation API and the
+ * transaction query API.
+ */
 export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGateway {
   const callbackBase = `${options.publicUrl}/api/v1/payment`;
 
@@ -101,7 +114,6 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
         format: 'json',
       }).toString();
       const raw = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
-      const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
       return {
         status: text(raw.status).toUpperCase(),
         tranId: text(raw.tran_id),
@@ -110,6 +122,27 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
         valId: text(raw.val_id) || valId,
         raw,
       };
+    },
+
+    /**
+     * A fail or cancel return is genuine when SSLCommerz reports an attempt under this tran_id that failed
+     * or was cancelled, and none that was paid or is still open (the payer may have retried).
+     */
+    async confirmsAbort(claim: AbortClaim) {
+      const url = new URL(options.transactionQueryApi);
+      url.search = new URLSearchParams({
+        tran_id: claim.tranId,
+        store_id: options.storeId,
+        store_passwd: options.storePass,
+        format: 'json',
+      }).toString();
+      const answer = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      if (text(answer.APIConnect).toUpperCase() !== 'DONE' || !Array.isArray(answer.element)) return false;
+      const statuses = (answer.element as unknown[])
+        .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+        .filter((e) => text(e.tran_id) === claim.tranId)
+        .map((e) => text(e.status).toUpperCase());
+      return statuses.some((s) => ENDED_UNPAID.has(s)) && !statuses.some((s) => PAID_OR_OPEN.has(s));
     },
   };
 }
