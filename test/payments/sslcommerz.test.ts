@@ -458,3 +458,69 @@ describe('late payments for expired holds', () => {
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
   });
 });
+
+async function mailsTo(email: string) {
+  return t.ctx.db.select().from(emailOutbox).where(eq(emailOutbox.to, email));
+}
+
+const setStatus = (bookingId: string, status: string, user: TestUser) =>
+  t.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/booking/${bookingId}/status`,
+    headers: user.auth,
+    payload: { status },
+  });
+
+describe('late payments for cancelled bookings whose seats are gone', () => {
+  it('are recorded and flagged, but the customer is told the booking could not be confirmed', async () => {
+    const b = await bookOne({ maxGuest: 2, guestCount: 2 });
+    expect((await setStatus(b.bookingId, 'CANCEL', b.user)).statusCode).toBe(200);
+    const other = await createUser(t.ctx);
+    const taken = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/booking',
+      headers: other.auth,
+      payload: { tour: b.tourId, guestCount: 2 },
+    });
+    expect(taken.statusCode).toBe(201);
+
+    const valId = fake.issueValId(b.transactionId);
+    const res = await successCallback(b, valId);
+    expect(res.statusCode).toBe(302);
+    const to = location(res);
+    expect(`${to.origin}${to.pathname}`).toBe('http://localhost:3000/payment/fail');
+    expect(to.searchParams.get('status')).toBe('fail');
+    expect(to.searchParams.get('transactionId')).toBe(b.transactionId);
+    expect(to.searchParams.get('amount')).toBe('2400.5');
+    const message = to.searchParams.get('message') ?? '';
+    expect(message).toMatch(/payment was received/i);
+    expect(message).toMatch(/could not be confirmed/i);
+    expect(message).toMatch(/refund/i);
+
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.payment.status).toBe('PAID');
+    expect(state.booking.status).toBe('CANCEL');
+    expect(state.booking.needsReview).toMatch(/no seats are left/);
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+
+    // The repeat, the IPN and a late cancel say the same; one mail, and it does not say "confirmed".
+    const [repeat, ipn, cancel] = await Promise.all([
+      successCallback(b, valId),
+      postForm('/validate-payment', { tran_id: b.transactionId, val_id: valId }),
+      postForm(`/cancel?transactionId=${b.transactionId}`, { tran_id: b.transactionId }),
+    ]);
+    expect(ipn.statusCode).toBe(200);
+    for (const again of [repeat, cancel]) {
+      expect(location(again).pathname).toBe('/payment/fail');
+      expect(location(again).searchParams.get('message')).toBe(message);
+    }
+    expect(await invoiceMails(b.paymentId)).toHaveLength(0);
+    const mails = await mailsTo(b.user.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.subject).toMatch(/not confirmed/i);
+    expect(mails[0]!.text).toMatch(/could not be confirmed/);
+    expect(mails[0]!.text).toMatch(/refund/);
+    expect(mails[0]!.text).toContain('BDT 2,400.50');
+    expect(`${mails[0]!.text}\n${mails[0]!.html}`).not.toMatch(/is confirmed/);
+  });
+});

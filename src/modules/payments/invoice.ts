@@ -1,5 +1,6 @@
 import PDFDocument from 'pdfkit';
 import type { Database, Executor } from '../../db/client.js';
+import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
 import type { Storage } from '../../lib/storage/storage.js';
 import { deferEmail, findPaymentContext, type PaymentContext, setInvoiceKey } from './repo.js';
@@ -84,6 +85,17 @@ export function invoiceEmail(p: PaymentContext) {
 
 /** How long a queued invoice email waits for its PDF before the sender tries anyway (and retries). */
 export const INVOICE_EMAIL_GRACE_MS = 10 * 60_000;
+
+/**
+ * Queues the invoice email of a payment whose booking just became COMPLETE, in the caller's transaction; it
+ * waits for its PDF (`ensureInvoice` releases it) at most INVOICE_EMAIL_GRACE_MS.
+ */
+export async function queueInvoiceEmail(tx: Executor, paymentId: string, now: Date) {
+  const payment = await findPaymentContext(tx, { paymentId });
+  if (!payment) return;
+  await enqueueEmail(tx, invoiceEmail(payment));
+  await deferEmail(tx, invoiceEmailKey(paymentId), new Date(now.getTime() + INVOICE_EMAIL_GRACE_MS));
+}
 
 /**
  * Makes sure a paid payment's invoice PDF is in storage (generating it outside any transaction), then lets

@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
+import type { BookingStatus } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, conflict, forbidden, notFound, upstreamError } from '../../lib/errors.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
@@ -14,10 +15,11 @@ import {
   VERIFIED_STATUSES,
   withGatewayTimeout,
 } from './gateway.js';
-import { ensureInvoice, INVOICE_EMAIL_GRACE_MS, invoiceEmail, invoiceEmailKey } from './invoice.js';
+import { ensureInvoice, queueInvoiceEmail } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
+import { bookingNotConfirmedEmail } from './payment-emails.js';
 import * as repo from './repo.js';
 
 export interface PaymentServiceDeps {
@@ -41,8 +43,20 @@ export interface CallbackInput {
   fields: Record<string, unknown>;
 }
 
+/**
+ * Where a PAID payment leaves its booking, and so what the customer may be told: only a COMPLETE booking is
+ * confirmed.
+ */
+export type PaidBooking = 'confirmed' | 'not-confirmed';
+
+export const paidBookingOf = (status: BookingStatus): PaidBooking =>
+  status === 'COMPLETE' ? 'confirmed' : 'not-confirmed';
+
+const NOT_CONFIRMED_MESSAGE =
+  'Payment was received but the booking could not be confirmed; the payment will be reviewed and refunded';
+
 type Settlement =
-  | { outcome: 'paid' | 'already-paid'; payment: repo.PaymentContext }
+  | { outcome: 'paid'; payment: repo.PaymentContext; booking: PaidBooking; newlyPaid: boolean }
   | { outcome: 'rejected'; payment: repo.PaymentContext; reason: string }
   | { outcome: 'unverifiable'; payment: repo.PaymentContext }
   | { outcome: 'unknown' };
@@ -71,9 +85,35 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   }
 
   /**
-   * Marks the payment PAID and the booking COMPLETE in one transaction, with the invoice email queued in
-   * it. A payment that arrives after its booking expired or was cancelled is still recorded; the seats are
-   * held again if any are left, and the booking is flagged for an operator.
+   * Puts the booking of a payment just marked PAID where it belongs. A late payment (the booking expired or
+   * was cancelled) takes its seats back if any are left; without seats the booking stays as it was,
+   * flagged for a refund.
+   */
+  async function placePaidBooking(
+    tx: Executor,
+    booking: { id: string; tourId: string; status: BookingStatus; guestCount: number; seatsHeld: boolean },
+  ): Promise<PaidBooking> {
+    if (booking.status === 'COMPLETE') return 'confirmed';
+    let lateNote: string | undefined;
+    if (booking.status !== 'PENDING') {
+      const held = booking.seatsHeld || (await holdSeats(tx, booking.tourId, booking.guestCount));
+      if (!held) {
+        await setBookingStatus(tx, booking.id, booking.status, {
+          needsReview: `Paid after the booking was ${booking.status} and no seats are left: refund or rebook`,
+        });
+        return 'not-confirmed';
+      }
+      if (!booking.seatsHeld) await markSeatsHeld(tx, booking.id);
+      lateNote = `Paid after the booking was ${booking.status}; its seats were held again`;
+    }
+    await setBookingStatus(tx, booking.id, 'COMPLETE', lateNote ? { needsReview: lateNote } : {});
+    return 'confirmed';
+  }
+
+  /**
+   * Marks the payment PAID and places its booking in one transaction, with the customer's email queued in
+   * it: the invoice only for a confirmed booking. A payment that arrives after its booking expired or was
+   * cancelled is still recorded, never lost.
    */
   async function confirmPayment(payment: repo.PaymentContext, verdict: GatewayVerdict, kind: string) {
     const now = clock.now();
@@ -88,31 +128,17 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         outcome: 'PAID',
         payload: { status: verdict.status, tran_id: verdict.tranId, val_id: verdict.valId },
       });
-      if (!(await repo.markPaymentPaid(tx, payment.paymentId, verdict, now))) return 'already-paid' as const;
-
-      if (booking.status === 'PENDING') {
-        await setBookingStatus(tx, booking.id, 'COMPLETE');
-      } else if (booking.status !== 'COMPLETE') {
-        const held = booking.seatsHeld || (await holdSeats(tx, booking.tourId, booking.guestCount));
-        if (held) {
-          if (!booking.seatsHeld) await markSeatsHeld(tx, booking.id);
-          await setBookingStatus(tx, booking.id, 'COMPLETE', {
-            needsReview: `Paid after the booking was ${booking.status}; its seats were held again`,
-          });
-        } else {
-          await setBookingStatus(tx, booking.id, booking.status, {
-            needsReview: `Paid after the booking was ${booking.status} and no seats are left: refund or rebook`,
-          });
-        }
+      if (!(await repo.markPaymentPaid(tx, payment.paymentId, verdict, now))) {
+        return { newlyPaid: false, booking: paidBookingOf(booking.status) };
       }
-      const fresh = await repo.findPaymentContext(tx, { paymentId: payment.paymentId });
-      await enqueueEmail(tx, invoiceEmail(fresh!));
-      await repo.deferEmail(
-        tx,
-        invoiceEmailKey(payment.paymentId),
-        new Date(now.getTime() + INVOICE_EMAIL_GRACE_MS),
-      );
-      return 'paid' as const;
+      const placed = await placePaidBooking(tx, booking);
+      if (placed === 'confirmed') {
+        await queueInvoiceEmail(tx, payment.paymentId, now);
+      } else {
+        const fresh = await repo.findPaymentContext(tx, { paymentId: payment.paymentId });
+        await enqueueEmail(tx, bookingNotConfirmedEmail(fresh!));
+      }
+      return { newlyPaid: true, booking: placed };
     });
   }
 
@@ -149,14 +175,14 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     const reason = rejectionReason(verdict, payment);
     if (reason) return reject(reason);
 
-    const outcome = await confirmPayment(payment, verdict, kind);
-    if (outcome === 'paid') {
+    const { newlyPaid, booking } = await confirmPayment(payment, verdict, kind);
+    if (newlyPaid) {
       // Outside the transaction. If it fails, the housekeeping job generates the invoice later.
       await ensureInvoice(db, storage, payment.paymentId, clock.now()).catch((err) =>
         deps.onBackgroundError?.(err, 'invoice generation'),
       );
     }
-    return { outcome, payment };
+    return { outcome: 'paid', payment, booking, newlyPaid };
   }
 
   /** Whether the gateway confirms a fail/cancel return; a gateway that cannot be reached confirms nothing. */
@@ -185,7 +211,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     const confirmed =
       payment.paymentStatus === 'UNPAID' &&
       (await gatewayConfirmsAbort(kind, payment.transactionId, input.fields));
-    const status = await db.transaction(async (tx) => {
+    const result = await db.transaction(async (tx) => {
       const locked = await lockBookingWithPayment(tx, payment.bookingId);
       if (!locked?.payment) return undefined;
       const current = locked.payment.status;
@@ -198,16 +224,16 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         outcome: current !== 'UNPAID' ? `IGNORED_${current}` : moves ? kind.toUpperCase() : 'UNCONFIRMED',
         payload: auditFields(input.fields),
       });
-      if (!moves) return current;
+      if (!moves) return { status: current, bookingStatus: locked.booking.status };
       const to = kind === 'fail' ? 'FAILED' : 'CANCELLED';
       await movePaymentStatus(tx, payment.paymentId, ['UNPAID'], to);
       if (locked.booking.status === 'PENDING') {
         await releaseHeldSeats(tx, [locked.booking.id]);
         await setBookingStatus(tx, locked.booking.id, kind === 'fail' ? 'FAILED' : 'CANCEL');
       }
-      return to;
+      return { status: to, bookingStatus: locked.booking.status };
     });
-    return { payment, status };
+    return result && { payment, ...result };
   }
 
   function redirect(
@@ -237,6 +263,13 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       },
       'pending',
     );
+
+  /** Where the browser goes for a PAID payment: the success page only says "completed" for a COMPLETE booking. */
+  function paidRedirect(payment: repo.PaymentContext, booking: PaidBooking, completedMessage: string) {
+    const base = { transactionId: payment.transactionId, amount: payment.amountMinor };
+    if (booking === 'confirmed') return redirect('success', { ...base, message: completedMessage });
+    return redirect('fail', { ...base, message: NOT_CONFIRMED_MESSAGE });
+  }
 
   return {
     /** A new gateway session for the caller's own pending, unpaid and unexpired booking. */
@@ -279,12 +312,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (kind !== 'success') {
         const result = await abort(kind, input);
         if (!result) return redirect('fail', { transactionId: input.tranId, message: 'Unknown transaction' });
-        const { payment, status } = result;
-        const base = { transactionId: payment.transactionId, amount: payment.amountMinor };
+        const { payment, status, bookingStatus } = result;
         if (status === 'PAID' || status === 'REFUNDED') {
-          return redirect('success', { ...base, message: 'Payment was already completed' });
+          return paidRedirect(payment, paidBookingOf(bookingStatus), 'Payment was already completed');
         }
-        return redirect(kind, { ...base, message: kind === 'fail' ? 'Payment Failed' : 'Payment Cancelled' });
+        return redirect(kind, {
+          transactionId: payment.transactionId,
+          amount: payment.amountMinor,
+          message: kind === 'fail' ? 'Payment Failed' : 'Payment Cancelled',
+        });
       }
       const settled = await settle(input, 'success');
       switch (settled.outcome) {
@@ -301,11 +337,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
             message: `Payment not verified: ${settled.reason}`,
           });
         default:
-          return redirect('success', {
-            transactionId: settled.payment.transactionId,
-            amount: settled.payment.amountMinor,
-            message: 'Payment Completed Successfully',
-          });
+          return paidRedirect(settled.payment, settled.booking, 'Payment Completed Successfully');
       }
     },
 

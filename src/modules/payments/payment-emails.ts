@@ -1,0 +1,48 @@
+import type { EmailMessage } from '../../lib/mail/outbox.js';
+import { formatMoney } from './invoice.js';
+import type { PaymentContext } from './repo.js';
+
+/**
+ * Mails for a payment that was received but did not confirm its booking. None may say "confirmed": the
+ * invoice email says that, and only for a COMPLETE booking.
+ */
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function paymentMail(
+  p: PaymentContext,
+  mail: { template: string; subject: string; lines: string[] },
+): EmailMessage {
+  const facts = [
+    `Transaction ID: ${p.transactionId}`,
+    `Guests: ${p.guestCount}`,
+    `Amount received: ${formatMoney(p.amountMinor, p.currency)}`,
+  ];
+  const tour = `"${p.tourTitle}"`;
+  const fill = (line: string) => line.replace('{tour}', tour);
+  const fillHtml = (line: string) =>
+    escapeHtml(line).replace(escapeHtml('{tour}'), `<strong>${escapeHtml(p.tourTitle)}</strong>`);
+  return {
+    template: mail.template,
+    to: p.userEmail,
+    subject: mail.subject,
+    text: [`Dear ${p.userName},`, '', ...mail.lines.map(fill), '', ...facts].join('\n'),
+    html:
+      `<p>Dear ${escapeHtml(p.userName)},</p>${mail.lines.map((l) => `<p>${fillHtml(l)}</p>`).join('')}` +
+      `<ul>${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`,
+    dedupeKey: `${mail.template}:${p.paymentId}`,
+  };
+}
+
+/** The payment arrived after the booking was cancelled or expired and its seats were gone. */
+export const bookingNotConfirmedEmail = (p: PaymentContext) =>
+  paymentMail(p, {
+    template: 'booking-not-confirmed',
+    subject: 'Payment received, booking not confirmed',
+    lines: [
+      'We have received your payment for {tour}, but the booking could not be confirmed: it was no ' +
+        'longer active when the payment arrived and its seats have since been taken.',
+      'The full amount will be refunded to you; our team is reviewing the payment and will contact you.',
+    ],
+  });
