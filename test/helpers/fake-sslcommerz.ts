@@ -12,7 +12,9 @@ export type ValidationAnswer =
   | 'invalid'
   | 'wrong-amount'
   | 'wrong-currency'
-  | 'other-tran';
+  | 'other-tran'
+  /** VALID, but with `risk_level` "1": the gateway asks the merchant to check before delivering. */
+  | 'risky';
 
 export interface InitRequest {
   fields: Record<string, string>;
@@ -119,6 +121,8 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
         currency_type: entry.answer === 'wrong-currency' ? 'USD' : session.currency,
         bank_tran_id: randomBytes(6).toString('hex'),
         card_type: 'VISA-Dutch Bangla',
+        risk_level: entry.answer === 'risky' ? '1' : '0',
+        risk_title: entry.answer === 'risky' ? 'High' : 'Safe',
       });
     }
     if (req.method === 'GET' && url.pathname === '/validator/api/merchantTransIDvalidationAPI.php') {

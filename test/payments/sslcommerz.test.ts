@@ -524,3 +524,115 @@ describe('late payments for cancelled bookings whose seats are gone', () => {
     expect(`${mails[0]!.text}\n${mails[0]!.html}`).not.toMatch(/is confirmed/);
   });
 });
+
+describe('payments the gateway marks risky (risk_level 1)', () => {
+  async function paidRisky(options: { maxGuest?: number; guestCount?: number } = {}) {
+    const b = await bookOne(options);
+    const res = await successCallback(b, fake.issueValId(b.transactionId, 'risky'));
+    return { b, res };
+  }
+
+  it('wait for an admin: flagged, seats kept past the hold, the customer told it is under review', async () => {
+    const { b, res } = await paidRisky({ maxGuest: 2, guestCount: 2 });
+    expect(res.statusCode).toBe(302);
+    const to = location(res);
+    expect(`${to.origin}${to.pathname}`).toBe('http://localhost:3000/payment/success');
+    expect(to.searchParams.get('status')).toBe('pending');
+    expect(to.searchParams.get('amount')).toBe('2400.5');
+    expect(to.searchParams.get('message')).toMatch(/under review/i);
+
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.payment).toMatchObject({ status: 'PAID', gatewayStatus: 'VALID' });
+    expect(state.booking).toMatchObject({ status: 'PENDING', seatsHeld: true });
+    expect(state.booking.needsReview).toMatch(/risk/i);
+    expect(await invoiceMails(b.paymentId)).toHaveLength(0);
+    const mails = await mailsTo(b.user.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.subject).toMatch(/under review/i);
+    expect(`${mails[0]!.text}\n${mails[0]!.html}`).not.toMatch(/confirmed/i);
+
+    // Nothing but an admin moves it: not the owner, not a browser callback, not the IPN repeated.
+    const ownerCancel = await setStatus(b.bookingId, 'CANCEL', b.user);
+    expect(ownerCancel.statusCode).toBe(409);
+    expect(ownerCancel.json().message).toMatch(/under review/i);
+    fake.setTransactionStatus(b.transactionId, 'CANCELLED');
+    const cancel = await postForm(`/cancel?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
+    expect(location(cancel).pathname).toBe('/payment/success');
+    expect(location(cancel).searchParams.get('status')).toBe('pending');
+    const ipn = await postForm('/validate-payment', {
+      tran_id: b.transactionId,
+      val_id: fake.issueValId(b.transactionId, 'risky'),
+    });
+    expect(ipn.statusCode).toBe(200);
+    expect((await bookingState(t.ctx, b.bookingId)).booking.status).toBe('PENDING');
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+    expect(await mailsTo(b.user.email)).toHaveLength(1);
+
+    // The hold does not run out while the payment is under review.
+    clock.advance(2 * 60 * 60_000);
+    await expireStaleHolds(t.ctx.db, clock.now());
+    expect((await bookingState(t.ctx, b.bookingId)).booking).toMatchObject({
+      status: 'PENDING',
+      seatsHeld: true,
+    });
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+  });
+
+  it('an admin approves with PATCH /booking/:id/status COMPLETE: confirmed with the invoice', async () => {
+    const { b } = await paidRisky();
+    const admin = await createUser(t.ctx, { role: 'ADMIN' });
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/booking?_id=${b.bookingId}`,
+      headers: admin.auth,
+    });
+    expect(listed.json().data.data[0]).toMatchObject({
+      status: 'PENDING',
+      payment: { status: 'PAID' },
+      needsReview: expect.stringMatching(/risk/i),
+    });
+
+    const approved = await setStatus(b.bookingId, 'COMPLETE', admin);
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json().data).toMatchObject({
+      status: 'COMPLETE',
+      payment: { status: 'PAID' },
+      needsReview: null,
+    });
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+    expect(await invoiceMails(b.paymentId)).toHaveLength(1);
+    expect((await invoiceMails(b.paymentId))[0]!.text).toMatch(/is confirmed/);
+    const pdf = await t.ctx.storage.get(`invoices/${b.paymentId}.pdf`);
+    expect(pdf?.subarray(0, 5).toString()).toBe('%PDF-');
+    expect((await setStatus(b.bookingId, 'COMPLETE', admin)).statusCode).toBe(409);
+
+    // The customer's next return shows the booking as paid.
+    const back = await successCallback(b, fake.issueValId(b.transactionId, 'risky'));
+    expect(location(back).searchParams.get('status')).toBe('success');
+  });
+
+  it('an admin rejects with CANCEL: seats released and the booking flagged for a refund', async () => {
+    const { b } = await paidRisky({ maxGuest: 3, guestCount: 3 });
+    const admin = await createUser(t.ctx, { role: 'ADMIN' });
+    const rejected = await setStatus(b.bookingId, 'CANCEL', admin);
+    expect(rejected.statusCode).toBe(200);
+    expect(rejected.json().data).toMatchObject({ status: 'CANCEL', payment: { status: 'PAID' } });
+    expect(rejected.json().data.needsReview).toMatch(/refund/i);
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+    expect(await invoiceMails(b.paymentId)).toHaveLength(0);
+    expect((await setStatus(b.bookingId, 'COMPLETE', admin)).statusCode).toBe(409);
+  });
+
+  it('through the IPN alone is held for review the same way', async () => {
+    const b = await bookOne();
+    const ipn = await postForm('/validate-payment', {
+      tran_id: b.transactionId,
+      val_id: fake.issueValId(b.transactionId, 'risky'),
+    });
+    expect(ipn.statusCode).toBe(200);
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking.status).toBe('PENDING');
+    expect(state.booking.needsReview).toMatch(/risk/i);
+    expect(state.payment.status).toBe('PAID');
+  });
+});

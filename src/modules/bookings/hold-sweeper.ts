@@ -4,7 +4,7 @@ import { releaseHeldSeats } from './seats.js';
 
 /**
  * Background task: pending bookings whose hold ran out become FAILED (their unpaid payment FAILED) and
- * give their seats back. Safe to run on several instances at once (locked rows are skipped). Returns how
+ * give their seats back; a pending booking whose payment is PAID waits for an admin's review instead. Safe to run on several instances at once (locked rows are skipped). Returns how
  * many bookings expired.
  */
 export async function expireStaleHolds(db: Database, now: Date, batch = 200): Promise<number> {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, lte, not, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import {
   type BookingStatus,
@@ -193,16 +193,38 @@ export async function movePaymentStatus(
   return moved.length > 0;
 }
 
-/** Locks up to `batch` pending bookings whose hold has run out, skipping rows another writer holds. */
+/** A PENDING booking with a PAID payment is waiting for an admin to review that payment. */
+const paidPaymentExists = sql`exists (select 1 from ${payments} where ${payments.bookingId} = ${bookings.id} and ${payments.status} = 'PAID')`;
+
+/**
+ * Locks up to `batch` pending bookings whose hold has run out, skipping rows another writer holds and
+ * bookings whose payment is under review (their seats are kept until an admin decides).
+ */
 export async function lockExpiredHolds(tx: Executor, now: Date, batch: number): Promise<string[]> {
   const rows = await tx
     .select({ id: bookings.id })
     .from(bookings)
-    .where(and(eq(bookings.status, 'PENDING'), lte(bookings.holdExpiresAt, now)))
+    .where(and(eq(bookings.status, 'PENDING'), lte(bookings.holdExpiresAt, now), not(paidPaymentExists)))
     .orderBy(bookings.holdExpiresAt)
     .limit(batch)
     .for('update', { skipLocked: true });
-  return rows.map((r) => r.id);
+  if (rows.length === 0) return [];
+  // Checked again now that the rows are locked: a payment confirmed while this statement ran is visible
+  // only to a new one (payment writers lock the booking first, so nothing changes it after this).
+  const paid = await tx
+    .select({ id: payments.bookingId })
+    .from(payments)
+    .where(
+      and(
+        inArray(
+          payments.bookingId,
+          rows.map((r) => r.id),
+        ),
+        eq(payments.status, 'PAID'),
+      ),
+    );
+  const underReview = new Set(paid.map((r) => r.id));
+  return rows.map((r) => r.id).filter((id) => !underReview.has(id));
 }
 
 export async function failBookings(tx: Executor, bookingIds: string[]) {

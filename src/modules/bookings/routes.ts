@@ -27,6 +27,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
       secret: ctx.config.jwt.accessSecret,
       publicUrl: ctx.config.publicUrl,
     }),
+    storage: ctx.storage,
     holdMinutes: ctx.config.bookingHoldMinutes,
     gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
   });
@@ -133,7 +134,9 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
           'Owner: only PENDING → CANCEL. Admin: PENDING → CANCEL, PENDING → FAILED, COMPLETE → CANCEL ' +
           '(flagged for a refund). COMPLETE comes only from a validated payment. Any other transition → 409. ' +
           'Cancelling or failing releases the held seats exactly once; the unpaid payment becomes ' +
-          'CANCELLED or FAILED.',
+          'CANCELLED or FAILED. A PENDING booking whose payment is PAID is held for review (the gateway ' +
+          'marked the payment risky): an admin approves it with COMPLETE (invoice emailed) or rejects it ' +
+          'with CANCEL or FAILED (seats released, flagged for a refund); its owner cannot cancel it (409).',
         security,
         params: bookingIdParams,
         body: changeStatusBody,

@@ -7,8 +7,10 @@ import { AppError, conflict, forbidden, notFound, upstreamError, validationError
 import { sha256 } from '../../lib/hash.js';
 import { type ListSpec, listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { toMajor } from '../../lib/money.js';
+import type { Storage } from '../../lib/storage/storage.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
 import { type PaymentGateway, withGatewayTimeout } from '../payments/gateway.js';
+import { ensureInvoice, queueInvoiceEmail } from '../payments/invoice.js';
 import type { InvoiceLinks } from '../payments/invoice-links.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
 import * as repo from './repo.js';
@@ -20,6 +22,7 @@ export interface BookingServiceDeps {
   clock: Clock;
   gateway: PaymentGateway;
   invoiceLinks: InvoiceLinks;
+  storage: Storage;
   holdMinutes: number;
   gatewayTimeoutMs: number;
 }
@@ -31,7 +34,7 @@ export const newTransactionId = () => `tran_${randomBytes(16).toString('hex')}`;
 
 /**
  * Status changes a caller may ask for. Owners may only cancel a pending booking; COMPLETE comes only from
- * a validated payment, never from this route.
+ * a validated payment, or from an admin approving a paid booking held for review (see changeStatus).
  */
 export const OWNER_TRANSITIONS: Partial<Record<BookingStatus, BookingStatus[]>> = { PENDING: ['CANCEL'] };
 export const ADMIN_TRANSITIONS: Partial<Record<BookingStatus, BookingStatus[]>> = {
@@ -290,23 +293,41 @@ export function createBookingService(deps: BookingServiceDeps) {
       return toDetail(row, { admin: isAdmin(who), invoiceUrl: isAdmin(who) ? invoiceUrlOf(row) : undefined });
     },
 
+    /**
+     * A PENDING booking whose payment is PAID is under review (the gateway marked the payment risky): an
+     * admin approves it with COMPLETE (the invoice goes out as for any payment) or rejects it with CANCEL
+     * or FAILED (seats released, flagged for a refund); its owner can no longer cancel it here.
+     */
     async changeStatus(who: AuthContext, bookingId: string, next: BookingStatus) {
       const admin = isAdmin(who);
-      await db.transaction(async (tx) => {
+      const approved = await db.transaction(async (tx) => {
         const locked = await repo.lockBookingWithPayment(tx, bookingId);
         if (!locked || (!admin && locked.booking.userId !== who.userId)) throw notFound('Booking not found');
         const { booking, payment } = locked;
         if (!admin && next !== 'CANCEL') throw forbidden('You can only cancel your own pending booking');
+        const underReview = booking.status === 'PENDING' && payment?.status === 'PAID';
+        if (underReview && !admin) {
+          throw conflict(
+            'This booking is paid and its payment is under review; please contact us to cancel it',
+          );
+        }
+        if (underReview && next === 'COMPLETE') {
+          await repo.setBookingStatus(tx, booking.id, 'COMPLETE', { needsReview: null });
+          await queueInvoiceEmail(tx, payment.id, clock.now());
+          return payment.id;
+        }
         const allowed = (admin ? ADMIN_TRANSITIONS : OWNER_TRANSITIONS)[booking.status] ?? [];
         if (!allowed.includes(next)) {
           throw conflict(`A ${booking.status} booking cannot be changed to ${next}`);
         }
         await releaseHeldSeats(tx, [booking.id]);
-        if (booking.status === 'COMPLETE') {
+        if (booking.status === 'COMPLETE' || underReview) {
           await repo.setBookingStatus(tx, booking.id, next, {
-            needsReview: 'Cancelled after payment: a refund is due',
+            needsReview: underReview
+              ? 'Payment rejected after review: a refund is due'
+              : 'Cancelled after payment: a refund is due',
           });
-          return;
+          return undefined;
         }
         await repo.setBookingStatus(tx, booking.id, next);
         if (payment) {
@@ -317,7 +338,12 @@ export function createBookingService(deps: BookingServiceDeps) {
             next === 'CANCEL' ? 'CANCELLED' : 'FAILED',
           );
         }
+        return undefined;
       });
+      if (approved) {
+        // Outside the transaction; if it fails, the housekeeping job generates the invoice and sends the mail.
+        await ensureInvoice(db, deps.storage, approved, clock.now()).catch(() => undefined);
+      }
       const row = await repo.findBookingDetail(db, bookingId);
       return toDetail(row!, { admin, invoiceUrl: admin ? invoiceUrlOf(row!) : undefined });
     },

@@ -26,6 +26,8 @@ export interface GatewayVerdict {
   amount: number;
   currency: string;
   valId: string;
+  /** The gateway asks the merchant to check this payment before delivering (SSLCommerz `risk_level` 1). */
+  risky: boolean;
   raw: Record<string, unknown>;
 }
 

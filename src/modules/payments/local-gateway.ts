@@ -53,6 +53,7 @@ export function createLocalGateway(options: { publicUrl: string; secret: string 
         amount: Number.NaN,
         currency: '',
         valId,
+        risky: false,
         raw: { status: 'INVALID_TRANSACTION' },
       };
       const [prefix, claims, signature] = valId.split('.');
@@ -65,7 +66,7 @@ export function createLocalGateway(options: { publicUrl: string; secret: string 
           c: string;
         };
         const raw = { status: 'VALID', tran_id: t, amount: a / 100, currency: c, val_id: valId };
-        return { status: 'VALID', tranId: t, amount: a, currency: c, valId, raw };
+        return { status: 'VALID', tranId: t, amount: a, currency: c, valId, risky: false, raw };
       } catch {
         return invalid;
       }

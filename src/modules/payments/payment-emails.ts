@@ -35,6 +35,18 @@ function paymentMail(
   };
 }
 
+/** The gateway flagged the payment as risky: the seats are kept while an admin reviews it. */
+export const paymentUnderReviewEmail = (p: PaymentContext) =>
+  paymentMail(p, {
+    template: 'payment-under-review',
+    subject: 'Your payment is under review',
+    lines: [
+      'We have received your payment for {tour}. The payment gateway asked us to check it before we ' +
+        'finalise your booking, so it is now under review and your seats are kept for you.',
+      'We will email you again when the review is done, with your invoice if all is well.',
+    ],
+  });
+
 /** The payment arrived after the booking was cancelled or expired and its seats were gone. */
 export const bookingNotConfirmedEmail = (p: PaymentContext) =>
   paymentMail(p, {

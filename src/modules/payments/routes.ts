@@ -74,7 +74,10 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
     {
       kind: 'success',
       summary: 'Gateway return after payment: verified with the gateway, then 302',
-      note: '',
+      note:
+        ' A payment the gateway marks risky (risk_level 1) keeps the seats and waits for an admin: the ' +
+        'success page gets `status=pending`. A payment for a booking that could not be confirmed (cancelled ' +
+        'or expired, seats gone) is recorded and flagged, and the browser goes to the fail page.',
     },
     {
       kind: 'fail',

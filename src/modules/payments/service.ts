@@ -19,7 +19,7 @@ import { ensureInvoice, queueInvoiceEmail } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
-import { bookingNotConfirmedEmail } from './payment-emails.js';
+import { bookingNotConfirmedEmail, paymentUnderReviewEmail } from './payment-emails.js';
 import * as repo from './repo.js';
 
 export interface PaymentServiceDeps {
@@ -45,13 +45,18 @@ export interface CallbackInput {
 
 /**
  * Where a PAID payment leaves its booking, and so what the customer may be told: only a COMPLETE booking is
- * confirmed.
+ * confirmed; a PENDING one waits for an admin to review the payment; any other was not confirmed.
  */
-export type PaidBooking = 'confirmed' | 'not-confirmed';
+export type PaidBooking = 'confirmed' | 'under-review' | 'not-confirmed';
 
 export const paidBookingOf = (status: BookingStatus): PaidBooking =>
-  status === 'COMPLETE' ? 'confirmed' : 'not-confirmed';
+  status === 'COMPLETE' ? 'confirmed' : status === 'PENDING' ? 'under-review' : 'not-confirmed';
 
+const RISKY_PAYMENT_NOTE =
+  'The gateway marked this payment as risky (risk_level 1): approve with status COMPLETE or reject with CANCEL';
+
+const UNDER_REVIEW_MESSAGE =
+  'Payment received and under review; your seats are kept and we will email you when the review is done';
 const NOT_CONFIRMED_MESSAGE =
   'Payment was received but the booking could not be confirmed; the payment will be reviewed and refunded';
 
@@ -87,11 +92,13 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   /**
    * Puts the booking of a payment just marked PAID where it belongs. A late payment (the booking expired or
    * was cancelled) takes its seats back if any are left; without seats the booking stays as it was,
-   * flagged for a refund.
+   * flagged for a refund. A payment the gateway marks risky keeps the seats but leaves the booking PENDING
+   * until an admin approves or rejects it (the hold sweeper leaves such bookings alone).
    */
   async function placePaidBooking(
     tx: Executor,
     booking: { id: string; tourId: string; status: BookingStatus; guestCount: number; seatsHeld: boolean },
+    risky: boolean,
   ): Promise<PaidBooking> {
     if (booking.status === 'COMPLETE') return 'confirmed';
     let lateNote: string | undefined;
@@ -105,6 +112,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       }
       if (!booking.seatsHeld) await markSeatsHeld(tx, booking.id);
       lateNote = `Paid after the booking was ${booking.status}; its seats were held again`;
+    }
+    if (risky) {
+      await setBookingStatus(tx, booking.id, 'PENDING', {
+        needsReview: lateNote ? `${lateNote}. ${RISKY_PAYMENT_NOTE}` : RISKY_PAYMENT_NOTE,
+      });
+      return 'under-review';
     }
     await setBookingStatus(tx, booking.id, 'COMPLETE', lateNote ? { needsReview: lateNote } : {});
     return 'confirmed';
@@ -126,17 +139,25 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         eventKey: `validated:${verdict.valId}`,
         kind,
         outcome: 'PAID',
-        payload: { status: verdict.status, tran_id: verdict.tranId, val_id: verdict.valId },
+        payload: {
+          status: verdict.status,
+          tran_id: verdict.tranId,
+          val_id: verdict.valId,
+          ...(verdict.risky ? { risk_level: '1' } : {}),
+        },
       });
       if (!(await repo.markPaymentPaid(tx, payment.paymentId, verdict, now))) {
         return { newlyPaid: false, booking: paidBookingOf(booking.status) };
       }
-      const placed = await placePaidBooking(tx, booking);
+      const placed = await placePaidBooking(tx, booking, verdict.risky);
       if (placed === 'confirmed') {
         await queueInvoiceEmail(tx, payment.paymentId, now);
       } else {
         const fresh = await repo.findPaymentContext(tx, { paymentId: payment.paymentId });
-        await enqueueEmail(tx, bookingNotConfirmedEmail(fresh!));
+        await enqueueEmail(
+          tx,
+          placed === 'under-review' ? paymentUnderReviewEmail(fresh!) : bookingNotConfirmedEmail(fresh!),
+        );
       }
       return { newlyPaid: true, booking: placed };
     });
@@ -268,6 +289,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   function paidRedirect(payment: repo.PaymentContext, booking: PaidBooking, completedMessage: string) {
     const base = { transactionId: payment.transactionId, amount: payment.amountMinor };
     if (booking === 'confirmed') return redirect('success', { ...base, message: completedMessage });
+    if (booking === 'under-review')
+      return redirect('success', { ...base, message: UNDER_REVIEW_MESSAGE }, 'pending');
     return redirect('fail', { ...base, message: NOT_CONFIRMED_MESSAGE });
   }
 

@@ -120,6 +120,7 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
         amount: parseGatewayAmount(raw.amount),
         currency: text(raw.currency || raw.currency_type).toUpperCase(),
         valId: text(raw.val_id) || valId,
+        risky: text(raw.risk_level).trim() === '1',
         raw,
       };
     },
