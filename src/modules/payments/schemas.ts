@@ -4,7 +4,13 @@ import { idParam } from '../bookings/schemas.js';
 
 export const bookingIdParams = z.object({ bookingId: idParam('bookingId') });
 export const paymentIdParams = z.object({ paymentId: idParam('paymentId') });
-export const transactionParams = z.object({ transactionId: z.string().min(1).max(100) });
+export const transactionParams = z.object({
+  transactionId: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\x21-\x7e]+$/, 'transactionId must be printable ASCII without spaces'),
+});
 export const localGatewayQuery = z.object({ signature: z.string().max(200).optional() });
 
 const field = z.string().max(1000).optional();
