@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
@@ -6,6 +5,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -85,8 +85,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
       close: () => pool.end(),
     };
   }
-  mkdirSync(opts.dataDir, { recursive: true });
-  const client = await PGlite.create(`${opts.dataDir}/pglite`, { extensions: { pg_trgm } });
+  const lock = lockDataDir(opts.dataDir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(`${opts.dataDir}/pglite`, { extensions: { pg_trgm } });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const db = drizzlePglite({ client, schema }) as unknown as Database;
   return {
     kind: 'pglite',
@@ -94,6 +100,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     ping: async () => {
       await db.execute(sql`select 1`);
     },
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }

@@ -139,8 +139,9 @@ function buildList(
   const sorts: string[] = [];
   for (const token of (text('sort') ?? '').split(',')) {
     const name = token.trim().replace(/^[-+]/, '');
-    const column = spec.sortable[name];
-    // Unknown sort fields are ignored rather than refused: legacy clients send Mongo-style sorts.
+    // Unknown sort fields are ignored rather than refused: legacy clients send Mongo-style sorts. Own keys
+    // only: `__proto__` or `toString` would otherwise find the prototype's members.
+    const column = Object.hasOwn(spec.sortable, name) ? spec.sortable[name] : undefined;
     if (!column) continue;
     const descending = token.trim().startsWith('-');
     orderBy.push(descending ? desc(column) : asc(column));
@@ -186,7 +187,7 @@ export function project<T extends Record<string, unknown>>(
 ): Partial<T> {
   if (!fields) return item;
   const out: Record<string, unknown> = {};
-  for (const f of fields) if (f in item) out[f] = item[f];
+  for (const f of fields) if (Object.hasOwn(item, f)) out[f] = item[f];
   return out as Partial<T>;
 }
 

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Storage } from '../../src/lib/storage/s3-storage.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { multipart, pngImage } from '../helpers/catalogue.js';
+import {
+  imageNamesForEveryCharacter,
+  multipart,
+  pngImage,
+  UNSAFE_IMAGE_NAMES,
+} from '../helpers/catalogue.js';
 import { createUser } from '../helpers/factories.js';
 
 /** A tiny path-style S3 stand-in: PUT, GET and DELETE of objects kept in memory. */
@@ -154,5 +159,23 @@ describe('the app with S3_* configured', () => {
     const updated = await send('PATCH', `/api/v1/division/${created._id}`, {}, 2);
     expect(updated.statusCode).toBe(200);
     expect(s3.objects.has(key)).toBe(false);
+  });
+
+  it('serves an image whatever character of the generated-name alphabet its name starts with', async () => {
+    for (const name of imageNamesForEveryCharacter('webp')) {
+      await t.ctx.storage.put(`images/${name}`, pngImage(5), 'image/webp');
+      const res = await t.app.inject({ method: 'GET', url: `/uploads/images/${name}` });
+      expect(res.statusCode, name).toBe(200);
+      expect(res.rawPayload.equals(pngImage(5))).toBe(true);
+    }
+  });
+
+  it('answers a name that can be no stored image with 400 before asking the bucket', async () => {
+    const before = s3.requests.length;
+    for (const name of UNSAFE_IMAGE_NAMES) {
+      const res = await t.app.inject({ method: 'GET', url: `/uploads/images/${name}` });
+      expect(res.statusCode, name).toBe(400);
+    }
+    expect(s3.requests.length).toBe(before);
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTour, createTourType } from '../helpers/catalogue.js';
@@ -192,6 +193,62 @@ describe('DELETE /tour/tour-types/:id', () => {
     expect((await del(MISSING_ID, admin.auth)).statusCode).toBe(404);
     expect((await del(type.id, {})).statusCode).toBe(401);
     expect((await del(type.id, user.auth)).statusCode).toBe(403);
+  });
+});
+
+describe('DELETE /tour/tour-types/:id with a large body', () => {
+  /** A body of `total` bytes made only as it is read, counting what was read. */
+  function countedBody(total: number) {
+    const counted = { read: 0 };
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const stream = new Readable({
+      read() {
+        if (counted.read >= total) return void this.push(null);
+        counted.read += chunk.length;
+        this.push(chunk);
+      },
+    });
+    return { stream, counted };
+  }
+
+  it('answers 401 and 403 before reading the body', async () => {
+    const type = await createTourType(t.ctx);
+    for (const [headers, status] of [
+      [{}, 401],
+      [user.auth, 403],
+    ] as const) {
+      const { stream, counted } = countedBody(256 * 1024 * 1024);
+      const res = await t.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/tour/tour-types/${type.id}`,
+        headers: { ...headers, 'content-type': 'text/plain' },
+        payload: stream,
+      });
+      expect(res.statusCode).toBe(status);
+      expect(counted.read).toBeLessThan(t.ctx.config.bodyLimitBytes);
+      stream.destroy();
+    }
+  });
+
+  it('refuses a body over the body limit with 413 and keeps the tour type, with or without a length', async () => {
+    const type = await createTourType(t.ctx);
+    const limit = t.ctx.config.bodyLimitBytes;
+    const { stream } = countedBody(limit * 8);
+    for (const payload of [Buffer.alloc(limit + 1, 'x'), stream]) {
+      const res = await t.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/tour/tour-types/${type.id}`,
+        headers: { ...admin.auth, 'content-type': 'text/plain' },
+        payload,
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.json()).toMatchObject({ success: false, statusCode: 413 });
+      // The rest of the body is not waited for: the connection closes.
+      expect(res.headers.connection).toBe('close');
+    }
+    stream.destroy();
+    const kept = await t.app.inject({ method: 'GET', url: `/api/v1/tour/tour-types/${type.id}` });
+    expect(kept.statusCode).toBe(200);
   });
 });
 

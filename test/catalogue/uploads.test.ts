@@ -3,11 +3,14 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import {
   createDivision,
   createTourType,
+  IMAGE_NAME_ALPHABET,
+  imageNamesForEveryCharacter,
   jpegImage,
   type MultipartFile,
   multipart,
   pngImage,
   storedImageFiles,
+  UNSAFE_IMAGE_NAMES,
 } from '../helpers/catalogue.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
 
@@ -169,5 +172,45 @@ describe('image uploads', () => {
     ]);
     expect(res.statusCode).toBe(201);
     expect(res.json().data.thumbnail).toBeNull();
+  });
+});
+
+describe('serving stored images', () => {
+  it('names stored images with characters of the URL-safe base64 alphabet only', async () => {
+    const res = await send('POST', '/api/v1/tour/create', tourData({ title: 'Named Images' }), [
+      { field: 'files', content: pngImage(3) },
+      { field: 'files', content: jpegImage() },
+    ]);
+    expect(res.statusCode).toBe(201);
+    for (const url of res.json().data.images as string[]) {
+      const [stem] = fileName(url).split('.');
+      expect(
+        [...stem!].every((c) => IMAGE_NAME_ALPHABET.includes(c)),
+        url,
+      ).toBe(true);
+    }
+  });
+
+  it('serves an image whatever character of that alphabet its name starts with', async () => {
+    for (const name of imageNamesForEveryCharacter()) {
+      await t.ctx.storage.put(`images/${name}`, pngImage(4), 'image/png');
+      const res = await t.app.inject({ method: 'GET', url: `/uploads/images/${name}` });
+      expect(res.statusCode, name).toBe(200);
+      expect(res.headers['content-type']).toBe('image/png');
+      expect(res.rawPayload.equals(pngImage(4))).toBe(true);
+    }
+  });
+
+  it('answers a name that can be no stored image with 400 naming it, never 500', async () => {
+    for (const name of UNSAFE_IMAGE_NAMES) {
+      const res = await t.app.inject({ method: 'GET', url: `/uploads/images/${name}` });
+      expect(res.statusCode, name).toBe(400);
+      expect(res.json().errorSources?.[0]?.path, name).toBe('name');
+    }
+  });
+
+  it('answers a well-formed name of no stored image with 404', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/uploads/images/-missing_image.png' });
+    expect(res.statusCode).toBe(404);
   });
 });

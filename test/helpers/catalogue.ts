@@ -125,3 +125,13 @@ export async function storedImageFiles(dataDir: string): Promise<string[]> {
     throw err;
   }
 }
+
+/** The characters of generated image names (random bytes in URL-safe base64), before the extension. */
+export const IMAGE_NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** One image name per character of that alphabet, starting with it and holding every other one. */
+export const imageNamesForEveryCharacter = (ext = 'png'): string[] =>
+  [...IMAGE_NAME_ALPHABET].map((first) => `${first}${IMAGE_NAME_ALPHABET}.${ext}`);
+
+/** Names of no stored image that the storage would refuse as keys: never a 500. */
+export const UNSAFE_IMAGE_NAMES = ['a..png', '..png', '...', '.hidden.png', 'a%2F..%2Fb.png', 'a%00.png'];

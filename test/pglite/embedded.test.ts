@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
+import { DataDirLockedError } from '../../src/db/data-dir-lock.js';
 import { users } from '../../src/db/schema/index.js';
 import { TEST_ENV } from '../helpers/app.js';
 import { buildPgliteApp } from '../helpers/pglite.js';
@@ -29,6 +31,8 @@ describe('embedded PGlite database', () => {
         .from(users)
         .where(eq(users.email, TEST_ENV.SUPER_ADMIN_EMAIL!));
       expect(admin?.role).toBe('SUPER_ADMIN');
+      // A second handle on the same files, even in this process, would work on its own copy.
+      await expect(openDatabase({ dataDir })).rejects.toThrow(DataDirLockedError);
       await embedded.database.db.update(users).set({ name: 'Renamed Admin' }).where(eq(users.id, admin!.id));
     } finally {
       await embedded.close();

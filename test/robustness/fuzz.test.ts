@@ -88,7 +88,7 @@ function realValues(path: string, name: string): string[] {
     case 'slug':
       return path.includes('/division/') ? [world.division.slug] : [world.tour.slug];
     case 'name':
-      return ['a.png', 'missing.webp', '..png'];
+      return ['a.png', 'missing.webp', '..png', 'a..png', '-a.png', '_a.webp'];
     default:
       if (path.includes('/auth/sessions/')) return Object.values(people).map((u) => u.sessionId);
       if (path.includes('/user/')) return Object.values(people).map((u) => u.id);

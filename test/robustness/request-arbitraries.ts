@@ -229,7 +229,31 @@ function plausibleString(schema: JsonSchema, key: string): fc.Arbitrary<string> 
   return fc.string({ minLength, maxLength: Math.max(minLength, Math.min(schema.maxLength ?? 40, 40)) });
 }
 
-const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype', '$where', '$ne', 'role', 'isAdmin', '_id'];
+/** Names every plain object inherits: a lookup in a plain-object allowlist finds them unless it checks own keys. */
+export const PROTOTYPE_NAMES = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'toLocaleString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  '__defineGetter__',
+  '__lookupSetter__',
+];
+
+const POLLUTION_KEYS = [...PROTOTYPE_NAMES, '$where', '$ne', 'role', 'isAdmin', '_id'];
+
+/** A prototype name as a list parameter's value: alone, descending, or in a comma list with a real field. */
+const prototypeNameValue = fc
+  .tuple(
+    fc.constantFrom(...PROTOTYPE_NAMES),
+    fc.constantFrom('', '-', '+'),
+    fc.constantFrom('', ',createdAt', ',_id'),
+  )
+  .map(([name, sign, rest]) => `${sign}${name}${rest}`);
 
 /** An object with the schema's keys (each maybe absent) plus sometimes pollution or unknown keys. */
 export function objectFor(
@@ -420,6 +444,8 @@ export function queryString(paramSchemas: Record<string, JsonSchema>, known: str
             typeof v === 'string' ? v : (JSON.stringify(v) ?? ''),
           ),
         },
+        // Every parameter of every list (sort, fields, filters) also gets names the prototype holds.
+        { weight: 1, arbitrary: prototypeNameValue },
         {
           weight: 1,
           arbitrary: fc.constantFrom(

@@ -1,16 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Storage } from './storage.js';
-
-const SAFE_KEY = /^[a-z0-9][a-z0-9/_.-]*$/i;
+import { assertSafeStorageKey, isSafeStorageKey, type Storage } from './storage.js';
 
 /** Files under `<DATA_DIR>/files`; public objects are served by the app at `/uploads/<key>`. */
 export function createLocalStorage(root: string, publicBaseUrl: string): Storage {
   const base = path.resolve(root);
-  const resolve = (key: string) => {
-    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`Unsafe storage key: ${key}`);
-    return path.join(base, key);
-  };
+  const resolve = (key: string) => path.join(base, assertSafeStorageKey(key));
   const prefix = `${publicBaseUrl.replace(/\/+$/, '')}/uploads/`;
   return {
     async put(key, body) {
@@ -33,7 +28,7 @@ export function createLocalStorage(root: string, publicBaseUrl: string): Storage
     keyFromUrl(url) {
       if (!url.startsWith(prefix)) return undefined;
       const key = url.slice(prefix.length);
-      return SAFE_KEY.test(key) && !key.includes('..') ? key : undefined;
+      return isSafeStorageKey(key) ? key : undefined;
     },
   };
 }

@@ -5,7 +5,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import type { Storage } from './storage.js';
+import { assertSafeStorageKey, isSafeStorageKey, type Storage } from './storage.js';
 
 export interface S3StorageOptions {
   /** Custom endpoint for S3-compatible services (MinIO, R2, Spaces); unset = AWS. */
@@ -17,13 +17,6 @@ export interface S3StorageOptions {
   forcePathStyle: boolean;
   /** Public base URL of the bucket or a CDN in front of it; unset = served through the API. */
   publicUrl?: string;
-}
-
-const SAFE_KEY = /^[a-z0-9][a-z0-9/_.-]*$/i;
-
-function assertSafeKey(key: string): string {
-  if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`Unsafe storage key: ${key}`);
-  return key;
 }
 
 /**
@@ -47,7 +40,7 @@ export function createS3Storage(options: S3StorageOptions, apiPublicUrl: string)
       await client.send(
         new PutObjectCommand({
           Bucket,
-          Key: assertSafeKey(key),
+          Key: assertSafeStorageKey(key),
           Body: body,
           ContentType: contentType,
           // Keys are random and never rewritten with other content.
@@ -59,7 +52,7 @@ export function createS3Storage(options: S3StorageOptions, apiPublicUrl: string)
     },
     async get(key) {
       try {
-        const object = await client.send(new GetObjectCommand({ Bucket, Key: assertSafeKey(key) }));
+        const object = await client.send(new GetObjectCommand({ Bucket, Key: assertSafeStorageKey(key) }));
         return object.Body ? Buffer.from(await object.Body.transformToByteArray()) : undefined;
       } catch (err) {
         if (
@@ -73,15 +66,15 @@ export function createS3Storage(options: S3StorageOptions, apiPublicUrl: string)
     },
     async delete(key) {
       // S3 answers a delete of a missing key with success, which matches the interface.
-      await client.send(new DeleteObjectCommand({ Bucket, Key: assertSafeKey(key) }));
+      await client.send(new DeleteObjectCommand({ Bucket, Key: assertSafeStorageKey(key) }));
     },
-    publicUrl: (key) => publicPrefix + assertSafeKey(key),
+    publicUrl: (key) => publicPrefix + assertSafeStorageKey(key),
     keyFromUrl(url) {
       // URLs minted under either base (e.g. before a CDN was configured) still map to their key.
       const prefix = [publicPrefix, apiPrefix].find((p) => url.startsWith(p));
       if (!prefix) return undefined;
       const key = url.slice(prefix.length);
-      return SAFE_KEY.test(key) && !key.includes('..') ? key : undefined;
+      return isSafeStorageKey(key) ? key : undefined;
     },
   };
 }

@@ -11,3 +11,19 @@ export interface Storage {
   /** The key of one of our public URLs, or undefined for foreign URLs. */
   keyFromUrl(url: string): string | undefined;
 }
+
+const KEY_PART = /^[\w-][\w.-]*$/;
+
+/**
+ * One `/`-separated part of a storage key: letters, digits, `_`, `-` and `.`, not starting with a dot and
+ * without `..`, so no key leaves its folder. Generated names are URL-safe base64 and may start with `-` or `_`.
+ */
+export const isSafeKeyPart = (part: string): boolean => KEY_PART.test(part) && !part.includes('..');
+
+export const isSafeStorageKey = (key: string): boolean => key.split('/').every(isSafeKeyPart);
+
+/** Storage keys are built by the app, never taken from a request as they are: an unsafe one is a bug. */
+export function assertSafeStorageKey(key: string): string {
+  if (!isSafeStorageKey(key)) throw new Error(`Unsafe storage key: ${key}`);
+  return key;
+}

@@ -106,18 +106,16 @@ export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
   );
 
   // Its own scope, whose only body parser discards whatever arrives: legacy clients send the id as a
-  // text/plain body, others may send anything, and none of it may turn the delete into a 400.
+  // text/plain body, others may send anything, and none of it may turn the delete into a 400. Fastify reads
+  // the body for the parser, so the body limit holds (413 past it); the guard runs on the request line,
+  // so strangers get their 401 or 403 before any of the body is read.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_request, payload, done) => {
-      payload.on('error', done);
-      payload.on('end', () => done(null, undefined));
-      payload.resume();
-    });
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
     scope.withTypeProvider<ZodTypeProvider>().delete(
       '/tour-types/:id',
       {
-        preValidation: admin,
+        onRequest: admin,
         schema: {
           security,
           tags: typeTags,

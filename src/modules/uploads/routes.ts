@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { notFound } from '../../lib/errors.js';
+import { isSafeKeyPart } from '../../lib/storage/storage.js';
 
 const IMAGE_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
@@ -19,10 +20,8 @@ export const uploadsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
       schema: {
         hide: true,
         params: z.object({
-          name: z
-            .string()
-            .regex(/^[a-z0-9][a-z0-9_.-]*$/i)
-            .max(200),
+          // Exactly the names storage accepts, so a stored image is always served and storage never refuses.
+          name: z.string().max(200).refine(isSafeKeyPart, 'Not the name of a stored image'),
         }),
       },
     },
