@@ -98,6 +98,8 @@ async function main() {
       DATA_DIR: dataDir,
       JWT_ACCESS_SECRET: randomBytes(24).toString('hex'),
       JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
+      // Production serves metrics only with a token: the run measures the app with them on.
+      METRICS_TOKEN: randomBytes(24).toString('hex'),
       SUPER_ADMIN_EMAIL: summary.superAdminEmail,
       SUPER_ADMIN_PASSWORD: summary.password,
       FRONTEND_URL: 'http://localhost:3000',

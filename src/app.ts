@@ -34,6 +34,7 @@ import { type AuthGuard, createAuthGuard } from './plugins/auth-guard.js';
 import { registerDocs } from './plugins/docs.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
+import { requestLogSerializers } from './plugins/request-log.js';
 import { registerSecurity } from './plugins/security.js';
 
 export interface AppDeps {
@@ -86,12 +87,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         : {
             level: config.logLevel,
             redact: { paths: REDACT, censor: '[redacted]' },
+            serializers: requestLogSerializers,
             ...(typeof deps.logger === 'object' ? deps.logger : {}),
           },
     // A hop count is valid at runtime though the type omits it.
     trustProxy: config.trustProxy as boolean | string,
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    // Not `requestIdHeader`: with it Fastify takes the header as it comes. A client's id is kept only when
+    // it is a short token, safe to echo in headers, logs and error bodies.
+    requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && /^[\w.:-]{1,64}$/.test(incoming) ? incoming : randomUUID();

@@ -3,17 +3,20 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './lib/duration.js';
+import { passwordPolicyProblem } from './lib/password-policy.js';
 
 /**
  * The one place environment variables are read. `loadConfig(env)` is pure apart from the
  * development-secrets file, so tests build configs from plain objects.
  */
 
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .optional()
-    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'));
+// Empty counts as unset, as compose files pass `${NAME:-}` for a variable the operator left out.
+const optionalBool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes'));
+
+const bool = (fallback: boolean) => optionalBool.transform((v) => v ?? fallback);
 
 const duration = (fallback: string) =>
   z
@@ -57,7 +60,8 @@ const envSchema = z.object({
   JWT_REFRESH_EXPIRES: duration('30d'),
   REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   LEGACY_CLIENT_COMPAT: bool(false),
-  COOKIE_SECURE: bool(false),
+  // Unset: true when PUBLIC_URL is https.
+  COOKIE_SECURE: optionalBool,
   COOKIE_SAMESITE: z
     .enum(['lax', 'strict', 'none', 'Lax', 'Strict', 'None'])
     .default('lax')
@@ -151,6 +155,73 @@ function defaultTransactionQueryApi(validationApi: string): string {
   }
 }
 
+// Values the example files show (and the "change me" family): a deployment still holding one runs with a
+// secret everybody has read.
+const EXAMPLE_SECRETS = new Set([
+  'change-me',
+  'change-me-too',
+  'change-me-to-a-long-random-string',
+  'change-me-to-another-long-random-string',
+  'change-me-at-least-16-characters',
+  'another-secret-at-least-16-characters',
+  'secret',
+  'password',
+  'changeit',
+]);
+const PLACEHOLDER_PREFIX = /^(change|replace)[-_ ]?me|^your[-_ ]|^example[-_ ]|^placeholder/;
+
+const isPlaceholder = (value: string) => {
+  const v = value.trim().toLowerCase();
+  return EXAMPLE_SECRETS.has(v) || PLACEHOLDER_PREFIX.test(v);
+};
+
+const JWT_SECRET_MIN_BYTES = 32;
+
+/** What production refuses to run with, one line per variable, never quoting the value. */
+function productionRefusals(e: z.output<typeof envSchema>): string[] {
+  const problems: string[] = [];
+  const placeholder = (name: string) =>
+    `${name}: a placeholder from an example file; set a secret of your own`;
+  const secrets = {
+    JWT_ACCESS_SECRET: e.JWT_ACCESS_SECRET,
+    JWT_REFRESH_SECRET: e.JWT_REFRESH_SECRET,
+    SUPER_ADMIN_PASSWORD: e.SUPER_ADMIN_PASSWORD,
+    METRICS_TOKEN: e.METRICS_TOKEN,
+    SSL_STORE_PASS: e.SSL_STORE_PASS,
+    SMTP_PASS: e.SMTP_PASS,
+    GOOGLE_CLIENT_SECRET: e.GOOGLE_CLIENT_SECRET,
+    S3_SECRET_ACCESS_KEY: e.S3_SECRET_ACCESS_KEY,
+  };
+  for (const [name, value] of Object.entries(secrets)) {
+    if (value && isPlaceholder(value)) problems.push(placeholder(name));
+  }
+  const databasePassword = e.DATABASE_URL ? passwordOf(e.DATABASE_URL) : undefined;
+  if (databasePassword && isPlaceholder(databasePassword)) {
+    problems.push(`DATABASE_URL: its password is a placeholder from an example file (POSTGRES_PASSWORD?)`);
+  }
+  for (const name of ['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET'] as const) {
+    const value = e[name];
+    if (value && !isPlaceholder(value) && Buffer.byteLength(value) < JWT_SECRET_MIN_BYTES) {
+      problems.push(
+        `${name}: must be at least ${JWT_SECRET_MIN_BYTES} bytes (e.g. the output of \`openssl rand -base64 48\`)`,
+      );
+    }
+  }
+  const weakPassword = e.SUPER_ADMIN_PASSWORD && passwordPolicyProblem(e.SUPER_ADMIN_PASSWORD);
+  if (weakPassword && !isPlaceholder(e.SUPER_ADMIN_PASSWORD!)) {
+    problems.push(`SUPER_ADMIN_PASSWORD: ${weakPassword}`);
+  }
+  return problems;
+}
+
+function passwordOf(databaseUrl: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(databaseUrl).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Secrets a development run generates once and keeps under DATA_DIR, so restarts keep sessions valid. */
 interface DevSecrets {
   jwtAccessSecret: string;
@@ -191,6 +262,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (missing.length > 0) {
       throw new ConfigError(`Missing required secrets for NODE_ENV=production: ${missing.join(', ')}`);
     }
+    const refusals = productionRefusals(e);
+    if (refusals.length > 0) {
+      throw new ConfigError(`Refused for NODE_ENV=production:\n${refusals.map((r) => `  ${r}`).join('\n')}`);
+    }
     if (!(e.SSL_STORE_ID && e.SSL_STORE_PASS) && !e.ALLOW_LOCAL_GATEWAY) {
       throw new ConfigError(
         'SSL_STORE_ID and SSL_STORE_PASS are required for NODE_ENV=production: without them the built-in local ' +
@@ -222,7 +297,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const frontendUrl = frontendUrls[0]!;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
 
-  if (e.COOKIE_SAMESITE === 'none' && !e.COOKIE_SECURE) {
+  const cookieSecure = e.COOKIE_SECURE ?? publicUrl.startsWith('https:');
+  if (e.COOKIE_SAMESITE === 'none' && !cookieSecure) {
     throw new ConfigError('COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers reject it otherwise)');
   }
 
@@ -250,7 +326,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS,
     legacyClientCompat: e.LEGACY_CLIENT_COMPAT,
-    cookie: { secure: e.COOKIE_SECURE, sameSite: e.COOKIE_SAMESITE },
+    cookie: { secure: cookieSecure, sameSite: e.COOKIE_SAMESITE },
     superAdmin: {
       email: e.SUPER_ADMIN_EMAIL.trim().toLowerCase(),
       password: e.SUPER_ADMIN_PASSWORD ?? dev!.superAdminPassword,
@@ -303,7 +379,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW, authMax: e.AUTH_RATE_LIMIT_MAX },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     uploads: { maxFileBytes: e.UPLOAD_MAX_FILE_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
-    metrics: { enabled: e.METRICS_ENABLED, token: e.METRICS_TOKEN },
+    // Production serves metrics only to the holder of a token: they show routes, load and pool sizes.
+    metrics: {
+      enabled: e.METRICS_ENABLED && (!production || Boolean(e.METRICS_TOKEN)),
+      token: e.METRICS_TOKEN,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };

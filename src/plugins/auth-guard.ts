@@ -52,9 +52,30 @@ export function readAccessToken(request: FastifyRequest): { token?: string; from
   return { token: cookie || undefined, fromCookie: Boolean(cookie) };
 }
 
+/**
+ * The page a browser says a request comes from: the Origin header, or else the origin of the Referer.
+ * Undefined when neither is sent (API clients, curl); an unreadable Referer counts as a foreign page.
+ */
+function requestOrigin(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return origin;
+  const referer = request.headers.referer;
+  if (referer === undefined) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return 'invalid';
+  }
+}
+
 export function createAuthGuard(deps: { db: Database; tokens: TokenService; config: Config; clock: Clock }) {
   const { db, tokens, config, clock } = deps;
-  const allowedOrigins = new Set([...config.frontendUrls, config.publicUrl]);
+  // Compared as origins: PUBLIC_URL may carry a path, and a browser's Origin never does.
+  const allowedOrigins = new Set([...config.frontendUrls, config.publicUrl].map((u) => new URL(u).origin));
+  const fromForeignPage = (request: FastifyRequest) => {
+    const origin = requestOrigin(request);
+    return origin !== undefined && !allowedOrigins.has(origin);
+  };
   const sessionCheck = {
     userId: users.id,
     email: users.email,
@@ -105,10 +126,14 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
   ): Promise<Row> {
     const { token, fromCookie } = readAccessToken(request);
     if (!token) throw unauthenticated('No Token Received');
-    if (fromCookie && config.cookie.sameSite === 'none' && STATE_CHANGING.has(request.method)) {
-      // Cross-site cookies ride on forged form posts too: only the configured front ends may use them.
-      const origin = request.headers.origin;
-      if (!origin || !allowedOrigins.has(origin)) throw forbidden('Request origin is not allowed');
+    if (fromCookie && STATE_CHANGING.has(request.method)) {
+      // Cookies ride on forged form posts (same-site pages too, whatever SameSite says): a write they
+      // authenticate must come from the API or a configured front end. Cross-site cookies must also say
+      // where they come from, as browsers always do on writes.
+      if (fromForeignPage(request)) throw forbidden('Request origin is not allowed');
+      if (config.cookie.sameSite === 'none' && !request.headers.origin) {
+        throw forbidden('Request origin is not allowed');
+      }
     }
     const now = clock.now();
     const payload = await tokens.verifyAccessToken(token, now);
@@ -163,7 +188,18 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
     };
   }
 
-  return { authenticate, requireAuth, requireAuthWithProfile };
+  /**
+   * Route hook for the routes that set or use the session cookies without the guard (sign-in, refresh,
+   * logout): a page on another site could otherwise post a form there and sign the browser in or out.
+   * Requests that name no page at all (API clients) pass.
+   */
+  function requireOwnOrigin(): preHandlerAsyncHookHandler {
+    return async (request: FastifyRequest, _reply: FastifyReply) => {
+      if (fromForeignPage(request)) throw forbidden('Request origin is not allowed');
+    };
+  }
+
+  return { authenticate, requireAuth, requireAuthWithProfile, requireOwnOrigin };
 }
 
 export type AuthGuard = ReturnType<typeof createAuthGuard>;

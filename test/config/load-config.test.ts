@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,8 +15,8 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 const production = {
   NODE_ENV: 'production',
   DATA_DIR: '',
-  JWT_ACCESS_SECRET: 'prod-access-secret-0123456789',
-  JWT_REFRESH_SECRET: 'prod-refresh-secret-0123456789',
+  JWT_ACCESS_SECRET: 'prod-access-secret-0123456789abcdef',
+  JWT_REFRESH_SECRET: 'prod-refresh-secret-0123456789abcdef',
   SUPER_ADMIN_PASSWORD: 'Prod-Admin-Pass-1',
   SSL_STORE_ID: 'store',
   SSL_STORE_PASS: 'store-pass',
@@ -109,5 +110,121 @@ describe('configuration', () => {
     });
     expect(config.frontendUrls).toEqual(['https://a.example', 'https://b.example']);
     expect(config.paymentRedirects.success).toBe('https://a.example/payment/success');
+  });
+});
+
+/** `KEY=value` lines of an example file, commented-out ones included. */
+function exampleValues(file: string): Map<string, string> {
+  const text = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+  const values = new Map<string, string>();
+  for (const [, key, value] of text.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=(.*)$/gm)) {
+    if (value!.trim()) values.set(key!, value!.trim());
+  }
+  return values;
+}
+
+/** The error loadConfig throws for these settings (fails the test when it does not throw). */
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('what production refuses', () => {
+  it('the values deploy/.env.example ships, naming every variable still holding one', () => {
+    const shipped = exampleValues('deploy/.env.example');
+    const message = refusal({
+      ...production,
+      JWT_ACCESS_SECRET: shipped.get('JWT_ACCESS_SECRET')!,
+      JWT_REFRESH_SECRET: shipped.get('JWT_REFRESH_SECRET')!,
+      SUPER_ADMIN_PASSWORD: shipped.get('SUPER_ADMIN_PASSWORD')!,
+      // As deploy/compose.yaml builds it.
+      DATABASE_URL: `postgres://tours:${shipped.get('POSTGRES_PASSWORD')}@postgres:5432/tours`,
+    });
+    for (const name of ['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET', 'SUPER_ADMIN_PASSWORD', 'DATABASE_URL']) {
+      expect(message).toContain(name);
+    }
+    expect(message).not.toContain(shipped.get('JWT_ACCESS_SECRET'));
+  });
+
+  it.each(['JWT_ACCESS_SECRET', 'JWT_REFRESH_SECRET', 'SUPER_ADMIN_PASSWORD', 'METRICS_TOKEN'])(
+    'the %s example in .env.example',
+    (name) => {
+      const example = exampleValues('.env.example').get(name);
+      expect(example, `.env.example shows an example ${name}`).toBeDefined();
+      expect(refusal({ ...production, [name]: example! })).toContain(name);
+    },
+  );
+
+  it.each([
+    ['JWT_ACCESS_SECRET', 'change-me-please-0123456789abcdefghij'],
+    ['JWT_REFRESH_SECRET', 'CHANGEME-0123456789abcdefghijklmnopqrstuvwxyz'],
+    ['SUPER_ADMIN_PASSWORD', 'Change_Me_Later-2024'],
+    ['SSL_STORE_PASS', 'change-me'],
+    ['SMTP_PASS', 'changeme'],
+    ['METRICS_TOKEN', 'change-me-0123456789'],
+  ])('%s set to a "change me" value (%s)', (name, value) => {
+    expect(refusal({ ...production, [name]: value })).toContain(name);
+  });
+
+  it('JWT secrets shorter than 32 bytes', () => {
+    expect(refusal({ ...production, JWT_ACCESS_SECRET: 'a'.repeat(31) })).toMatch(/JWT_ACCESS_SECRET.*32/);
+    expect(refusal({ ...production, JWT_REFRESH_SECRET: 'b'.repeat(31) })).toMatch(/JWT_REFRESH_SECRET.*32/);
+    const config = loadConfig({
+      ...production,
+      JWT_ACCESS_SECRET: 'a'.repeat(32),
+      JWT_REFRESH_SECRET: 'b'.repeat(32),
+    });
+    expect(config.jwt.accessSecret).toBe('a'.repeat(32));
+  });
+
+  it.each([
+    ['too short', 'Ab1-xyz'],
+    ['too common', 'Password123'],
+    ['too common, in other case', 'BANGLADESH1'],
+  ])('a super admin password that is %s', (_label, password) => {
+    expect(refusal({ ...production, SUPER_ADMIN_PASSWORD: password })).toContain('SUPER_ADMIN_PASSWORD');
+    // Development keeps any password, so a local run can use a short one.
+    expect(
+      loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, SUPER_ADMIN_PASSWORD: password }).superAdmin.password,
+    ).toBe(password);
+  });
+
+  it('serves no metrics without METRICS_TOKEN', () => {
+    expect(loadConfig(production).metrics.enabled).toBe(false);
+    expect(loadConfig({ ...production, METRICS_TOKEN: 'scrape-0123456789abcdef' }).metrics).toMatchObject({
+      enabled: true,
+      token: 'scrape-0123456789abcdef',
+    });
+    expect(loadConfig({ ...TEST_ENV, DATA_DIR: dataDir }).metrics.enabled).toBe(true);
+  });
+});
+
+describe('COOKIE_SECURE', () => {
+  const base = { ...TEST_ENV, DATA_DIR: '' };
+  it('defaults to true when PUBLIC_URL is https, false when it is http', () => {
+    expect(loadConfig({ ...base, PUBLIC_URL: 'https://api.example.com' }).cookie.secure).toBe(true);
+    expect(
+      loadConfig({ ...base, PUBLIC_URL: 'https://api.example.com', COOKIE_SECURE: '' }).cookie.secure,
+    ).toBe(true);
+    expect(loadConfig({ ...base, PUBLIC_URL: 'http://localhost:5000' }).cookie.secure).toBe(false);
+  });
+
+  it('keeps an explicit setting', () => {
+    expect(
+      loadConfig({ ...base, PUBLIC_URL: 'https://api.example.com', COOKIE_SECURE: 'false' }).cookie.secure,
+    ).toBe(false);
+    expect(
+      loadConfig({ ...base, PUBLIC_URL: 'http://localhost:5000', COOKIE_SECURE: 'true' }).cookie.secure,
+    ).toBe(true);
+  });
+
+  it('lets an https deployment use COOKIE_SAMESITE=none without saying COOKIE_SECURE', () => {
+    const config = loadConfig({ ...base, PUBLIC_URL: 'https://api.example.com', COOKIE_SAMESITE: 'none' });
+    expect(config.cookie).toEqual({ secure: true, sameSite: 'none' });
   });
 });

@@ -107,6 +107,47 @@ describe('operational endpoints', () => {
   });
 });
 
+describe('GET /metrics in production', () => {
+  const production = { NODE_ENV: 'production', ALLOW_LOCAL_GATEWAY: 'true' };
+
+  it('is not served without METRICS_TOKEN', async () => {
+    const prod = await buildTestApp({ env: production });
+    try {
+      const res = await prod.app.inject({ method: 'GET', url: '/metrics' });
+      expect(res.statusCode).toBe(404);
+      expect(res.body).not.toContain('http_requests_total');
+    } finally {
+      await prod.close();
+    }
+  });
+
+  it('answers only the bearer of METRICS_TOKEN when it is set', async () => {
+    const token = 'scrape-token-0123456789abcdef';
+    const prod = await buildTestApp({ env: { ...production, METRICS_TOKEN: token } });
+    try {
+      for (const authorization of [undefined, 'Bearer wrong-token', token]) {
+        const res = await prod.app.inject({
+          method: 'GET',
+          url: '/metrics',
+          headers: authorization ? { authorization } : {},
+        });
+        expect(res.statusCode, String(authorization)).toBe(401);
+        expect(res.body).not.toContain('http_requests_total');
+      }
+      await prod.app.inject({ method: 'GET', url: '/health' });
+      const scraped = await prod.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(scraped.statusCode).toBe(200);
+      expect(scraped.body).toContain('http_requests_total{method="GET",route="/health",status_code="200"}');
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
 describe('error envelope', () => {
   it('unknown routes are 404 "Route Not Found"', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/nope' });

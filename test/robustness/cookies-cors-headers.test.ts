@@ -10,8 +10,9 @@ let crossSite: TestApp;
 
 beforeAll(async () => {
   [plain, crossSite] = await Promise.all([
-    buildTestApp(),
-    buildTestApp({ env: { COOKIE_SAMESITE: 'none', COOKIE_SECURE: 'true' } }),
+    // Many sign-ins per app: the per-IP sign-in limit is not what these tests are about.
+    buildTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000' } }),
+    buildTestApp({ env: { COOKIE_SAMESITE: 'none', COOKIE_SECURE: 'true', AUTH_RATE_LIMIT_MAX: '1000' } }),
   ]);
 });
 afterAll(async () => {
@@ -137,6 +138,124 @@ describe('cross-site cookie requests', () => {
       headers: { origin: FRONTEND },
     });
     expect(fromFrontEnd.statusCode).toBe(200);
+  });
+});
+
+describe('sign-in and session routes from other sites', () => {
+  const FOREIGN: [string, Record<string, string>][] = [
+    ['another origin', { origin: 'https://evil.example' }],
+    ['a look-alike origin', { origin: 'http://localhost:3000.evil.example' }],
+    ['an opaque origin', { origin: 'null' }],
+    ['another page as referer, no origin', { referer: 'https://evil.example/forms/login.html' }],
+    ['an unreadable referer, no origin', { referer: 'not a url' }],
+  ];
+  const OWN: [string, Record<string, string>][] = [
+    ['the front end', { origin: FRONTEND }],
+    ["the API's own origin", { origin: TEST_ENV.PUBLIC_URL! }],
+    ['a front-end page as referer', { referer: `${FRONTEND}/login?next=/tours` }],
+    ['no origin or referer at all (API clients)', {}],
+  ];
+
+  const formLogin = (
+    t: TestApp,
+    user: { email: string; password: string },
+    headers: Record<string, string>,
+  ) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      payload: new URLSearchParams({ email: user.email, password: user.password }).toString(),
+    });
+
+  it.each(FOREIGN)('a form sign-in from %s is refused without a session', async (_label, headers) => {
+    for (const t of [plain, crossSite]) {
+      const user = await createUser(t.ctx);
+      const res = await formLogin(t, user, headers);
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ success: false, code: 'FORBIDDEN' });
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
+  it.each(OWN)('a sign-in from %s still works', async (_label, headers) => {
+    for (const t of [plain, crossSite]) {
+      const user = await createUser(t.ctx);
+      const res = await formLogin(t, user, headers);
+      expect(res.statusCode).toBe(200);
+      expect(cookieAttributes(res, 'refreshToken').value.length).toBeGreaterThan(20);
+    }
+  });
+
+  it.each(FOREIGN)(
+    'refresh and logout from %s are refused and leave the session alone',
+    async (_l, headers) => {
+      const { res } = await login(crossSite);
+      const cookies = {
+        accessToken: cookieAttributes(res, 'accessToken').value,
+        refreshToken: cookieAttributes(res, 'refreshToken').value,
+      };
+      const refreshed = await crossSite.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh-token',
+        cookies,
+        headers,
+      });
+      expect(refreshed.statusCode).toBe(403);
+      expect(refreshed.headers['set-cookie']).toBeUndefined();
+      // A token in the body would sign the victim's browser into the sender's session: refused too.
+      const withBody = await crossSite.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh-token',
+        headers,
+        payload: { refreshToken: cookies.refreshToken },
+      });
+      expect(withBody.statusCode).toBe(403);
+      const out = await crossSite.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        cookies,
+        headers,
+      });
+      expect(out.statusCode).toBe(403);
+      expect(out.headers['set-cookie']).toBeUndefined();
+
+      const me = await crossSite.app.inject({
+        method: 'GET',
+        url: '/api/v1/user/me',
+        cookies: { accessToken: cookies.accessToken },
+      });
+      expect(me.statusCode).toBe(200);
+      const stillValid = await crossSite.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh-token',
+        cookies,
+        headers: { origin: FRONTEND },
+      });
+      expect(stillValid.statusCode).toBe(200);
+    },
+  );
+
+  it('a cookie-authenticated write from another origin is refused whatever SameSite is set to', async () => {
+    const { res } = await login(plain);
+    const accessToken = cookieAttributes(res, 'accessToken').value;
+    for (const headers of [{ origin: 'https://evil.example' }, { referer: 'https://evil.example/x' }]) {
+      const forged = await plain.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout-all',
+        cookies: { accessToken },
+        headers,
+      });
+      expect(forged.statusCode).toBe(403);
+    }
+    // A bearer token is not sent by browsers on their own: the origin does not matter there.
+    const user = await createUser(plain.ctx);
+    const withHeader = await plain.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout-all',
+      headers: { ...user.auth, origin: 'https://evil.example' },
+    });
+    expect(withHeader.statusCode).toBe(200);
   });
 });
 

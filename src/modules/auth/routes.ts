@@ -34,11 +34,14 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
   const perIpLimit = {
     rateLimit: { max: config.rateLimit.authMax, timeWindow: config.rateLimit.windowSeconds * 1000 },
   };
+  // The cookie routes answer a form another site posts with 403, before its body is read.
+  const ownOriginOnly = guard.requireOwnOrigin();
 
   app.post(
     '/login',
     {
       config: perIpLimit,
+      onRequest: ownOriginOnly,
       schema: {
         tags: ['Auth'],
         summary: 'Sign in with email and password; sets the accessToken and refreshToken cookies',
@@ -60,6 +63,7 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
   app.post(
     '/refresh-token',
     {
+      onRequest: ownOriginOnly,
       schema: {
         tags: ['Auth'],
         summary: 'Exchange a refresh token (cookie or body) for a new pair; the old one is spent',
@@ -81,6 +85,7 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
   app.post(
     '/logout',
     {
+      onRequest: ownOriginOnly,
       schema: {
         tags: ['Auth'],
         summary: 'End the current session and clear both cookies',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { passwordSchema } from '../users/password-policy.js';
+import { passwordSchema } from '../../lib/password-policy.js';
 import { emailSchema, publicUser } from '../users/schemas.js';
 
 /** Sign-in checks no policy: accounts may hold passwords from before the current one. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IS_ACTIVE, ROLES } from '../../db/schema/index.js';
 import { listQuerySchema } from '../../lib/list-query.js';
-import { passwordSchema } from './password-policy.js';
+import { passwordSchema } from '../../lib/password-policy.js';
 
 /** Bangladesh mobile numbers as the legacy API accepted them: `+8801XXXXXXXXX` or `01XXXXXXXXX`. */
 export const BD_PHONE = /^(?:\+88)?01\d{9}$/;

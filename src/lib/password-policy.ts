@@ -4,9 +4,17 @@ import { isCommonPassword } from './common-passwords.js';
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
-/** The one password policy (registration, change, set, reset): 8–128 characters, not a common password. */
+/**
+ * The one password policy (registration, change, set, reset, the configured super admin): 8–128 characters,
+ * not a common password.
+ */
 export const passwordSchema = z
   .string()
   .min(PASSWORD_MIN, `Password must be at least ${PASSWORD_MIN} characters`)
   .max(PASSWORD_MAX, `Password must be at most ${PASSWORD_MAX} characters`)
   .refine((p) => !isCommonPassword(p), 'This password is too common, choose another one');
+
+/** Why a password breaks the policy, or undefined when it keeps it (for checks outside a request schema). */
+export function passwordPolicyProblem(password: string): string | undefined {
+  return passwordSchema.safeParse(password).error?.issues[0]?.message;
+}
