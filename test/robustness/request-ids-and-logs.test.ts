@@ -87,7 +87,9 @@ describe('request logs', () => {
     };
     const { transactionId, _id: paymentId } = booking.payment;
 
-    const page = await t.app.inject({ method: 'GET', url: new URL(paymentUrl).pathname });
+    const pageUrl = new URL(paymentUrl);
+    const pageSignature = pageUrl.searchParams.get('signature')!;
+    const page = await t.app.inject({ method: 'GET', url: `${pageUrl.pathname}${pageUrl.search}` });
     expect(page.statusCode).toBe(200);
     // The page's Pay form, submitted as a browser would.
     const [, action, inner] = /<form method="post" action="([^"]+)">(.*?)<\/form>/s.exec(page.body)!;
@@ -119,13 +121,13 @@ describe('request logs', () => {
     expect(guessed.statusCode).toBeLessThan(500);
 
     const text = logText();
-    for (const secret of [transactionId, paymentId, signature, 'GUESSED-TRAN-1']) {
+    for (const secret of [transactionId, paymentId, signature, pageSignature, 'GUESSED-TRAN-1']) {
       expect(text, secret).not.toContain(secret);
     }
     const urls = loggedUrls();
     expect(urls).toEqual(
       expect.arrayContaining([
-        '/api/v1/payment/local-gateway/[redacted]',
+        '/api/v1/payment/local-gateway/[redacted]?signature=[redacted]',
         expect.stringMatching(/^\/api\/v1\/payment\/success\?transactionId=\[redacted\]/),
         '/api/v1/payment/invoice/[redacted]',
         '/api/v1/payment/invoice/[redacted]/download?expires=[redacted]&signature=[redacted]',
