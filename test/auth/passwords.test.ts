@@ -79,6 +79,22 @@ describe('POST /auth/change-password', () => {
     expect((await attempt(STRONG_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('parallel wrong old passwords: five are checked, the rest are 429', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        post(
+          '/auth/change-password',
+          { oldPassword: `guess-${i}-password`, newPassword: 'Another-Good-Secret-5' },
+          user.auth,
+        ),
+      ),
+    );
+    const codes = responses.map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 401)).toHaveLength(5);
+    expect(codes.filter((c) => c === 429)).toHaveLength(25);
+  }, 60_000);
+
   it('bad input names the field: missing old password, short, long or common new password', async () => {
     const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
     const cases: [object, string][] = [

@@ -12,14 +12,7 @@ import type { AuthContext } from '../../plugins/auth-guard.js';
 import { addUserAuth, findUserByEmail, findUserById, lockUser, updateUser } from '../users/repo.js';
 import { recordSecurityEvent } from './security-events.js';
 import { type ClientInfo, revokeUserSessions } from './sessions.js';
-import {
-  assertNotThrottled,
-  clearThrottle,
-  LOGIN_FAILURES,
-  RESET_REQUESTS,
-  recordHit,
-  throttleKey,
-} from './throttle.js';
+import { clearThrottle, LOGIN_FAILURES, RESET_REQUESTS, reserveAttempt, throttleKey } from './throttle.js';
 
 export const RESET_TOKEN_MINUTES = 10;
 
@@ -35,7 +28,6 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
   ): Promise<void> {
     const now = clock.now();
     const throttle = throttleKey('change-password', caller.userId);
-    await assertNotThrottled(db, throttle, LOGIN_FAILURES, now);
     const user = await findUserById(db, caller.userId);
     if (!user?.passwordHash) {
       throw validationError(
@@ -43,8 +35,9 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
         'Your account has no password yet; use set-password to create one',
       );
     }
+    // Counted before the check, as at sign-in; the right password clears it below.
+    await reserveAttempt(db, throttle, LOGIN_FAILURES, now);
     if (!(await verifyPassword(user.passwordHash, input.oldPassword))) {
-      await recordHit(db, throttle, LOGIN_FAILURES, now);
       throw unauthenticated('Old Password does not match');
     }
     const passwordHash = await hashPassword(input.newPassword);
@@ -91,9 +84,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
    */
   async function forgotPassword(email: string, client: ClientInfo): Promise<void> {
     const now = clock.now();
-    const throttle = throttleKey('forgot-password', email);
-    await assertNotThrottled(db, throttle, RESET_REQUESTS, now);
-    await recordHit(db, throttle, RESET_REQUESTS, now);
+    await reserveAttempt(db, throttleKey('forgot-password', email), RESET_REQUESTS, now);
     const user = await findUserByEmail(db, email);
     if (!user || user.isDeleted || user.isActive !== 'ACTIVE') return;
 
