@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,7 +251,7 @@ describe('POST /auth/login', () => {
   });
 });
 
-describe('per-IP limits on sign-in, code and reset routes', () => {
+describe('per-IP limits on sign-in, code, reset and registration routes', () => {
   let limited: AccountsTestApp;
   beforeAll(async () => {
     limited = await buildAccountsApp({ env: { AUTH_RATE_LIMIT_MAX: '3' } });
@@ -263,6 +264,11 @@ describe('per-IP limits on sign-in, code and reset routes', () => {
     ['/otp/send', (n) => ({ email: `ip-limit-${n}@example.com` })],
     ['/otp/verify', (n) => ({ email: `ip-limit-${n}@example.com`, otp: '123456' })],
     ['/auth/forgot-password', (n) => ({ email: `ip-limit-${n}@example.com` })],
+    ['/auth/reset-password', () => ({ id: randomUUID(), newPassword: 'Whatever-Pass-1' })],
+    [
+      '/user/register',
+      (n) => ({ name: 'Limited Registrant', email: `ip-limit-${n}@example.com`, password: STRONG_PASSWORD }),
+    ],
   ];
   for (const [route, payload] of routes) {
     it(`${route}: the request past the limit is a 429 with Retry-After; another IP is unaffected`, async () => {

@@ -9,6 +9,7 @@ import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { passwordResetEmail } from '../../lib/mail/templates.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
+import { assertPasswordPolicy } from '../users/password-policy.js';
 import { addUserAuth, findUserByEmail, findUserById, lockUser, updateUser } from '../users/repo.js';
 import { recordSecurityEvent } from './security-events.js';
 import { type ClientInfo, revokeUserSessions } from './sessions.js';
@@ -118,7 +119,8 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
 
   /**
    * Spends a reset token (never an access token) and sets the new password; ends every session and lifts a
-   * sign-in lockout, so the real owner is never locked out by someone guessing their password.
+   * sign-in lockout, so the real owner is never locked out by someone guessing their password. The token is
+   * checked before the new password is looked at or hashed: a wrong token costs no hash.
    */
   async function resetPassword(
     resetToken: string | undefined,
@@ -127,21 +129,31 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
   ): Promise<void> {
     if (!resetToken) throw unauthenticated('Password reset token is missing');
     const now = clock.now();
+    const tokenHash = sha256(resetToken);
+    const live = and(
+      eq(passwordResetTokens.tokenHash, tokenHash),
+      isNull(passwordResetTokens.usedAt),
+      gt(passwordResetTokens.expiresAt, now),
+    );
+    const [token] = await db
+      .select({ userId: passwordResetTokens.userId })
+      .from(passwordResetTokens)
+      .where(live)
+      .limit(1);
+    if (!token) throw unauthenticated('Password reset link is invalid or has expired');
+    if (token.userId !== input.id) throw unauthenticated('You can not reset your password');
+    // A weak password leaves the token unspent, so the owner can try another one.
+    assertPasswordPolicy('newPassword', input.newPassword);
+
     const passwordHash = await hashPassword(input.newPassword);
     await db.transaction(async (tx) => {
+      // Spent only if still live: of two resets racing with one token, one wins.
       const [spent] = await tx
         .update(passwordResetTokens)
         .set({ usedAt: now })
-        .where(
-          and(
-            eq(passwordResetTokens.tokenHash, sha256(resetToken)),
-            isNull(passwordResetTokens.usedAt),
-            gt(passwordResetTokens.expiresAt, now),
-          ),
-        )
+        .where(live)
         .returning({ userId: passwordResetTokens.userId });
       if (!spent) throw unauthenticated('Password reset link is invalid or has expired');
-      if (spent.userId !== input.id) throw unauthenticated('You can not reset your password');
       const user = await updateUser(tx, spent.userId, { passwordHash, updatedAt: now });
       if (!user) throw unauthenticated('Password reset link is invalid or has expired');
       await addUserAuth(tx, user.id, { provider: 'credentials', providerId: user.email });
