@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,6 +187,43 @@ describe('POST /auth/login', () => {
     expect((await login({ email: user.email, password: 'wrong-after-success' })).statusCode).toBe(401);
   });
 
+  it('100 parallel wrong passwords for one account: five are checked, the rest are 429 without a check', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        login({ email: user.email, password: `parallel-guess-${i}` }, `10.7.${i >> 6}.${(i & 63) + 1}`),
+      ),
+    );
+    const codes = responses.map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 401)).toHaveLength(5);
+    expect(codes.filter((c) => c === 429)).toHaveLength(95);
+    for (const r of responses.filter((r) => r.statusCode === 429)) {
+      expect(r.json().code).toBe('RATE_LIMITED');
+      expect(Number(r.headers['retry-after'])).toBe(30);
+    }
+    // Every password actually checked and found wrong leaves one sign_in_failed event.
+    const failures = await t.ctx.db
+      .select()
+      .from(securityEvents)
+      .where(and(eq(securityEvents.userId, user.id), eq(securityEvents.type, 'sign_in_failed')));
+    expect(failures).toHaveLength(5);
+
+    // The right password waits for the delay too, then signs in.
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(429);
+    clock.advance(29);
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(429);
+    clock.advance(2);
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(200);
+  }, 60_000);
+
+  it('a right password never counts as a failure: for an account that may not sign in, it clears the failures too', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD, isActive: 'BLOCKED' });
+    for (let i = 0; i < 4; i++) await login({ email: user.email, password: `wrong-${i}-password` });
+    expect((await login({ email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(403);
+    const key = `login:${user.email}`;
+    expect(await t.ctx.db.select().from(authThrottle).where(eq(authThrottle.key, key))).toHaveLength(0);
+  });
+
   it('a locked-out account can still reset its password, and the reset lifts the lockout', async () => {
     const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
     for (let i = 0; i < 6; i++) await login({ email: user.email, password: `guess-${i}-password` });
@@ -213,7 +251,7 @@ describe('POST /auth/login', () => {
   });
 });
 
-describe('per-IP limits on sign-in, code and reset routes', () => {
+describe('per-IP limits on sign-in, code, reset and registration routes', () => {
   let limited: AccountsTestApp;
   beforeAll(async () => {
     limited = await buildAccountsApp({ env: { AUTH_RATE_LIMIT_MAX: '3' } });
@@ -226,6 +264,11 @@ describe('per-IP limits on sign-in, code and reset routes', () => {
     ['/otp/send', (n) => ({ email: `ip-limit-${n}@example.com` })],
     ['/otp/verify', (n) => ({ email: `ip-limit-${n}@example.com`, otp: '123456' })],
     ['/auth/forgot-password', (n) => ({ email: `ip-limit-${n}@example.com` })],
+    ['/auth/reset-password', () => ({ id: randomUUID(), newPassword: 'Whatever-Pass-1' })],
+    [
+      '/user/register',
+      (n) => ({ name: 'Limited Registrant', email: `ip-limit-${n}@example.com`, password: STRONG_PASSWORD }),
+    ],
   ];
   for (const [route, payload] of routes) {
     it(`${route}: the request past the limit is a 429 with Retry-After; another IP is unaffected`, async () => {

@@ -79,6 +79,22 @@ describe('POST /auth/change-password', () => {
     expect((await attempt(STRONG_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('parallel wrong old passwords: five are checked, the rest are 429', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        post(
+          '/auth/change-password',
+          { oldPassword: `guess-${i}-password`, newPassword: 'Another-Good-Secret-5' },
+          user.auth,
+        ),
+      ),
+    );
+    const codes = responses.map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 401)).toHaveLength(5);
+    expect(codes.filter((c) => c === 429)).toHaveLength(25);
+  }, 60_000);
+
   it('bad input names the field: missing old password, short, long or common new password', async () => {
     const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
     const cases: [object, string][] = [
@@ -198,6 +214,43 @@ describe('POST /auth/forgot-password and /auth/reset-password', () => {
     expect((await login(user.email, STRONG_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('checks the reset token before the new password: a wrong token with a weak password is the token error', async () => {
+    for (const newPassword of ['12345678', 'short', 'x'.repeat(129)]) {
+      const res = await post(
+        '/auth/reset-password',
+        { id: newId(), newPassword },
+        { authorization: 'guessed' },
+      );
+      expect(res.statusCode, newPassword).toBe(401);
+      expect(res.json().message).toBe('Password reset link is invalid or has expired');
+    }
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    await post('/auth/forgot-password', { email: user.email });
+    const { id, token } = await latestResetLink(t, user.email);
+    const otherId = await post(
+      '/auth/reset-password',
+      { id: newId(), newPassword: '12345678' },
+      { authorization: token },
+    );
+    expect(otherId.statusCode).toBe(401);
+    expect(otherId.json().message).toBe('You can not reset your password');
+
+    // With the right token the policy answers, naming the field, and the token stays usable.
+    for (const newPassword of ['12345678', 'short', 'x'.repeat(129)]) {
+      const weak = await post('/auth/reset-password', { id, newPassword }, { authorization: token });
+      expect(weak.statusCode, newPassword).toBe(400);
+      expect(weak.json().code).toBe('VALIDATION_ERROR');
+      expect(paths(weak)).toEqual(['newPassword']);
+    }
+    const reset = await post(
+      '/auth/reset-password',
+      { id, newPassword: 'Reset-Password-55' },
+      { authorization: token },
+    );
+    expect(reset.statusCode).toBe(200);
+    expect((await login(user.email, 'Reset-Password-55')).statusCode).toBe(200);
+  });
+
   it('bad input names the field', async () => {
     const forgot = await post('/auth/forgot-password', { email: 'nope' });
     expect(forgot.statusCode).toBe(400);
@@ -205,7 +258,8 @@ describe('POST /auth/forgot-password and /auth/reset-password', () => {
     const cases: [object, string][] = [
       [{ newPassword: 'Reset-Password-33' }, 'id'],
       [{ id: 'not-a-uuid', newPassword: 'Reset-Password-33' }, 'id'],
-      [{ id: newId(), newPassword: '12345678' }, 'newPassword'],
+      [{ id: newId() }, 'newPassword'],
+      [{ id: newId(), newPassword: 'x'.repeat(1025) }, 'newPassword'],
     ];
     for (const [payload, field] of cases) {
       const res = await post('/auth/reset-password', payload, { authorization: 'whatever' });

@@ -12,7 +12,8 @@ let tourA: { id: string };
 let tourB: { id: string };
 
 beforeAll(async () => {
-  t = await buildTestApp();
+  // One owner holds many bookings here, more than the per-account hold limits allow.
+  t = await buildTestApp({ env: { MAX_ACTIVE_HOLDS_PER_USER: '100', MAX_HELD_SEATS_PER_USER: '1000' } });
   owner = await createUser(t.ctx, { name: 'Owner' });
   stranger = await createUser(t.ctx);
   admin = await createUser(t.ctx, { role: 'ADMIN' });

@@ -30,6 +30,7 @@ describe('configuration', () => {
     expect(config.jwt.refreshExpiresSeconds).toBe(30 * 86_400);
     expect(config.refreshGraceSeconds).toBe(10);
     expect(config.bookingHoldMinutes).toBe(30);
+    expect(config.holdLimits).toEqual({ maxActiveHolds: 3, maxHeldSeats: 20 });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.seedDemo).toBe(true);
     expect(config.sslcommerz).toBeUndefined();
@@ -65,6 +66,9 @@ describe('configuration', () => {
     );
     expect(() => loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, COOKIE_SAMESITE: 'none' })).toThrow(
       /COOKIE_SECURE/,
+    );
+    expect(() => loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, MAX_ACTIVE_HOLDS_PER_USER: '0' })).toThrow(
+      /MAX_ACTIVE_HOLDS_PER_USER/,
     );
   });
 

@@ -7,19 +7,13 @@ import { unauthenticated, validationError } from '../../lib/errors.js';
 import { randomToken, sha256 } from '../../lib/hash.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { passwordResetEmail } from '../../lib/mail/templates.js';
+import { assertPasswordPolicy } from '../../lib/password-policy.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
 import { addUserAuth, findUserByEmail, findUserById, lockUser, updateUser } from '../users/repo.js';
 import { recordSecurityEvent } from './security-events.js';
 import { type ClientInfo, revokeUserSessions } from './sessions.js';
-import {
-  assertNotThrottled,
-  clearThrottle,
-  LOGIN_FAILURES,
-  RESET_REQUESTS,
-  recordHit,
-  throttleKey,
-} from './throttle.js';
+import { clearThrottle, LOGIN_FAILURES, RESET_REQUESTS, reserveAttempt, throttleKey } from './throttle.js';
 
 export const RESET_TOKEN_MINUTES = 10;
 
@@ -35,7 +29,6 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
   ): Promise<void> {
     const now = clock.now();
     const throttle = throttleKey('change-password', caller.userId);
-    await assertNotThrottled(db, throttle, LOGIN_FAILURES, now);
     const user = await findUserById(db, caller.userId);
     if (!user?.passwordHash) {
       throw validationError(
@@ -43,8 +36,9 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
         'Your account has no password yet; use set-password to create one',
       );
     }
+    // Counted before the check, as at sign-in; the right password clears it below.
+    await reserveAttempt(db, throttle, LOGIN_FAILURES, now);
     if (!(await verifyPassword(user.passwordHash, input.oldPassword))) {
-      await recordHit(db, throttle, LOGIN_FAILURES, now);
       throw unauthenticated('Old Password does not match');
     }
     const passwordHash = await hashPassword(input.newPassword);
@@ -91,9 +85,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
    */
   async function forgotPassword(email: string, client: ClientInfo): Promise<void> {
     const now = clock.now();
-    const throttle = throttleKey('forgot-password', email);
-    await assertNotThrottled(db, throttle, RESET_REQUESTS, now);
-    await recordHit(db, throttle, RESET_REQUESTS, now);
+    await reserveAttempt(db, throttleKey('forgot-password', email), RESET_REQUESTS, now);
     const user = await findUserByEmail(db, email);
     if (!user || user.isDeleted || user.isActive !== 'ACTIVE') return;
 
@@ -127,7 +119,8 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
 
   /**
    * Spends a reset token (never an access token) and sets the new password; ends every session and lifts a
-   * sign-in lockout, so the real owner is never locked out by someone guessing their password.
+   * sign-in lockout, so the real owner is never locked out by someone guessing their password. The token is
+   * checked before the new password is looked at or hashed: a wrong token costs no hash.
    */
   async function resetPassword(
     resetToken: string | undefined,
@@ -136,21 +129,31 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
   ): Promise<void> {
     if (!resetToken) throw unauthenticated('Password reset token is missing');
     const now = clock.now();
+    const tokenHash = sha256(resetToken);
+    const live = and(
+      eq(passwordResetTokens.tokenHash, tokenHash),
+      isNull(passwordResetTokens.usedAt),
+      gt(passwordResetTokens.expiresAt, now),
+    );
+    const [token] = await db
+      .select({ userId: passwordResetTokens.userId })
+      .from(passwordResetTokens)
+      .where(live)
+      .limit(1);
+    if (!token) throw unauthenticated('Password reset link is invalid or has expired');
+    if (token.userId !== input.id) throw unauthenticated('You can not reset your password');
+    // A weak password leaves the token unspent, so the owner can try another one.
+    assertPasswordPolicy('newPassword', input.newPassword);
+
     const passwordHash = await hashPassword(input.newPassword);
     await db.transaction(async (tx) => {
+      // Spent only if still live: of two resets racing with one token, one wins.
       const [spent] = await tx
         .update(passwordResetTokens)
         .set({ usedAt: now })
-        .where(
-          and(
-            eq(passwordResetTokens.tokenHash, sha256(resetToken)),
-            isNull(passwordResetTokens.usedAt),
-            gt(passwordResetTokens.expiresAt, now),
-          ),
-        )
+        .where(live)
         .returning({ userId: passwordResetTokens.userId });
       if (!spent) throw unauthenticated('Password reset link is invalid or has expired');
-      if (spent.userId !== input.id) throw unauthenticated('You can not reset your password');
       const user = await updateUser(tx, spent.userId, { passwordHash, updatedAt: now });
       if (!user) throw unauthenticated('Password reset link is invalid or has expired');
       await addUserAuth(tx, user.id, { provider: 'credentials', providerId: user.email });

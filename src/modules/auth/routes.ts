@@ -30,7 +30,8 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
   const { config, guard } = ctx;
   const auth = createAuthService({ db: ctx.db, clock: ctx.clock, config, tokens: ctx.tokens });
   const passwords = createPasswordService({ db: ctx.db, clock: ctx.clock, config });
-  // Per-IP limit on the routes that guess secrets or send mail; per-account limits live in the services.
+  // Per-IP limit on the routes that guess secrets, send mail or hash passwords; per-account limits live in the
+  // services.
   const perIpLimit = {
     rateLimit: { max: config.rateLimit.authMax, timeWindow: config.rateLimit.windowSeconds * 1000 },
   };
@@ -209,11 +210,14 @@ export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
   app.post(
     '/reset-password',
     {
+      config: perIpLimit,
       schema: {
         tags: ['Auth'],
         summary: 'Set a new password with the emailed reset token in Authorization (raw or Bearer)',
         description:
-          'The reset token is not an access token, and an access token is not accepted. Ends every session.',
+          'The reset token is not an access token, and an access token is not accepted. The token is checked ' +
+          'first (401), then the password policy (400 naming newPassword, the token stays usable). Ends every ' +
+          'session.',
         body: resetPasswordBody,
         response: { 200: nothing },
       },

@@ -22,7 +22,12 @@ export const setPasswordBody = z.object({ password: passwordSchema });
 export const forgotPasswordBody = z.object({ email: emailSchema });
 export const resetPasswordBody = z.object({
   id: z.uuid('id must be a valid user id'),
-  newPassword: passwordSchema,
+  // The policy is checked after the reset token, so guessing tokens never costs a hash nor learns the policy.
+  newPassword: z
+    .string()
+    .min(1, 'New password is required')
+    .max(1024, 'Password is too long')
+    .describe('8–128 characters, not a common password (checked once the reset token is accepted)'),
 });
 
 export const sessionIdParams = z.object({ id: z.string().max(100) });

@@ -1,7 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
-import { forbidden, notFound, unauthenticated } from '../../lib/errors.js';
+import { type AppError, forbidden, notFound, unauthenticated } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
@@ -20,11 +20,23 @@ import {
   rotateRefreshToken,
 } from './sessions.js';
 import { prepareSignInAccount, prepareSignInSession } from './sign-in-statements.js';
-import { assertNotBlocked, clearThrottle, LOGIN_FAILURES, recordHit, throttleKey } from './throttle.js';
+import { clearThrottle, LOGIN_FAILURES, throttledError, throttleKey } from './throttle.js';
 import type { TokenService } from './tokens.js';
 
 export const GOOGLE_ONLY_MESSAGE =
   'You have authenticated through Google. Please sign in with Google, or set a password first to sign in with email and password.';
+
+/** Why an account whose password is right may still not sign in (undefined: it may). */
+function accountRefusal(user: {
+  isDeleted: boolean;
+  isActive: string;
+  isVerified: boolean;
+}): AppError | undefined {
+  if (user.isDeleted) return forbidden('User is deleted');
+  if (user.isActive !== 'ACTIVE') return forbidden(`User is ${user.isActive}`);
+  if (!user.isVerified) return unauthenticated('User is not verified');
+  return undefined;
+}
 
 /** Sign-in, refresh, sign-out and the session list. */
 export function createAuthService(deps: {
@@ -44,8 +56,8 @@ export function createAuthService(deps: {
   ): Promise<{ issued: IssuedTokens; user: PublicUser }> {
     const now = clock.now();
     const throttle = throttleKey('login', input.email);
-    const { user, auths, throttleRecorded, blockedUntil } = await readSignInAccount(throttle, input.email);
-    assertNotBlocked(blockedUntil, LOGIN_FAILURES, now);
+    const { user, auths, reserved } = await readSignInAccount(throttle, input.email, now);
+    if (!reserved) throw await throttledError(db, throttle, LOGIN_FAILURES, now);
 
     // Unknown emails and password-less accounts are checked against a dummy hash: same work, same timing.
     const passwordMatches = await verifyPassword(
@@ -54,7 +66,7 @@ export function createAuthService(deps: {
     );
     if (user && !user.passwordHash) throw unauthenticated(GOOGLE_ONLY_MESSAGE);
     if (!user || !passwordMatches) {
-      await recordHit(db, throttle, LOGIN_FAILURES, now);
+      // The try reserved above stays counted as this failure.
       await recordSecurityEvent(db, {
         type: 'sign_in_failed',
         userId: user?.id,
@@ -65,19 +77,20 @@ export function createAuthService(deps: {
       });
       throw unauthenticated('Password does not match');
     }
-    if (user.isDeleted) throw forbidden('User is deleted');
-    if (user.isActive !== 'ACTIVE') throw forbidden(`User is ${user.isActive}`);
-    if (!user.isVerified) throw unauthenticated('User is not verified');
+    // The right password clears the throttle, also when the account may not sign in.
+    const refusal = accountRefusal(user);
+    if (refusal) {
+      await clearThrottle(db, throttle);
+      throw refusal;
+    }
 
     // The password is proven, so each step below stands on its own and needs no transaction around the
-    // others; the session and its security event are written together in one statement.
+    // others; the session, its security event and the throttle clearing are written in one statement.
     if (needsRehash(user.passwordHash!)) {
       await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
     }
-    // Most sign-ins have no failure on record: only then is there a counter to clear.
-    if (throttleRecorded) await clearThrottle(db, throttle);
     const { issued, row } = await newSession({ tokens, config }, user, client, now);
-    await writeSignInSession(row, user.email);
+    await writeSignInSession(row, user.email, throttle);
     return { issued, user: toPublicUser(user, auths) };
   }
 

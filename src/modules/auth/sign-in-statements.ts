@@ -3,6 +3,7 @@ import type { Database } from '../../db/client.js';
 import { authThrottle, securityEvents, sessions, userAuths, users } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
 import type { NewSessionRow } from './sessions.js';
+import { countHitStatement, LOGIN_FAILURES } from './throttle.js';
 
 /**
  * The SQL of a password sign-in as two named prepared statements (built and planned once per connection):
@@ -13,39 +14,44 @@ import type { NewSessionRow } from './sessions.js';
 const param = (name: string) => sql.placeholder(name);
 
 /**
- * The account behind an email (with its sign-in methods) and the email's throttle state, in one read. It
- * answers one row whether or not the account exists, so unknown emails do exactly the same work.
+ * Reserves one sign-in try on the email's throttle key and reads the account behind the email (with its
+ * sign-in methods), in one statement. The try is taken before the password is checked, so parallel guesses
+ * cannot all pass a throttle they read before any of them failed; `reserved` is false while the key is blocked.
+ * It answers one row whether or not the account exists, so unknown emails do exactly the same work.
  */
 export function prepareSignInAccount(db: Database) {
+  const reservation = db
+    .$with('reservation')
+    .as(countHitStatement(db, param('key'), param('now'), LOGIN_FAILURES, { onlyIfFree: true }));
   const query = db
+    .with(reservation)
     .select({
-      throttleFailures: authThrottle.failures,
-      blockedUntil: authThrottle.blockedUntil,
+      reserved: sql<boolean>`exists (select 1 from ${reservation})`,
       user: users,
       auths: sql<{ provider: string; providerId: string }[]>`coalesce((
         select json_agg(json_build_object('provider', ${userAuths.provider}, 'providerId', ${userAuths.providerId})
                         order by ${userAuths.createdAt})
         from ${userAuths} where ${userAuths.userId} = ${users.id}), '[]'::json)`,
     })
-    .from(sql`(select ${param('key')}::text as key, ${param('email')}::text as email) as attempt`)
-    .leftJoin(authThrottle, eq(authThrottle.key, sql`attempt.key`))
+    .from(sql`(select ${param('email')}::text as email) as attempt`)
     .leftJoin(users, eq(users.email, sql`attempt.email`))
     .prepare('sign_in_account');
-  return async (throttleKey: string, email: string) => {
-    const [row] = await query.execute({ key: throttleKey, email });
+  return async (throttleKey: string, email: string, now: Date) => {
+    const [row] = await query.execute({ key: throttleKey, email, now });
     return {
       user: row?.user ?? undefined,
       auths: row?.auths ?? [],
-      /** Whether the key has a throttle row (a failure recorded in the window) that success should clear. */
-      throttleRecorded: row?.throttleFailures != null,
-      blockedUntil: row?.blockedUntil ?? null,
+      /** Whether this try was counted and may go on to the password check. */
+      reserved: row?.reserved === true,
     };
   };
 }
 
 /**
- * Writes a new session and its `sign_in` security event in one statement (an INSERT inside a WITH): one round
- * trip instead of a transaction's four, and still all or nothing, so no session exists without its log entry.
+ * Writes a new session and its `sign_in` security event, and gives back the sign-in try the right password
+ * reserved (clearing the email's throttle row), in one statement (INSERTs and a DELETE inside a WITH): one
+ * round trip instead of a transaction's five, and still all or nothing, so no session exists without its log
+ * entry.
  */
 export function prepareSignInSession(db: Database) {
   const opened = db.$with('opened').as(
@@ -74,9 +80,16 @@ export function prepareSignInSession(db: Database) {
         createdAt: sessions.createdAt,
       }),
   );
+  // Runs although nothing reads it: PostgreSQL carries out every data-modifying WITH.
+  const cleared = db.$with('cleared').as(
+    db
+      .delete(authThrottle)
+      .where(eq(authThrottle.key, param('throttleKey')))
+      .returning({ key: authThrottle.key }),
+  );
   // An INSERT ... SELECT lists every column of security_events in table order.
   const query = db
-    .with(opened)
+    .with(opened, cleared)
     .insert(securityEvents)
     .select(
       sql`select ${param('eventId')}::uuid, 'sign_in', ${opened.userId}, null::uuid, ${param('email')}::text,
@@ -85,7 +98,7 @@ export function prepareSignInSession(db: Database) {
         from ${opened}`,
     )
     .prepare('sign_in_session');
-  return async (row: NewSessionRow, email: string): Promise<void> => {
+  return async (row: NewSessionRow, email: string, throttleKey: string): Promise<void> => {
     await query.execute({
       id: row.id,
       userId: row.userId,
@@ -100,6 +113,7 @@ export function prepareSignInSession(db: Database) {
       provider: row.provider,
       eventId: newId(),
       email,
+      throttleKey,
     });
   };
 }

@@ -1,38 +1,48 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { authThrottle } from '../../db/schema/index.js';
-import { rateLimited } from '../../lib/errors.js';
+import { type AppError, rateLimited } from '../../lib/errors.js';
 
 /**
  * Per-account counters in the `auth_throttle` table, so every instance sees the same counts. A policy turns
- * the number of hits inside its window into a wait before the next attempt is accepted.
+ * the number of hits inside its window into a wait before the next attempt is accepted. The wait is computed
+ * in the statement that counts the hit, so no two requests can both take the last free try.
  */
 export interface ThrottlePolicy {
   /** Hits older than this (since the last hit) are forgotten. */
   windowSeconds: number;
-  /** Seconds the key stays blocked after its n-th hit in the window (0 = not blocked). */
-  delayAfter(hits: number): number;
+  /** The hit that first blocks the key. */
+  blockFromHit: number;
+  /** The wait after that hit; each further hit doubles it, up to `maxDelaySeconds`. */
+  firstDelaySeconds: number;
+  maxDelaySeconds: number;
   message: string;
 }
 
 /** Sign-in failures: five free tries, then 30 s, 1 min, 2 min ... up to 15 min between tries. */
 export const LOGIN_FAILURES: ThrottlePolicy = {
   windowSeconds: 3600,
-  delayAfter: (n) => (n < 5 ? 0 : Math.min(900, 30 * 2 ** (n - 5))),
+  blockFromHit: 5,
+  firstDelaySeconds: 30,
+  maxDelaySeconds: 900,
   message: 'Too many failed sign-in attempts, try again later',
 };
 
 /** One code per minute per address. */
 export const OTP_RESEND: ThrottlePolicy = {
   windowSeconds: 3600,
-  delayAfter: () => 60,
+  blockFromHit: 1,
+  firstDelaySeconds: 60,
+  maxDelaySeconds: 60,
   message: 'An OTP was sent recently, wait before asking for another one',
 };
 
 /** Three reset mails per quarter hour per address. */
 export const RESET_REQUESTS: ThrottlePolicy = {
   windowSeconds: 900,
-  delayAfter: (n) => (n < 3 ? 0 : 900),
+  blockFromHit: 3,
+  firstDelaySeconds: 900,
+  maxDelaySeconds: 900,
   message: 'Too many password reset requests, try again later',
 };
 
@@ -41,8 +51,50 @@ export const throttleKey = (
   id: string,
 ) => `${purpose}:${id}`;
 
-const secondsUntil = (blockedUntil: Date | null | undefined, now: Date) =>
-  blockedUntil && blockedUntil > now ? (blockedUntil.getTime() - now.getTime()) / 1000 : 0;
+/** A policy's constants go into the SQL text, so a prepared statement keeps one text per policy. */
+const constant = (n: number) => sql.raw(String(Math.trunc(n)));
+
+/** The key's hit count once this hit is counted: the window starts again when the last hit is older than it. */
+const hitsAfterThisOne = (policy: ThrottlePolicy, now: Date | Placeholder) =>
+  sql<number>`case when ${authThrottle.lastFailureAt} is null
+      or ${authThrottle.lastFailureAt} < ${now}::timestamptz - make_interval(secs => ${constant(policy.windowSeconds)})
+    then 1 else ${authThrottle.failures} + 1 end`;
+
+/** Until when a key with `hits` hits is blocked (null: it is not). */
+const blockedUntilAfter = (policy: ThrottlePolicy, hits: SQL, now: Date | Placeholder) =>
+  sql<Date | null>`case when ${hits} < ${constant(policy.blockFromHit)} then null::timestamptz
+    else ${now}::timestamptz + make_interval(secs => least(${constant(policy.maxDelaySeconds)},
+      ${constant(policy.firstDelaySeconds)} * power(2, least(${hits} - ${constant(policy.blockFromHit)}, 20))))
+    end`;
+
+/**
+ * Counts one hit on the key and blocks it for the wait its count earns, in one statement. With `onlyIfFree`,
+ * a key blocked at `now` is left as it is and the statement returns no row: the attempt was not reserved.
+ */
+export function countHitStatement(
+  db: Executor,
+  key: string | Placeholder,
+  now: Date | Placeholder,
+  policy: ThrottlePolicy,
+  options: { onlyIfFree: boolean },
+) {
+  const hits = hitsAfterThisOne(policy, now);
+  return db
+    .insert(authThrottle)
+    .values({ key, failures: 1, lastFailureAt: now, blockedUntil: blockedUntilAfter(policy, sql`1`, now) })
+    .onConflictDoUpdate({
+      target: authThrottle.key,
+      set: {
+        failures: hits,
+        lastFailureAt: sql`${now}::timestamptz`,
+        blockedUntil: blockedUntilAfter(policy, hits, now),
+      },
+      setWhere: options.onlyIfFree
+        ? sql`${authThrottle.blockedUntil} is null or ${authThrottle.blockedUntil} <= ${now}::timestamptz`
+        : undefined,
+    })
+    .returning({ hits: authThrottle.failures });
+}
 
 /** Seconds until the key accepts another attempt (0 when it is not blocked). */
 export async function secondsBlocked(db: Executor, key: string, now: Date): Promise<number> {
@@ -51,7 +103,18 @@ export async function secondsBlocked(db: Executor, key: string, now: Date): Prom
     .from(authThrottle)
     .where(eq(authThrottle.key, key))
     .limit(1);
-  return secondsUntil(row?.blockedUntil, now);
+  const blockedUntil = row?.blockedUntil;
+  return blockedUntil && blockedUntil > now ? (blockedUntil.getTime() - now.getTime()) / 1000 : 0;
+}
+
+/** The 429 (with Retry-After) for a key whose attempt was refused. */
+export async function throttledError(
+  db: Executor,
+  key: string,
+  policy: ThrottlePolicy,
+  now: Date,
+): Promise<AppError> {
+  return rateLimited(await secondsBlocked(db, key, now), policy.message);
 }
 
 /** Throws 429 with Retry-After while the key is blocked. */
@@ -65,14 +128,18 @@ export async function assertNotThrottled(
   if (wait > 0) throw rateLimited(wait, policy.message);
 }
 
-/** The same check on a key's `blocked_until` already read (null when the key has no row). */
-export function assertNotBlocked(
-  blockedUntil: Date | null | undefined,
+/**
+ * Takes one try from the key before the work it guards (a password hash, a mail), or throws 429 while the key
+ * is blocked. Parallel requests take turns on the key's row, so at most the policy's free tries get through.
+ */
+export async function reserveAttempt(
+  db: Executor,
+  key: string,
   policy: ThrottlePolicy,
   now: Date,
-): void {
-  const wait = secondsUntil(blockedUntil, now);
-  if (wait > 0) throw rateLimited(wait, policy.message);
+): Promise<void> {
+  const reserved = await countHitStatement(db, key, now, policy, { onlyIfFree: true });
+  if (reserved.length === 0) throw await throttledError(db, key, policy, now);
 }
 
 /** Counts one hit (atomic across instances) and blocks the key for the delay the policy gives. */
@@ -82,28 +149,8 @@ export async function recordHit(
   policy: ThrottlePolicy,
   now: Date,
 ): Promise<number> {
-  const windowStart = new Date(now.getTime() - policy.windowSeconds * 1000);
-  const [row] = await db
-    .insert(authThrottle)
-    .values({ key, failures: 1, lastFailureAt: now })
-    .onConflictDoUpdate({
-      target: authThrottle.key,
-      set: {
-        failures: sql`case when ${authThrottle.lastFailureAt} is null or ${authThrottle.lastFailureAt} < ${windowStart}
-          then 1 else ${authThrottle.failures} + 1 end`,
-        lastFailureAt: now,
-      },
-    })
-    .returning({ failures: authThrottle.failures });
-  const hits = row?.failures ?? 1;
-  const delay = policy.delayAfter(hits);
-  if (delay > 0) {
-    await db
-      .update(authThrottle)
-      .set({ blockedUntil: new Date(now.getTime() + delay * 1000) })
-      .where(eq(authThrottle.key, key));
-  }
-  return hits;
+  const [row] = await countHitStatement(db, key, now, policy, { onlyIfFree: false });
+  return row?.hits ?? 1;
 }
 
 export async function clearThrottle(db: Executor, key: string): Promise<void> {

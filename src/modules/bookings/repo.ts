@@ -1,4 +1,4 @@
-import { and, eq, inArray, lte, not, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, lte, not, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import {
   type BookingStatus,
@@ -133,6 +133,38 @@ export async function findCustomer(db: Executor, userId: string) {
     .from(users)
     .where(eq(users.id, userId));
   return row;
+}
+
+/**
+ * Locks the user's row until the transaction ends, so one user's bookings are made one at a time. Its own
+ * statement: under READ COMMITTED, the statements after it see what the previous lock holder committed.
+ */
+export async function lockCustomer(tx: Executor, userId: string): Promise<void> {
+  await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('no key update');
+}
+
+/** The user's pending bookings whose hold still runs: how many, their seats, and when the first one ends. */
+export async function countActiveHolds(tx: Executor, userId: string, now: Date) {
+  const [row] = await tx
+    .select({
+      holds: sql<number>`count(*)::int`,
+      seats: sql<number>`coalesce(sum(${bookings.guestCount}), 0)::int`,
+      nextExpiry: sql<string | Date | null>`min(${bookings.holdExpiresAt})`,
+    })
+    .from(bookings)
+    .where(
+      and(
+        eq(bookings.userId, userId),
+        eq(bookings.status, 'PENDING'),
+        eq(bookings.seatsHeld, true),
+        gt(bookings.holdExpiresAt, now),
+      ),
+    );
+  return {
+    holds: row?.holds ?? 0,
+    seats: row?.seats ?? 0,
+    nextExpiry: row?.nextExpiry ? new Date(row.nextExpiry) : null,
+  };
 }
 
 export async function findTourForBooking(db: Executor, tourId: string) {

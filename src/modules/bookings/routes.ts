@@ -29,6 +29,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
     }),
     storage: ctx.storage,
     holdMinutes: ctx.config.bookingHoldMinutes,
+    holdLimits: ctx.config.holdLimits,
     gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
   });
   const signedIn = ctx.guard.requireAuth();
@@ -43,7 +44,9 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
         summary: 'Book a tour: hold seats and open a payment session',
         description:
           'Needs phone and address on the profile. Seats are held until the hold expires ' +
-          '(BOOKING_HOLD_MINUTES); not enough seats → 409 SOLD_OUT. With an Idempotency-Key header, the ' +
+          '(BOOKING_HOLD_MINUTES); not enough seats → 409 SOLD_OUT. One account may hold at most ' +
+          'MAX_ACTIVE_HOLDS_PER_USER unpaid bookings and MAX_HELD_SEATS_PER_USER seats at a time: past them ' +
+          '429 RATE_LIMITED, with Retry-After until its first hold runs out. With an Idempotency-Key header, the ' +
           'same key and body replay the first response, another body is a 422, and a request still ' +
           'running with that key is a 409. A gateway failure answers 502 and holds no seats.',
         security,

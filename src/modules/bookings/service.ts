@@ -12,6 +12,7 @@ import type { AuthContext } from '../../plugins/auth-guard.js';
 import { type PaymentGateway, withGatewayTimeout } from '../payments/gateway.js';
 import { ensureInvoice, queueInvoiceEmail } from '../payments/invoice.js';
 import type { InvoiceLinks } from '../payments/invoice-links.js';
+import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
 import * as repo from './repo.js';
 import { type BookingDetail, type BookingSummary, type CreateBookingInput, PROJECTABLE } from './schemas.js';
@@ -24,6 +25,7 @@ export interface BookingServiceDeps {
   invoiceLinks: InvoiceLinks;
   storage: Storage;
   holdMinutes: number;
+  holdLimits: HoldLimits;
   gatewayTimeoutMs: number;
 }
 
@@ -179,6 +181,12 @@ export function createBookingService(deps: BookingServiceDeps) {
       throw validationError('tour', 'This tour has already started');
 
     const { booking, payment } = await db.transaction(async (tx) => {
+      await assertHoldAllowance(
+        tx,
+        { userId, guestCount: input.guestCount, now },
+        deps.holdLimits,
+        deps.holdMinutes,
+      );
       const held = await holdSeats(tx, input.tour, input.guestCount);
       if (!held) throw conflict('Not enough seats left on this tour', 'SOLD_OUT');
       // The price is read from the row just locked, so the snapshot matches the seats held.

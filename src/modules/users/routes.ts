@@ -19,10 +19,15 @@ import { createUsersService } from './service.js';
 export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
   const users = createUsersService({ db: ctx.db, clock: ctx.clock });
   const { requireAuth, requireAuthWithProfile } = ctx.guard;
+  // Each registration hashes a password: limited per IP like sign-in.
+  const perIpLimit = {
+    rateLimit: { max: ctx.config.rateLimit.authMax, timeWindow: ctx.config.rateLimit.windowSeconds * 1000 },
+  };
 
   app.post(
     '/register',
     {
+      config: perIpLimit,
       schema: {
         tags: ['Users'],
         summary: 'Create an account (unverified until the emailed code is confirmed)',
