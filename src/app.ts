@@ -7,35 +7,34 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
-import type { Database, DatabaseHandle } from './db/client.js';
+import type { AppContext } from './context.js';
+import type { DatabaseHandle } from './db/client.js';
+import { scheduleBackgroundJobs } from './jobs.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { validationError } from './lib/errors.js';
-import { scheduleJob } from './lib/jobs.js';
 import { createMailer, type Mailer } from './lib/mail/mailer.js';
-import { deliverDueEmails } from './lib/mail/outbox.js';
 import { createLocalStorage } from './lib/storage/local-storage.js';
 import { createS3Storage } from './lib/storage/s3-storage.js';
 import type { Storage } from './lib/storage/storage.js';
 import { googleAuthRoutes } from './modules/auth/google/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
-import { createTokenService, type TokenService } from './modules/auth/tokens.js';
+import { createTokenService } from './modules/auth/tokens.js';
 import { bookingRoutes } from './modules/bookings/routes.js';
 import { divisionRoutes } from './modules/divisions/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
 import { createGateway, type PaymentGateway } from './modules/payments/gateway.js';
-import { runPaymentHousekeeping } from './modules/payments/housekeeping.js';
 import { paymentRoutes } from './modules/payments/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
 import { tourRoutes } from './modules/tours/routes.js';
 import { uploadsRoutes } from './modules/uploads/routes.js';
 import { userRoutes } from './modules/users/routes.js';
-import { type AuthGuard, createAuthGuard } from './plugins/auth-guard.js';
 import { registerDocs } from './plugins/docs.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { requestLogSerializers } from './plugins/request-log.js';
 import { registerSecurity } from './plugins/security.js';
+import { buildServices } from './services.js';
 
 export interface AppDeps {
   config: Config;
@@ -49,20 +48,6 @@ export interface AppDeps {
   runJobs?: boolean;
   /** Pino options, or false for silence (tests). */
   logger?: boolean | Record<string, unknown>;
-}
-
-/** Everything a module needs, built once in buildApp and handed to each module plugin. */
-export interface AppContext {
-  config: Config;
-  database: DatabaseHandle;
-  db: Database;
-  clock: Clock;
-  storage: Storage;
-  mailer: Mailer;
-  gateway: PaymentGateway;
-  tokens: TokenService;
-  guard: AuthGuard;
-  redis?: Redis;
 }
 
 const REDACT = [
@@ -149,7 +134,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : createLocalStorage(path.join(config.dataDir, 'files'), config.publicUrl));
   const mailer = deps.mailer ?? createMailer(config, storage);
   const tokens = createTokenService(config);
-  const guard = createAuthGuard({ db: database.db, tokens, config, clock });
   const gateway = deps.gateway ?? createGateway(config);
   const ctx: AppContext = {
     config,
@@ -160,7 +144,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     mailer,
     gateway,
     tokens,
-    guard,
     redis,
   };
   app.decorate('ctx', ctx);
@@ -180,48 +163,53 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerDocs(app, config);
   registerMetrics(app, config, database);
 
-  await app.register(healthRoutes, { ctx });
-  await app.register(uploadsRoutes, { ctx });
-  // Modules register here, each under /api/v1.
-  await app.register(googleAuthRoutes, { ctx, prefix: '/api/v1/auth' });
-  await app.register(divisionRoutes, { ctx, prefix: '/api/v1/division' });
-  await app.register(tourRoutes, { ctx, prefix: '/api/v1/tour' });
-  await app.register(authRoutes, { ctx, prefix: '/api/v1/auth' });
-  await app.register(userRoutes, { ctx, prefix: '/api/v1/user' });
-  await app.register(otpRoutes, { ctx, prefix: '/api/v1/otp' });
-  await app.register(statsRoutes, { ctx, prefix: '/api/v1/stats' });
-  await app.register(bookingRoutes, { ctx, prefix: '/api/v1/booking' });
-  await app.register(paymentRoutes, { ctx, prefix: '/api/v1/payment' });
+  const services = buildServices(ctx, app.log);
+  const { guard } = services;
+  const authLimit = {
+    rateLimit: { max: config.rateLimit.authMax, timeWindow: config.rateLimit.windowSeconds * 1000 },
+  };
+  await app.register(healthRoutes, { database });
+  await app.register(uploadsRoutes, { storage });
+  // Modules register here, each under /api/v1, each handed only the services it uses.
+  await app.register(googleAuthRoutes, {
+    googleSignIn: services.googleSignIn,
+    config,
+    prefix: '/api/v1/auth',
+  });
+  await app.register(divisionRoutes, {
+    divisions: services.divisions,
+    guard,
+    config,
+    prefix: '/api/v1/division',
+  });
+  await app.register(tourRoutes, {
+    tours: services.tours,
+    tourTypes: services.tourTypes,
+    guard,
+    config,
+    prefix: '/api/v1/tour',
+  });
+  await app.register(authRoutes, {
+    auth: services.auth,
+    passwords: services.passwords,
+    guard,
+    config,
+    authLimit,
+    prefix: '/api/v1/auth',
+  });
+  await app.register(userRoutes, { users: services.users, guard, authLimit, prefix: '/api/v1/user' });
+  await app.register(otpRoutes, { otp: services.otp, authLimit, prefix: '/api/v1/otp' });
+  await app.register(statsRoutes, { stats: services.stats, guard, prefix: '/api/v1/stats' });
+  await app.register(bookingRoutes, { bookings: services.bookings, guard, prefix: '/api/v1/booking' });
+  await app.register(paymentRoutes, { payments: services.payments, guard, prefix: '/api/v1/payment' });
 
-  if (deps.runJobs !== false) {
-    scheduleJob(app, 'email-outbox', 5_000, () =>
-      deliverDueEmails(
-        ctx.db,
-        (row) => mailer.send(row),
-        clock.now(),
-        (row, err) =>
-          app.log.warn(
-            {
-              err: err instanceof Error ? err.message : String(err),
-              emailId: row.id,
-              template: row.template,
-            },
-            'email delivery failed, will retry',
-          ),
-      ),
-    );
-    scheduleJob(app, 'payment-housekeeping', 30_000, () => runPaymentHousekeeping(ctx, clock.now()));
-  }
+  if (deps.runJobs !== false) scheduleBackgroundJobs(app, ctx);
   return app;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The app's dependencies, for the server entry point and tests; modules get services instead. */
     ctx: AppContext;
   }
-}
-
-/** Options every module plugin receives. */
-export interface ModuleOptions {
-  ctx: AppContext;
 }

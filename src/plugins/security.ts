@@ -32,3 +32,8 @@ export async function registerSecurity(app: FastifyInstance, config: Config, red
     errorResponseBuilder: (_request, context) => rateLimited(context.ttl / 1000),
   });
 }
+
+/** A route's own per-IP limit (route config for @fastify/rate-limit), on top of the global one. */
+export interface PerIpLimit {
+  rateLimit: { max: number; timeWindow: number };
+}

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
-import { type AppContext, type AppDeps, buildApp } from '../../src/app.js';
+import { type AppDeps, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import type { AppContext } from '../../src/context.js';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
 import { databaseUrl, quoteIdent, withAdminClient } from './postgres.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { AppContext } from '../../src/app.js';
+import type { AppContext } from '../../src/context.js';
 import { bookings, divisions, payments, tours, tourTypes } from '../../src/db/schema/index.js';
 
 export interface TourOptions {

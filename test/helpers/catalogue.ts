@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { AppContext } from '../../src/app.js';
+import type { AppContext } from '../../src/context.js';
 import { landscapePng, PALETTES } from '../../src/db/demo-images.js';
 import { writeWithUniqueSlug } from '../../src/lib/slug.js';
 import { type DivisionRow, divisionSlugsLike, insertDivision } from '../../src/modules/divisions/repo.js';

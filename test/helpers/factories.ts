@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AppContext } from '../../src/app.js';
+import type { AppContext } from '../../src/context.js';
 import { type IsActive, type Role, userAuths, users } from '../../src/db/schema/index.js';
 import { hashPassword } from '../../src/lib/passwords.js';
 import { startSession } from '../../src/modules/auth/sessions.js';

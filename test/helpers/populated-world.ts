@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../src/app.js';
+import type { AppContext } from '../../src/context.js';
 import { startSession } from '../../src/modules/auth/sessions.js';
 import { createDivision, createTour, createTourType } from './catalogue.js';
 import { createUser, type TestUser } from './factories.js';

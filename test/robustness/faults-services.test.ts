@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOutbox } from '../../src/db/schema/index.js';
 import { deliverDueEmails } from '../../src/lib/mail/outbox.js';
-import { runPaymentHousekeeping } from '../../src/modules/payments/housekeeping.js';
+import { generateMissingInvoices } from '../../src/modules/payments/housekeeping.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { bookingState, seatsBooked } from '../helpers/booking-fixtures.js';
 import { createTour } from '../helpers/catalogue.js';
@@ -39,7 +39,7 @@ describe('the SMTP server is down', () => {
       payload: { email: owner.email },
     });
     expect(forgot.statusCode).toBe(200);
-    await runPaymentHousekeeping(t.ctx, new Date());
+    await generateMissingInvoices(t.ctx, new Date());
 
     const failures: unknown[] = [];
     const send = (now: Date) =>

@@ -1,5 +1,5 @@
 import { inArray } from 'drizzle-orm';
-import type { AppContext } from '../../src/app.js';
+import type { AppContext } from '../../src/context.js';
 import {
   type BookingStatus,
   bookings,

@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ModuleOptions } from '../../app.js';
+import type { Config } from '../../config.js';
 import { ok, successSchema } from '../../lib/envelope.js';
+import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { caller, readAccessToken } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
+import type { PerIpLimit } from '../../plugins/security.js';
 import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from './cookies.js';
-import { createPasswordService } from './passwords.js';
+import type { PasswordService } from './passwords.js';
 import {
   changePasswordBody,
   forgotPasswordBody,
@@ -18,7 +20,7 @@ import {
   setPasswordBody,
   tokenPair,
 } from './schemas.js';
-import { createAuthService } from './service.js';
+import type { AuthService } from './service.js';
 import { clientInfo } from './sessions.js';
 
 const nothing = successSchema(z.null());
@@ -26,15 +28,19 @@ const nothing = successSchema(z.null());
 export const FORGOT_PASSWORD_MESSAGE =
   'If an account exists for this email, a password reset link has been sent';
 
-export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const { config, guard } = ctx;
-  const auth = createAuthService({ db: ctx.db, clock: ctx.clock, config, tokens: ctx.tokens });
-  const passwords = createPasswordService({ db: ctx.db, clock: ctx.clock, config });
-  // Per-IP limit on the routes that guess secrets, send mail or hash passwords; per-account limits live in the
-  // services.
-  const perIpLimit = {
-    rateLimit: { max: config.rateLimit.authMax, timeWindow: config.rateLimit.windowSeconds * 1000 },
-  };
+export interface AuthRoutesOptions {
+  auth: AuthService;
+  passwords: PasswordService;
+  guard: AuthGuard;
+  config: Config;
+  /** Per-IP limit on the routes that guess secrets, send mail or hash passwords (per account: the services). */
+  authLimit: PerIpLimit;
+}
+
+export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
+  app,
+  { auth, passwords, guard, config, authLimit: perIpLimit },
+) => {
   // The cookie routes answer a form another site posts with 403, before its body is read.
   const ownOriginOnly = guard.requireOwnOrigin();
 

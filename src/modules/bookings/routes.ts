@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ModuleOptions } from '../../app.js';
 import { ok } from '../../lib/envelope.js';
-import { caller } from '../../plugins/auth-guard.js';
+import { type AuthGuard, caller } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
-import { createInvoiceLinks } from '../payments/invoice-links.js';
 import {
   adminListQuery,
   adminListResponse,
@@ -16,24 +14,14 @@ import {
   myListQuery,
   myListResponse,
 } from './schemas.js';
-import { createBookingService } from './service.js';
+import type { BookingService } from './service.js';
 
-export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const service = createBookingService({
-    db: ctx.db,
-    clock: ctx.clock,
-    gateway: ctx.gateway,
-    invoiceLinks: createInvoiceLinks({
-      secret: ctx.config.jwt.accessSecret,
-      publicUrl: ctx.config.publicUrl,
-    }),
-    storage: ctx.storage,
-    holdMinutes: ctx.config.bookingHoldMinutes,
-    holdLimits: ctx.config.holdLimits,
-    gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
-  });
-  const signedIn = ctx.guard.requireAuth();
-  const adminOnly = ctx.guard.requireAuth('ADMIN', 'SUPER_ADMIN');
+export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; guard: AuthGuard }> = async (
+  app,
+  { bookings: service, guard },
+) => {
+  const signedIn = guard.requireAuth();
+  const adminOnly = guard.requireAuth('ADMIN', 'SUPER_ADMIN');
 
   app.post(
     '/',

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ModuleOptions } from '../../app.js';
+import type { Config } from '../../config.js';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
 import { acceptImageUploads, uploadedImages } from '../../lib/uploads.js';
+import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
   createDivisionBody,
@@ -13,20 +14,28 @@ import {
   divisionSlugParams,
   updateDivisionBody,
 } from './schemas.js';
-import { createDivisionService } from './service.js';
+import type { DivisionService } from './service.js';
 
 // Documents in /openapi.json that these routes need a signed-in caller.
 const tags = ['Divisions'];
 const multipartNote =
   'JSON, or multipart/form-data with a text field `data` holding the JSON and an optional image `file` (JPEG, PNG or WebP).';
 
-export const divisionRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const divisions = createDivisionService({ db: ctx.db, storage: ctx.storage, log: app.log });
-  const admin = ctx.guard.requireAuth('ADMIN', 'SUPER_ADMIN');
+export interface DivisionRoutesOptions {
+  divisions: DivisionService;
+  guard: AuthGuard;
+  config: Config;
+}
+
+export const divisionRoutes: FastifyPluginAsyncZod<DivisionRoutesOptions> = async (
+  app,
+  { divisions, guard, config },
+) => {
+  const admin = guard.requireAuth('ADMIN', 'SUPER_ADMIN');
   // The guard runs before the upload is read, so strangers cannot make the server buffer files.
   const adminWithThumbnail = [
     admin,
-    acceptImageUploads({ field: 'file', maxFiles: 1, maxFileBytes: ctx.config.uploads.maxFileBytes }),
+    acceptImageUploads({ field: 'file', maxFiles: 1, maxFileBytes: config.uploads.maxFileBytes }),
   ];
 
   app.post(

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ModuleOptions } from '../../app.js';
+import type { DatabaseHandle } from '../../db/client.js';
 import { ok, successSchema } from '../../lib/envelope.js';
 import { serviceUnavailable } from '../../lib/errors.js';
 
-export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ database: DatabaseHandle }> = async (
+  app,
+  { database },
+) => {
   app.get(
     '/',
     {
@@ -42,13 +45,13 @@ export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { 
     async (_request, reply) => {
       try {
         await Promise.race([
-          ctx.database.ping(),
+          database.ping(),
           new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), 2000).unref()),
         ]);
       } catch {
         throw serviceUnavailable('Database is not reachable');
       }
-      return ok(reply, 'Server is ready', { status: 'ready' as const, database: ctx.database.kind });
+      return ok(reply, 'Server is ready', { status: 'ready' as const, database: database.kind });
     },
   );
 };

@@ -1,17 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ModuleOptions } from '../../app.js';
 import { ok, successSchema } from '../../lib/envelope.js';
+import type { PerIpLimit } from '../../plugins/security.js';
 import { clientInfo } from '../auth/sessions.js';
 import { sendOtpBody, verifyOtpBody } from './schemas.js';
-import { createOtpService } from './service.js';
+import type { OtpService } from './service.js';
 
-export const otpRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const otp = createOtpService({ db: ctx.db, clock: ctx.clock, config: ctx.config });
-  const perIpLimit = {
-    rateLimit: { max: ctx.config.rateLimit.authMax, timeWindow: ctx.config.rateLimit.windowSeconds * 1000 },
-  };
-
+export const otpRoutes: FastifyPluginAsyncZod<{ otp: OtpService; authLimit: PerIpLimit }> = async (
+  app,
+  { otp, authLimit: perIpLimit },
+) => {
   app.post(
     '/send',
     {

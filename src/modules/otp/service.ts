@@ -92,3 +92,5 @@ export function createOtpService(deps: { db: Database; clock: Clock; config: Con
 
   return { send, verify };
 }
+
+export type OtpService = ReturnType<typeof createOtpService>;

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ModuleOptions } from '../../app.js';
 import { ok } from '../../lib/envelope.js';
 import { notFound } from '../../lib/errors.js';
-import { caller } from '../../plugins/auth-guard.js';
+import { type AuthGuard, caller } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
-import { createInvoiceLinks } from './invoice-links.js';
 import {
   bookingIdParams,
   callbackBody,
@@ -17,7 +15,7 @@ import {
   paymentUrlResponse,
   transactionParams,
 } from './schemas.js';
-import { type CallbackInput, createPaymentService, type RedirectKind } from './service.js';
+import type { CallbackInput, PaymentService, RedirectKind } from './service.js';
 
 function callbackInput(
   body: Record<string, unknown> | null | undefined,
@@ -28,26 +26,14 @@ function callbackInput(
   return { tranId: text(fields.tran_id) ?? text(query.transactionId), valId: text(fields.val_id), fields };
 }
 
-export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const service = createPaymentService({
-    db: ctx.db,
-    clock: ctx.clock,
-    gateway: ctx.gateway,
-    storage: ctx.storage,
-    invoiceLinks: createInvoiceLinks({
-      secret: ctx.config.jwt.accessSecret,
-      publicUrl: ctx.config.publicUrl,
-    }),
-    redirects: ctx.config.paymentRedirects,
-    gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
-    onBackgroundError: (err, what) =>
-      app.log.warn({ err }, `${what} failed; the housekeeping job will retry`),
-  });
-
+export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; guard: AuthGuard }> = async (
+  app,
+  { payments: service, guard },
+) => {
   app.post(
     '/init-payment/:bookingId',
     {
-      preValidation: ctx.guard.requireAuth(),
+      preValidation: guard.requireAuth(),
       schema: {
         tags: ['Payments'],
         summary: "Open a new gateway session for the caller's pending, unpaid booking",
@@ -138,7 +124,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   app.get(
     '/invoice/:paymentId',
     {
-      preValidation: ctx.guard.requireAuth(),
+      preValidation: guard.requireAuth(),
       schema: {
         tags: ['Payments'],
         summary: 'Invoice download URL (owner or admin)',

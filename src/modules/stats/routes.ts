@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ModuleOptions } from '../../app.js';
 import { ok, successSchema } from '../../lib/envelope.js';
+import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
   bookingStatsSchema,
@@ -10,16 +10,18 @@ import {
   tourStatsSchema,
   userStatsSchema,
 } from './schemas.js';
-import { createStatsService } from './service.js';
+import type { StatsService } from './service.js';
 
 // Documents in /openapi.json that these routes need a signed-in caller.
 const COUNTING_BOOKINGS =
   'Highest booked tours and bookings per tour count only bookings that hold or bought seats ' +
   '(PENDING and COMPLETE); CANCEL and FAILED bookings do not count.';
 
-export const statsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const stats = createStatsService({ db: ctx.db, clock: ctx.clock });
-  const adminOnly = ctx.guard.requireAuth('ADMIN', 'SUPER_ADMIN');
+export const statsRoutes: FastifyPluginAsyncZod<{ stats: StatsService; guard: AuthGuard }> = async (
+  app,
+  { stats, guard },
+) => {
+  const adminOnly = guard.requireAuth('ADMIN', 'SUPER_ADMIN');
 
   app.get(
     '/user',

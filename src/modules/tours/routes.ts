@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ModuleOptions } from '../../app.js';
+import type { Config } from '../../config.js';
 import { flatListSchema, nestedListSchema, ok, successSchema } from '../../lib/envelope.js';
 import { acceptImageUploads, uploadedImages } from '../../lib/uploads.js';
+import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
   createTourBody,
@@ -17,8 +18,8 @@ import {
   tourTypeSchema,
   updateTourBody,
 } from './schemas.js';
-import { createTourService } from './service.js';
-import { createTourTypeService } from './tour-type-service.js';
+import type { TourService } from './service.js';
+import type { TourTypeService } from './tour-type-service.js';
 
 // Documents in /openapi.json that these routes need a signed-in caller.
 const tourTags = ['Tours'];
@@ -27,17 +28,25 @@ const multipartNote =
   'JSON, or multipart/form-data with a text field `data` holding the JSON and image `files` (JPEG, PNG or WebP).';
 
 /** Tours and tour types under /tour. Static paths (`/tour-types`, `/create`) win over `/:slug`. */
-export const tourRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const tours = createTourService({ db: ctx.db, storage: ctx.storage, log: app.log });
-  const tourTypes = createTourTypeService({ db: ctx.db });
-  const admin = ctx.guard.requireAuth('ADMIN', 'SUPER_ADMIN');
+export interface TourRoutesOptions {
+  tours: TourService;
+  tourTypes: TourTypeService;
+  guard: AuthGuard;
+  config: Config;
+}
+
+export const tourRoutes: FastifyPluginAsyncZod<TourRoutesOptions> = async (
+  app,
+  { tours, tourTypes, guard, config },
+) => {
+  const admin = guard.requireAuth('ADMIN', 'SUPER_ADMIN');
   // The guard runs before the upload is read, so strangers cannot make the server buffer files.
   const adminWithImages = [
     admin,
     acceptImageUploads({
       field: 'files',
-      maxFiles: ctx.config.uploads.maxFiles,
-      maxFileBytes: ctx.config.uploads.maxFileBytes,
+      maxFiles: config.uploads.maxFiles,
+      maxFileBytes: config.uploads.maxFileBytes,
     }),
   ];
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ModuleOptions } from '../../app.js';
 import { notFound } from '../../lib/errors.js';
+import type { Storage } from '../../lib/storage/storage.js';
 import { isSafeKeyPart } from '../../lib/storage/storage.js';
 
 const IMAGE_TYPES: Record<string, string> = {
@@ -13,7 +13,7 @@ const IMAGE_TYPES: Record<string, string> = {
 };
 
 /** Serves public images from storage. Only the `images/` prefix is public; invoices are not. */
-export const uploadsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
+export const uploadsRoutes: FastifyPluginAsyncZod<{ storage: Storage }> = async (app, { storage }) => {
   app.get(
     '/uploads/images/:name',
     {
@@ -28,7 +28,7 @@ export const uploadsRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
     async (request, reply) => {
       const { name } = request.params;
       const type = IMAGE_TYPES[path.extname(name).toLowerCase()];
-      const body = type ? await ctx.storage.get(`images/${name}`) : undefined;
+      const body = type ? await storage.get(`images/${name}`) : undefined;
       if (!type || !body) throw notFound('File not found');
       reply.header('cache-control', 'public, max-age=31536000, immutable').type(type);
       return reply.send(body);

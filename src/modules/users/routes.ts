@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ModuleOptions } from '../../app.js';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
-import { caller, callerProfile } from '../../plugins/auth-guard.js';
+import { type AuthGuard, caller, callerProfile } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
+import type { PerIpLimit } from '../../plugins/security.js';
 import { clientInfo } from '../auth/sessions.js';
 import {
   projectedUser,
@@ -14,15 +14,20 @@ import {
   userIdParams,
   userListQuery,
 } from './schemas.js';
-import { createUsersService } from './service.js';
+import type { UsersService } from './service.js';
 
-export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const users = createUsersService({ db: ctx.db, clock: ctx.clock });
-  const { requireAuth, requireAuthWithProfile } = ctx.guard;
-  // Each registration hashes a password: limited per IP like sign-in.
-  const perIpLimit = {
-    rateLimit: { max: ctx.config.rateLimit.authMax, timeWindow: ctx.config.rateLimit.windowSeconds * 1000 },
-  };
+export interface UserRoutesOptions {
+  users: UsersService;
+  guard: AuthGuard;
+  /** Each registration hashes a password: limited per IP like sign-in. */
+  authLimit: PerIpLimit;
+}
+
+export const userRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (
+  app,
+  { users, guard, authLimit: perIpLimit },
+) => {
+  const { requireAuth, requireAuthWithProfile } = guard;
 
   app.post(
     '/register',

@@ -1,12 +1,10 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ModuleOptions } from '../../../app.js';
 import type { Config } from '../../../config.js';
 import { setAuthCookies } from '../cookies.js';
 import { clientInfo } from '../sessions.js';
-import { createOidcClient } from './oidc-client.js';
 import { callbackQuery, redirectResponse, startQuery } from './schemas.js';
-import { createGoogleSignInService, FLOW_TTL_SECONDS } from './service.js';
+import { FLOW_TTL_SECONDS, type GoogleSignInService } from './service.js';
 
 export const GOOGLE_FLOW_COOKIE = 'googleSignIn';
 
@@ -24,18 +22,10 @@ function flowCookieOptions(config: Config, path: string): CookieSerializeOptions
 }
 
 /** Registered under `/api/v1/auth`. */
-export const googleAuthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const { config } = ctx;
-  const service = createGoogleSignInService({
-    db: ctx.db,
-    clock: ctx.clock,
-    config,
-    tokens: ctx.tokens,
-    oidc: config.google
-      ? createOidcClient(config.google, Math.ceil(config.gatewayTimeoutMs / 1000))
-      : undefined,
-    onFailure: (reason, err) => app.log.warn({ err }, reason),
-  });
+export const googleAuthRoutes: FastifyPluginAsyncZod<{
+  googleSignIn: GoogleSignInService;
+  config: Config;
+}> = async (app, { googleSignIn: service, config }) => {
   const cookieOptions = flowCookieOptions(config, `${app.prefix}/google`);
 
   app.get(

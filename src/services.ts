@@ -1,0 +1,68 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from './context.js';
+import { createOidcClient } from './modules/auth/google/oidc-client.js';
+import { createGoogleSignInService } from './modules/auth/google/service.js';
+import { createPasswordService } from './modules/auth/passwords.js';
+import { createAuthService } from './modules/auth/service.js';
+import { createBookingService } from './modules/bookings/service.js';
+import { createDivisionService } from './modules/divisions/service.js';
+import { createOtpService } from './modules/otp/service.js';
+import { createInvoiceLinks } from './modules/payments/invoice-links.js';
+import { createPaymentService } from './modules/payments/service.js';
+import { createStatsService } from './modules/stats/service.js';
+import { createTourService } from './modules/tours/service.js';
+import { createTourTypeService } from './modules/tours/tour-type-service.js';
+import { createUsersService } from './modules/users/service.js';
+import { createAuthGuard } from './plugins/auth-guard.js';
+
+/**
+ * The composition root: every service is built here, once, from the app's dependencies. Route plugins are
+ * handed the services they use; nothing else constructs a service.
+ */
+export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
+  const { config, db, clock, storage, gateway, tokens } = ctx;
+  const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
+  return {
+    guard: createAuthGuard({ db, tokens, config, clock }),
+    auth: createAuthService({ db, clock, config, tokens }),
+    passwords: createPasswordService({ db, clock, config }),
+    googleSignIn: createGoogleSignInService({
+      db,
+      clock,
+      config,
+      tokens,
+      oidc: config.google
+        ? createOidcClient(config.google, Math.ceil(config.gatewayTimeoutMs / 1000))
+        : undefined,
+      onFailure: (reason, err) => log.warn({ err }, reason),
+    }),
+    users: createUsersService({ db, clock }),
+    otp: createOtpService({ db, clock, config }),
+    divisions: createDivisionService({ db, storage, log }),
+    tours: createTourService({ db, storage, log }),
+    tourTypes: createTourTypeService({ db }),
+    bookings: createBookingService({
+      db,
+      clock,
+      gateway,
+      invoiceLinks,
+      storage,
+      holdMinutes: config.bookingHoldMinutes,
+      holdLimits: config.holdLimits,
+      gatewayTimeoutMs: config.gatewayTimeoutMs,
+    }),
+    payments: createPaymentService({
+      db,
+      clock,
+      gateway,
+      storage,
+      invoiceLinks,
+      redirects: config.paymentRedirects,
+      gatewayTimeoutMs: config.gatewayTimeoutMs,
+      onBackgroundError: (err, what) => log.warn({ err }, `${what} failed; the housekeeping job will retry`),
+    }),
+    stats: createStatsService({ db, clock }),
+  };
+}
+
+export type Services = ReturnType<typeof buildServices>;
