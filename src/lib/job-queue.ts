@@ -105,7 +105,7 @@ export interface JobRunSummary {
 
 const DEFAULTS = { batch: 10, leaseSeconds: 60, backoff: { baseSeconds: 15, maxSeconds: 3600 } };
 
-export const jobRetryDelaySeconds = (failures: number, backoff = DEFAULTS.backoff) =>
+const jobRetryDelaySeconds = (failures: number, backoff = DEFAULTS.backoff) =>
   Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** Math.max(0, failures - 1));
 
 /**
