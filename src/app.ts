@@ -203,7 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(bookingRoutes, { bookings: services.bookings, guard, prefix: '/api/v1/booking' });
   await app.register(paymentRoutes, { payments: services.payments, guard, prefix: '/api/v1/payment' });
 
-  if (deps.runJobs !== false) scheduleBackgroundJobs(app, ctx);
+  if (deps.runJobs !== false) scheduleBackgroundJobs(app, ctx, services.jobHandlers);
   return app;
 }
 

@@ -85,6 +85,8 @@ const envSchema = z.object({
     .default('https://sandbox.sslcommerz.com/validator/api/validationserverAPI.php'),
   // Transaction Query API (by our tran_id); unset = merchantTransIDvalidationAPI.php on SSL_VALIDATION_API's host.
   SSL_TRANSACTION_QUERY_API: optionalString,
+  // Refund API (initiate, then query by refund_ref_id); unset = the same merchantTransIDvalidationAPI.php.
+  SSL_REFUND_API: optionalString,
   SSL_SUCCESS_FRONTEND_URL: optionalString,
   SSL_FAIL_FRONTEND_URL: optionalString,
   SSL_CANCEL_FRONTEND_URL: optionalString,
@@ -148,7 +150,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** SSLCommerz serves its transaction query API next to the validation API, on the same host. */
+/**
+ * SSLCommerz serves its transaction query API, which is also its refund API, next to the validation API,
+ * on the same host.
+ */
 function defaultTransactionQueryApi(validationApi: string): string {
   try {
     return new URL('/validator/api/merchantTransIDvalidationAPI.php', validationApi).toString();
@@ -347,6 +352,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             validationApi: e.SSL_VALIDATION_API,
             transactionQueryApi:
               e.SSL_TRANSACTION_QUERY_API ?? defaultTransactionQueryApi(e.SSL_VALIDATION_API),
+            refundApi: e.SSL_REFUND_API ?? defaultTransactionQueryApi(e.SSL_VALIDATION_API),
           }
         : undefined,
     paymentRedirects: {

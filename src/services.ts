@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from './context.js';
+import type { JobHandlers } from './lib/job-queue.js';
 import { createOidcClient } from './modules/auth/google/oidc-client.js';
 import { createGoogleSignInService } from './modules/auth/google/service.js';
 import { createPasswordService } from './modules/auth/passwords.js';
@@ -21,6 +22,9 @@ import { createAuthGuard } from './plugins/auth-guard.js';
  */
 export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
   const { config, db, clock, storage, gateway, tokens } = ctx;
+  // Handlers of the durable job queue (lib/job-queue.ts), by job kind: a module that enqueues a kind adds its
+  // handler here, e.g. `'refund.process': (job, run) => refunds.processRefund(job.payload, run)`.
+  const jobHandlers: JobHandlers = {};
   const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
   return {
     guard: createAuthGuard({ db, tokens, config, clock }),
@@ -62,6 +66,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       onBackgroundError: (err, what) => log.warn({ err }, `${what} failed; the housekeeping job will retry`),
     }),
     stats: createStatsService({ db, clock }),
+    jobHandlers,
   };
 }
 

@@ -88,19 +88,28 @@ describe('configuration', () => {
     expect(loadConfig(production).sslcommerz?.storeId).toBe('store');
   });
 
-  it('puts the SSLCommerz transaction query API next to the validation API unless it is set', () => {
-    expect(loadConfig(production).sslcommerz?.transactionQueryApi).toBe(
-      'https://sandbox.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
-    );
+  it('puts the SSLCommerz transaction query and refund APIs next to the validation API unless they are set', () => {
+    expect(loadConfig(production).sslcommerz).toMatchObject({
+      transactionQueryApi: 'https://sandbox.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
+      refundApi: 'https://sandbox.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
+    });
     const live = loadConfig({
       ...production,
       SSL_VALIDATION_API: 'https://securepay.sslcommerz.com/validator/api/validationserverAPI.php',
     });
-    expect(live.sslcommerz?.transactionQueryApi).toBe(
-      'https://securepay.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
-    );
-    const explicit = loadConfig({ ...production, SSL_TRANSACTION_QUERY_API: 'https://q.example/query' });
-    expect(explicit.sslcommerz?.transactionQueryApi).toBe('https://q.example/query');
+    expect(live.sslcommerz).toMatchObject({
+      transactionQueryApi: 'https://securepay.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
+      refundApi: 'https://securepay.sslcommerz.com/validator/api/merchantTransIDvalidationAPI.php',
+    });
+    const explicit = loadConfig({
+      ...production,
+      SSL_TRANSACTION_QUERY_API: 'https://q.example/query',
+      SSL_REFUND_API: 'https://r.example/refund',
+    });
+    expect(explicit.sslcommerz).toMatchObject({
+      transactionQueryApi: 'https://q.example/query',
+      refundApi: 'https://r.example/refund',
+    });
     expect(() => loadConfig({ ...production, SSL_VALIDATION_API: 'not a url' })).toThrow(
       /SSL_VALIDATION_API/,
     );

@@ -78,6 +78,8 @@ export const payments = pgTable(
     gatewayData: jsonb('gateway_data').$type<Record<string, unknown>>(),
     gatewayStatus: text('gateway_status'),
     valId: text('val_id'),
+    /** The gateway's own id for the money movement (SSLCommerz `bank_tran_id`): refunds are made against it. */
+    bankTranId: text('bank_tran_id'),
     /** Storage key of the invoice PDF (never a public URL). */
     invoiceKey: text('invoice_key'),
     paidAt: tstz('paid_at'),

@@ -28,7 +28,38 @@ export interface GatewayVerdict {
   valId: string;
   /** The gateway asks the merchant to check this payment before delivering (SSLCommerz `risk_level` 1). */
   risky: boolean;
+  /** The gateway's id of the money movement (SSLCommerz `bank_tran_id`), which refunds are made against. */
+  bankTranId?: string;
   raw: Record<string, unknown>;
+}
+
+export interface GatewayRefundRequest {
+  /** The paid payment's `bankTranId` (from its validation); SSLCommerz cannot refund without it. */
+  bankTranId?: string;
+  /** The payment's transaction id (our tran_id). */
+  transactionId: string;
+  /** In minor units; at most what is left of the payment. */
+  amountMinor: number;
+  /** The payment's currency: a refund goes back in the currency that was paid. */
+  currency: string;
+  /**
+   * Our own unique reference for this refund, sent with it (SSLCommerz `refe_id` and `refund_trans_id`), so
+   * the gateway can recognise a repeated request; use the refund record's id.
+   */
+  refundRef: string;
+  /** Why, as the gateway records it (shortened to 255 characters). */
+  remarks: string;
+}
+
+/**
+ * Where a refund stands at the gateway: PROCESSING (accepted, money not back yet: ask again with
+ * `refundStatus`), REFUNDED, or FAILED with the gateway's `reason` (refused, or cancelled later).
+ */
+export interface GatewayRefund {
+  status: 'PROCESSING' | 'REFUNDED' | 'FAILED';
+  /** The gateway's id for the refund (SSLCommerz `refund_ref_id`), which `refundStatus` asks about. */
+  gatewayRefundId?: string;
+  reason?: string;
 }
 
 /** A payer's browser came back through the fail or cancel URL: a claim, until the gateway confirms it. */
@@ -49,6 +80,14 @@ export interface PaymentGateway {
    * the gateway cannot be reached.
    */
   confirmsAbort(claim: AbortClaim): Promise<boolean>;
+  /**
+   * Asks the gateway to refund (part of) a paid payment. Rejects only when the gateway cannot be reached or
+   * answers something unreadable: the caller retries, with the same `refundRef`. A refusal is a FAILED
+   * answer, not a rejection.
+   */
+  refund(request: GatewayRefundRequest): Promise<GatewayRefund>;
+  /** Where a refund that answered PROCESSING stands now; rejects only when the gateway cannot be reached. */
+  refundStatus(query: { gatewayRefundId: string; refundRef: string }): Promise<GatewayRefund>;
 }
 
 export class GatewayError extends Error {
@@ -73,6 +112,13 @@ export async function withGatewayTimeout<T>(work: Promise<T>, ms: number): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A refund no gateway should be asked for: its amount is not a positive whole number of minor units. */
+export function refusedRefundAmount(amountMinor: number): GatewayRefund | undefined {
+  return Number.isSafeInteger(amountMinor) && amountMinor > 0
+    ? undefined
+    : { status: 'FAILED', reason: `refund amount ${amountMinor} is not a positive amount in minor units` };
 }
 
 /** SSLCommerz when its credentials are configured, otherwise the built-in local gateway. */

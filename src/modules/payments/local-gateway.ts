@@ -1,4 +1,12 @@
-import type { AbortClaim, GatewaySessionRequest, GatewayVerdict, PaymentGateway } from './gateway.js';
+import {
+  type AbortClaim,
+  type GatewayRefund,
+  type GatewayRefundRequest,
+  type GatewaySessionRequest,
+  type GatewayVerdict,
+  type PaymentGateway,
+  refusedRefundAmount,
+} from './gateway.js';
 import { deriveKey, sign, verifySignature } from './signing.js';
 
 /**
@@ -26,6 +34,12 @@ export function createLocalGateway(options: { publicUrl: string; secret: string 
   // Each signed value names its purpose, so no signature can stand in for another.
   const signAbort = (kind: AbortClaim['kind'], tranId: string) => sign(key, `${kind}:${tranId}`);
   const signPageLink = (tranId: string) => sign(key, `page:${tranId}`);
+  // Derived from our own reference, so asking twice for one refund names the same refund.
+  const REFUND_PREFIX = 'local-refund.';
+  const localRefundId = (refundRef: string) => `${REFUND_PREFIX}${sign(key, `refund:${refundRef}`)}`;
+  const isLocalRefundId = (id: string, refundRef: string) =>
+    id.startsWith(REFUND_PREFIX) &&
+    verifySignature(key, `refund:${refundRef}`, id.slice(REFUND_PREFIX.length));
 
   function mintValId(tranId: string, amountMinor: number, currency: string): string {
     const claims = Buffer.from(JSON.stringify({ t: tranId, a: amountMinor, c: currency })).toString(
@@ -76,6 +90,20 @@ export function createLocalGateway(options: { publicUrl: string; secret: string 
       return (
         typeof signature === 'string' && verifySignature(key, `${claim.kind}:${claim.tranId}`, signature)
       );
+    },
+    /** Nothing leaves this server, so a refund is done the moment it is asked for. */
+    async refund(request: GatewayRefundRequest): Promise<GatewayRefund> {
+      return (
+        refusedRefundAmount(request.amountMinor) ?? {
+          status: 'REFUNDED',
+          gatewayRefundId: localRefundId(request.refundRef),
+        }
+      );
+    },
+    async refundStatus(query: { gatewayRefundId: string; refundRef: string }): Promise<GatewayRefund> {
+      return isLocalRefundId(query.gatewayRefundId, query.refundRef)
+        ? { status: 'REFUNDED', gatewayRefundId: query.gatewayRefundId }
+        : { status: 'FAILED', gatewayRefundId: query.gatewayRefundId, reason: 'no such refund' };
     },
   };
 }

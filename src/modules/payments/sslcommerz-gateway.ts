@@ -2,10 +2,13 @@ import { toMajor } from '../../lib/money.js';
 import {
   type AbortClaim,
   GatewayError,
+  type GatewayRefund,
+  type GatewayRefundRequest,
   type GatewaySessionRequest,
   type GatewayVerdict,
   type PaymentGateway,
   parseGatewayAmount,
+  refusedRefundAmount,
 } from './gateway.js';
 
 export interface SslCommerzOptions {
@@ -15,6 +18,8 @@ export interface SslCommerzOptions {
   validationApi: string;
   /** The Transaction Query API, which reports every attempt made under one of our tran_ids. */
   transactionQueryApi: string;
+  /** The refund API: initiates a refund (by `bank_tran_id`) and reports on it (by `refund_ref_id`). */
+  refundApi: string;
   /** The API's public base URL: callback and IPN URLs are built from it. */
   publicUrl: string;
   timeoutMs: number;
@@ -38,14 +43,22 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
 
 const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
+/** Minor units as the refund API wants them: major units with exactly two decimals (150050 → "1500.50"). */
+function refundAmountText(amountMinor: number): string {
+  return `${Math.trunc(amountMinor / 100)}.${String(amountMinor % 100).padStart(2, '0')}`;
+}
+
+const refusal = (answer: Record<string, unknown>, fallback: string) =>
+  text(answer.errorReason).trim() || fallback;
+
 /** Attempt statuses that mean the payer's money did (or may yet) go through. */
 const PAID_OR_OPEN = new Set(['VALID', 'VALIDATED', 'PENDING', 'PROCESSING']);
 /** Attempt statuses that confirm a fail or cancel return. */
 const ENDED_UNPAID = new Set(['FAILED', 'CANCELLED']);
 
 /**
- * SSLCommerz: session init (form-encoded, the legacy field set), the order validation API and the
- * transaction query API.
+ * SSLCommerz: session init (form-encoded, the legacy field set), the order validation API, the
+ * transaction query API and the refund API.
  */
 export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGateway {
   const callbackBase = `${options.publicUrl}/api/v1/payment`;
@@ -121,8 +134,92 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
         currency: text(raw.currency || raw.currency_type).toUpperCase(),
         valId: text(raw.val_id) || valId,
         risky: text(raw.risk_level).trim() === '1',
+        bankTranId: text(raw.bank_tran_id).trim() || undefined,
         raw,
       };
+    },
+
+    /**
+     * Initiates a refund. SSLCommerz answers `success` when it accepted the request (the money moves later:
+     * PROCESSING until `refundStatus` says refunded), `processing` when this refund was already initiated,
+     * `failed` with an `errorReason`; an `APIConnect` other than DONE means the store or the request was
+     * refused (credentials, inactive store, bad parameters).
+     */
+    async refund(request: GatewayRefundRequest): Promise<GatewayRefund> {
+      const badAmount = refusedRefundAmount(request.amountMinor);
+      if (badAmount) return badAmount;
+      if (!request.bankTranId) {
+        return { status: 'FAILED', reason: 'the payment has no bank transaction id to refund against' };
+      }
+      const url = new URL(options.refundApi);
+      url.search = new URLSearchParams({
+        bank_tran_id: request.bankTranId,
+        refund_amount: refundAmountText(request.amountMinor),
+        refund_remarks: request.remarks.slice(0, 255),
+        refe_id: request.refundRef,
+        refund_trans_id: request.refundRef,
+        store_id: options.storeId,
+        store_passwd: options.storePass,
+        format: 'json',
+      }).toString();
+      const answer = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      const apiConnect = text(answer.APIConnect).toUpperCase();
+      if (apiConnect !== 'DONE') {
+        return {
+          status: 'FAILED',
+          reason: refusal(answer, `refund request refused (APIConnect ${apiConnect || 'missing'})`),
+        };
+      }
+      const gatewayRefundId = text(answer.refund_ref_id).trim() || undefined;
+      switch (text(answer.status).toLowerCase()) {
+        case 'success':
+        case 'processing':
+          return { status: 'PROCESSING', gatewayRefundId };
+        case 'failed':
+          return {
+            status: 'FAILED',
+            gatewayRefundId,
+            reason: refusal(answer, 'refund refused by the gateway'),
+          };
+        default:
+          throw new GatewayError(`payment gateway answered the refund with status "${text(answer.status)}"`);
+      }
+    },
+
+    /** Asks about a refund by its `refund_ref_id`: `refunded`, `processing`, or `cancelled` (failed). */
+    async refundStatus(query: { gatewayRefundId: string; refundRef: string }): Promise<GatewayRefund> {
+      const url = new URL(options.refundApi);
+      url.search = new URLSearchParams({
+        refund_ref_id: query.gatewayRefundId,
+        store_id: options.storeId,
+        store_passwd: options.storePass,
+        format: 'json',
+      }).toString();
+      const answer = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      const apiConnect = text(answer.APIConnect).toUpperCase();
+      // Not knowing is not failing: the refund may still go through, so the caller asks again later.
+      if (apiConnect !== 'DONE') {
+        throw new GatewayError(
+          `payment gateway refused the refund query (APIConnect ${apiConnect || 'missing'})`,
+        );
+      }
+      const gatewayRefundId = query.gatewayRefundId;
+      switch (text(answer.status).toLowerCase()) {
+        case 'refunded':
+          return { status: 'REFUNDED', gatewayRefundId };
+        case 'processing':
+          return { status: 'PROCESSING', gatewayRefundId };
+        case 'cancelled':
+          return {
+            status: 'FAILED',
+            gatewayRefundId,
+            reason: refusal(answer, 'refund cancelled by the gateway'),
+          };
+        default:
+          throw new GatewayError(
+            `payment gateway answered the refund query with status "${text(answer.status)}"`,
+          );
+      }
     },
 
     /**
