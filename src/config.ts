@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from './lib/duration.js';
 
@@ -161,6 +162,24 @@ function loadDevSecrets(dataDir: string): DevSecrets {
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
     return secrets;
   }
+}
+
+/**
+ * The settings to run with: the process environment over those of a `.env` file in the working directory,
+ * when there is one. A variable set in the environment always wins over the same one in the file.
+ */
+export function readSettings(
+  file = '.env',
+  environment: Record<string, string | undefined> = process.env,
+): { env: Record<string, string | undefined>; envFile?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { env: environment };
+    throw new ConfigError(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+  return { env: { ...parseEnv(text), ...environment }, envFile: path.resolve(file) };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, readSettings } from './config.js';
 import { openDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { seedSuperAdmin } from './db/seed.js';
@@ -8,7 +8,9 @@ import { seedDemoCatalogue } from './db/seed-demo.js';
 async function main() {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    const { env, envFile } = readSettings();
+    if (envFile) console.log(`Settings from .env (${envFile}); variables set in the environment win over it`);
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
