@@ -9,10 +9,12 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Database, DatabaseHandle } from './db/client.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { createEventLog, type EventLog } from './lib/domain-events.js';
 import { validationError } from './lib/errors.js';
 import { scheduleJob } from './lib/jobs.js';
+import { OneLinePerRequest } from './lib/logging.js';
 import { createMailer, type Mailer } from './lib/mail/mailer.js';
-import { deliverDueEmails } from './lib/mail/outbox.js';
+import { sendDueEmails } from './lib/mail/outbox.js';
 import { createLocalStorage } from './lib/storage/local-storage.js';
 import { createS3Storage } from './lib/storage/s3-storage.js';
 import type { Storage } from './lib/storage/storage.js';
@@ -62,6 +64,8 @@ export interface AppContext {
   tokens: TokenService;
   guard: AuthGuard;
   redis?: Redis;
+  /** Domain events (payments, mail, sign-in security) for the operator's log. */
+  events: EventLog;
 }
 
 const REDACT = [
@@ -91,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A hop count is valid at runtime though the type omits it.
     trustProxy: config.trustProxy as boolean | string,
     bodyLimit: config.bodyLimitBytes,
+    logController: new OneLinePerRequest(),
     requestIdHeader: 'x-request-id',
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -158,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens,
     guard,
     redis,
+    events: createEventLog(app.log),
   };
   app.decorate('ctx', ctx);
 
@@ -190,22 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(paymentRoutes, { ctx, prefix: '/api/v1/payment' });
 
   if (deps.runJobs !== false) {
-    scheduleJob(app, 'email-outbox', 5_000, () =>
-      deliverDueEmails(
-        ctx.db,
-        (row) => mailer.send(row),
-        clock.now(),
-        (row, err) =>
-          app.log.warn(
-            {
-              err: err instanceof Error ? err.message : String(err),
-              emailId: row.id,
-              template: row.template,
-            },
-            'email delivery failed, will retry',
-          ),
-      ),
-    );
+    scheduleJob(app, 'email-outbox', 5_000, () => sendDueEmails(ctx.db, mailer, ctx.events, clock.now()));
     scheduleJob(app, 'payment-housekeeping', 30_000, () => runPaymentHousekeeping(ctx, clock.now()));
   }
   return app;

@@ -4,6 +4,7 @@ import { openDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { seedSuperAdmin } from './db/seed.js';
 import { seedDemoCatalogue } from './db/seed-demo.js';
+import { chooseLogFormat, logOutput } from './lib/logging.js';
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -26,7 +27,11 @@ async function main() {
     onPoolError: (err) => console.warn(`database pool error: ${err.message}`),
   });
   await runMigrations(database);
-  const app = await buildApp({ config, database });
+  const app = await buildApp({
+    config,
+    database,
+    logger: logOutput(chooseLogFormat(config, process.stdout.isTTY === true)),
+  });
   const createdAdmin = await seedSuperAdmin(database.db, config);
   if (config.seedDemo) {
     const demoTours = await seedDemoCatalogue(database.db, app.ctx.storage);

@@ -19,6 +19,12 @@ afterAll(async () => {
 
 const freePort = () => 6200 + Math.floor(Math.random() * 700);
 
+async function waitForOutput(server: { output(): string }, text: string) {
+  for (let i = 0; i < 100 && !server.output().includes(text); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  return server.output();
+}
+
 async function stop(child: Awaited<ReturnType<typeof startServer>>['child']) {
   const exited = exitCode(child);
   child.kill('SIGTERM');
@@ -48,6 +54,44 @@ describe('start-up', () => {
       expect(out).not.toContain('from-file@example.com');
     } finally {
       await stop(server.child);
+    }
+  });
+
+  it('logs one readable line per request in development, and JSON lines otherwise', async () => {
+    const name = await createTestDatabase();
+    databases.push(name);
+    const env = { DATABASE_URL: databaseUrl(name), DATA_DIR: path.join(dir, 'logs'), LOG_LEVEL: 'info' };
+
+    const devPort = freePort();
+    const dev = await startServer({ ...env, NODE_ENV: 'development', PORT: String(devPort) });
+    try {
+      await fetch(`http://127.0.0.1:${devPort}/health`);
+      const out = await waitForOutput(dev, 'GET /health');
+      expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/health 200 \d+ ms$/m);
+      expect(out).not.toMatch(/^\{/m);
+    } finally {
+      await stop(dev.child);
+    }
+
+    const jsonPort = freePort();
+    const json = await startServer({ ...env, NODE_ENV: 'test', PORT: String(jsonPort) });
+    try {
+      await fetch(`http://127.0.0.1:${jsonPort}/health`);
+      const out = await waitForOutput(json, '"url":"/health"');
+      const requests = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.req);
+      expect(requests).toHaveLength(1);
+      expect(requests[0]).toMatchObject({
+        level: 30,
+        req: { method: 'GET', url: '/health' },
+        res: { statusCode: 200 },
+      });
+      expect(requests[0].responseTime).toEqual(expect.any(Number));
+    } finally {
+      await stop(json.child);
     }
   });
 });

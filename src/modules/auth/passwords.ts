@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import { passwordResetTokens } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { unauthenticated, validationError } from '../../lib/errors.js';
 import { randomToken, sha256 } from '../../lib/hash.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
@@ -24,8 +25,13 @@ import {
 export const RESET_TOKEN_MINUTES = 10;
 
 /** Change, set, forgot and reset password. */
-export function createPasswordService(deps: { db: Database; clock: Clock; config: Config }) {
-  const { db, clock, config } = deps;
+export function createPasswordService(deps: {
+  db: Database;
+  clock: Clock;
+  config: Config;
+  events: EventLog;
+}) {
+  const { db, clock, config, events } = deps;
 
   /** Needs the old password; ends the user's other sessions. */
   async function changePassword(
@@ -48,7 +54,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
       throw unauthenticated('Old Password does not match');
     }
     const passwordHash = await hashPassword(input.newPassword);
-    await db.transaction(async (tx) => {
+    const ended = await db.transaction(async (tx) => {
       await updateUser(tx, user.id, { passwordHash, updatedAt: now });
       await clearThrottle(tx, throttle);
       const ended = await revokeUserSessions(tx, user.id, 'password_changed', now, caller.sessionId);
@@ -60,7 +66,15 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
         details: { otherSessionsEnded: ended },
         at: now,
       });
+      return ended;
     });
+    if (ended > 0) {
+      events(
+        'session.revoked',
+        { userId: user.id, sessions: ended, reason: 'password_changed' },
+        `${ended} other session(s) ended by a password change`,
+      );
+    }
   }
 
   /** For accounts without a password (e.g. Google sign-up): adds email-and-password sign-in. */
@@ -137,7 +151,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
     if (!resetToken) throw unauthenticated('Password reset token is missing');
     const now = clock.now();
     const passwordHash = await hashPassword(input.newPassword);
-    await db.transaction(async (tx) => {
+    const ended = await db.transaction(async (tx) => {
       const [spent] = await tx
         .update(passwordResetTokens)
         .set({ usedAt: now })
@@ -154,7 +168,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
       const user = await updateUser(tx, spent.userId, { passwordHash, updatedAt: now });
       if (!user) throw unauthenticated('Password reset link is invalid or has expired');
       await addUserAuth(tx, user.id, { provider: 'credentials', providerId: user.email });
-      await revokeUserSessions(tx, user.id, 'password_reset', now);
+      const ended = await revokeUserSessions(tx, user.id, 'password_reset', now);
       await clearThrottle(tx, throttleKey('login', user.email));
       await recordSecurityEvent(tx, {
         type: 'password_reset',
@@ -163,7 +177,15 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
         client,
         at: now,
       });
+      return { userId: user.id, sessions: ended };
     });
+    if (ended.sessions > 0) {
+      events(
+        'session.revoked',
+        { ...ended, reason: 'password_reset' },
+        `${ended.sessions} session(s) ended by a password reset`,
+      );
+    }
   }
 
   return { changePassword, setPassword, forgotPassword, resetPassword };

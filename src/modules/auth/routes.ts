@@ -28,8 +28,14 @@ export const FORGOT_PASSWORD_MESSAGE =
 
 export const authRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
   const { config, guard } = ctx;
-  const auth = createAuthService({ db: ctx.db, clock: ctx.clock, config, tokens: ctx.tokens });
-  const passwords = createPasswordService({ db: ctx.db, clock: ctx.clock, config });
+  const auth = createAuthService({
+    db: ctx.db,
+    clock: ctx.clock,
+    config,
+    tokens: ctx.tokens,
+    events: ctx.events,
+  });
+  const passwords = createPasswordService({ db: ctx.db, clock: ctx.clock, config, events: ctx.events });
   // Per-IP limit on the routes that guess secrets or send mail; per-account limits live in the services.
   const perIpLimit = {
     rateLimit: { max: config.rateLimit.authMax, timeWindow: config.rateLimit.windowSeconds * 1000 },

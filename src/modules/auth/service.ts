@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { forbidden, notFound, unauthenticated } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.js';
@@ -32,8 +33,9 @@ export function createAuthService(deps: {
   clock: Clock;
   config: Config;
   tokens: TokenService;
+  events: EventLog;
 }) {
-  const { db, clock, config, tokens } = deps;
+  const { db, clock, config, tokens, events } = deps;
 
   const readSignInAccount = prepareSignInAccount(db);
   const writeSignInSession = prepareSignInSession(db);
@@ -54,7 +56,15 @@ export function createAuthService(deps: {
     );
     if (user && !user.passwordHash) throw unauthenticated(GOOGLE_ONLY_MESSAGE);
     if (!user || !passwordMatches) {
-      await recordHit(db, throttle, LOGIN_FAILURES, now);
+      const failures = await recordHit(db, throttle, LOGIN_FAILURES, now);
+      const lockedSeconds = LOGIN_FAILURES.delayAfter(failures);
+      if (lockedSeconds > 0) {
+        events(
+          'account.locked',
+          { userId: user?.id ?? null, knownAccount: Boolean(user), failures, lockedSeconds },
+          `sign-in locked for ${lockedSeconds} s after ${failures} failed attempts`,
+        );
+      }
       await recordSecurityEvent(db, {
         type: 'sign_in_failed',
         userId: user?.id,
@@ -83,7 +93,7 @@ export function createAuthService(deps: {
 
   async function refresh(refreshToken: string | undefined, client: ClientInfo): Promise<IssuedTokens> {
     if (!refreshToken) throw unauthenticated('No refresh token received');
-    return rotateRefreshToken(db, { tokens, config }, refreshToken, client, clock.now());
+    return rotateRefreshToken(db, { tokens, config, events }, refreshToken, client, clock.now());
   }
 
   /** Ends the session the presented tokens belong to, if any; signing out never fails. */
@@ -115,7 +125,7 @@ export function createAuthService(deps: {
 
   async function logoutAll(caller: AuthContext, client: ClientInfo): Promise<number> {
     const now = clock.now();
-    return db.transaction(async (tx) => {
+    const count = await db.transaction(async (tx) => {
       const count = await revokeUserSessions(tx, caller.userId, 'logout_all', now);
       await recordSecurityEvent(tx, {
         type: 'logout_all',
@@ -127,6 +137,12 @@ export function createAuthService(deps: {
       });
       return count;
     });
+    events(
+      'session.revoked',
+      { userId: caller.userId, sessions: count, reason: 'logout_all' },
+      `${count} session(s) ended by signing out everywhere`,
+    );
+    return count;
   }
 
   async function sessions(caller: AuthContext): Promise<SessionView[]> {
@@ -160,6 +176,11 @@ export function createAuthService(deps: {
         at: now,
       });
     });
+    events(
+      'session.revoked',
+      { userId: caller.userId, sessionId, reason: 'revoked_by_user' },
+      'session ended by its user',
+    );
   }
 
   return { login, refresh, logout, logoutAll, sessions, revokeOwnSession };

@@ -39,6 +39,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
     }),
     redirects: ctx.config.paymentRedirects,
     gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
+    events: ctx.events,
     onBackgroundError: (err, what) =>
       app.log.warn({ err }, `${what} failed; the housekeeping job will retry`),
   });

@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { AppError, conflict, forbidden, notFound, upstreamError } from '../../lib/errors.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
@@ -28,6 +29,7 @@ export interface PaymentServiceDeps {
   invoiceLinks: InvoiceLinks;
   redirects: Config['paymentRedirects'];
   gatewayTimeoutMs: number;
+  events: EventLog;
   /** Told about work that failed after the payment itself was recorded (a job retries it). */
   onBackgroundError?: (err: unknown, what: string) => void;
 }
@@ -137,6 +139,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         outcome: 'REJECTED',
         payload: { ...auditFields(input.fields), reason },
       });
+      deps.events(
+        'payment.refused',
+        { paymentId: payment.paymentId, bookingId: payment.bookingId, via: kind, reason },
+        `payment refused: ${reason}`,
+      );
       return { outcome: 'rejected', payment, reason };
     };
     if (!input.valId) return reject('the callback carries no validation id');
@@ -151,6 +158,17 @@ export function createPaymentService(deps: PaymentServiceDeps) {
 
     const outcome = await confirmPayment(payment, verdict, kind);
     if (outcome === 'paid') {
+      deps.events(
+        'payment.confirmed',
+        {
+          paymentId: payment.paymentId,
+          bookingId: payment.bookingId,
+          amount: toMajor(payment.amountMinor),
+          currency: payment.currency,
+          via: kind,
+        },
+        'payment confirmed by the gateway',
+      );
       // Outside the transaction. If it fails, the housekeeping job generates the invoice later.
       await ensureInvoice(db, storage, payment.paymentId, clock.now()).catch((err) =>
         deps.onBackgroundError?.(err, 'invoice generation'),
@@ -165,6 +183,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       ? await repo.findPaymentContext(db, { transactionId: input.tranId })
       : undefined;
     if (!payment) return undefined;
+    let moved = false;
     const status = await db.transaction(async (tx) => {
       const locked = await lockBookingWithPayment(tx, payment.bookingId);
       if (!locked?.payment) return undefined;
@@ -182,8 +201,16 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         await releaseHeldSeats(tx, [locked.booking.id]);
         await setBookingStatus(tx, locked.booking.id, kind === 'fail' ? 'FAILED' : 'CANCEL');
       }
+      moved = true;
       return to;
     });
+    if (moved) {
+      deps.events(
+        kind === 'fail' ? 'payment.failed' : 'payment.cancelled',
+        { paymentId: payment.paymentId, bookingId: payment.bookingId },
+        kind === 'fail' ? 'payment failed at the gateway' : 'payment cancelled at the gateway',
+      );
+    }
     return { payment, status };
   }
 

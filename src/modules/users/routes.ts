@@ -17,7 +17,7 @@ import {
 import { createUsersService } from './service.js';
 
 export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const users = createUsersService({ db: ctx.db, clock: ctx.clock });
+  const users = createUsersService({ db: ctx.db, clock: ctx.clock, events: ctx.events });
   const { requireAuth, requireAuthWithProfile } = ctx.guard;
 
   app.post(
