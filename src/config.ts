@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -148,21 +148,25 @@ interface DevSecrets {
   jwtAccessSecret: string;
   jwtRefreshSecret: string;
   superAdminPassword: string;
+  /** ISO time the file was written (files from older versions lack it: their modification time is used). */
+  generatedAt?: string;
 }
 
-function loadDevSecrets(dataDir: string): DevSecrets {
+function loadDevSecrets(dataDir: string): DevSecrets & { file: string; generatedAt: string } {
   const file = path.join(dataDir, 'dev-secrets.json');
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+    const secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+    return { ...secrets, file, generatedAt: secrets.generatedAt ?? statSync(file).mtime.toISOString() };
   } catch {
-    const secrets: DevSecrets = {
+    const secrets = {
       jwtAccessSecret: randomBytes(32).toString('base64url'),
       jwtRefreshSecret: randomBytes(32).toString('base64url'),
       superAdminPassword: `Admin-${randomBytes(6).toString('base64url')}`,
+      generatedAt: new Date().toISOString(),
     };
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-    return secrets;
+    return { ...secrets, file };
   }
 }
 
@@ -266,6 +270,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       email: e.SUPER_ADMIN_EMAIL.trim().toLowerCase(),
       password: e.SUPER_ADMIN_PASSWORD ?? dev!.superAdminPassword,
       passwordGenerated: !e.SUPER_ADMIN_PASSWORD,
+      /** Where a generated password is kept, and since when. */
+      generatedPassword: e.SUPER_ADMIN_PASSWORD
+        ? undefined
+        : { file: dev!.file, generatedAt: new Date(dev!.generatedAt) },
     },
     smtp: e.SMTP_HOST
       ? { host: e.SMTP_HOST, port: e.SMTP_PORT, user: e.SMTP_USER, pass: e.SMTP_PASS, secure: e.SMTP_SECURE }

@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 
+/** The API's name and version, as the description and the index at /api/v1 give them. */
+export const API_INFO = { title: 'Tour Booking API', version: '1.0.0' } as const;
+
 /** The `security` of a route that needs a signed-in caller: a bearer token or the accessToken cookie. */
 export const SIGNED_IN: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }];
 
@@ -13,8 +16,7 @@ export async function registerDocs(app: FastifyInstance, config: Config) {
     openapi: {
       openapi: '3.0.3',
       info: {
-        title: 'Tour Booking API',
-        version: '1.0.0',
+        ...API_INFO,
         description: 'Accounts, catalogue, bookings and payments. Amounts are in major units of BDT.',
       },
       servers: [{ url: config.publicUrl }],

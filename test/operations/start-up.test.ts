@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, dropTestDatabase, TEST_ENV } from '../helpers/app.js';
-import { databaseUrl } from '../helpers/postgres.js';
+import { databaseUrl, quoteIdent, withAdminClient } from '../helpers/postgres.js';
 import { exitCode, startServer } from '../helpers/server-process.js';
 
 let dir: string;
@@ -92,6 +92,73 @@ describe('start-up', () => {
       expect(requests[0].responseTime).toEqual(expect.any(Number));
     } finally {
       await stop(json.child);
+    }
+  });
+
+  it('says what it did and which database, mail and payments it uses; the printed API URL answers', async () => {
+    // An empty database, so every migration runs.
+    const name = `${inject('runId')}_empty_${Date.now()}`;
+    await withAdminClient((c) => c.query(`create database ${quoteIdent(name)}`));
+    databases.push(name);
+    const migrationCount = JSON.parse(
+      await readFile(new URL('../../migrations/meta/_journal.json', import.meta.url), 'utf8'),
+    ).entries.length;
+    const dataDir = path.join(dir, 'summary');
+    const port = freePort();
+    const env = {
+      DATABASE_URL: databaseUrl(name),
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      SEED_DEMO: 'true',
+      SUPER_ADMIN_PASSWORD: '',
+    };
+    const { hostname, port: dbPort } = new URL(databaseUrl(name));
+
+    const first = await startServer(env);
+    const out = first.output();
+    await stop(first.child);
+    const secrets = JSON.parse(await readFile(path.join(dataDir, 'dev-secrets.json'), 'utf8'));
+    const generatedAt = `${secrets.generatedAt.slice(0, 16).replace('T', ' ')} UTC`;
+    expect(out).toContain(`Database:   PostgreSQL at ${hostname}:${dbPort}/${name}`);
+    expect(out).not.toContain('postgres:postgres@');
+    expect(out).toContain(`Migrations: ${migrationCount} applied now, ${migrationCount} in total`);
+    expect(out).toMatch(/Demo data: {2}\d+ demo tours loaded into the empty catalogue/);
+    expect(out).toContain(`Mail:       written as .eml files to ${path.join(dataDir, 'mail')}`);
+    expect(out).toContain('Payments:   built-in local gateway');
+    expect(out).toContain(`API:  http://127.0.0.1:${port}/api/v1`);
+    expect(out).toContain(`Docs: http://127.0.0.1:${port}/docs`);
+    expect(out).toContain(
+      `Super admin: ${TEST_ENV.SUPER_ADMIN_EMAIL} / ${secrets.superAdminPassword} (password generated ${generatedAt}, ` +
+        `kept in ${path.join(dataDir, 'dev-secrets.json')}`,
+    );
+    // Nothing about the Node version or a deprecated option.
+    expect(out).not.toMatch(/warning|deprecat|unsupported|EBADENGINE/i);
+
+    const again = await startServer(env);
+    try {
+      const second = again.output();
+      expect(second).toContain(`Migrations: up to date (${migrationCount} applied earlier)`);
+      expect(second).toContain('Demo data:  not loaded: the catalogue already has tours');
+      expect(second).toContain(`(password generated ${generatedAt}, `);
+
+      const index = await fetch(`http://127.0.0.1:${port}/api/v1`);
+      expect(index.status).toBe(200);
+      expect(await index.json()).toEqual({
+        statusCode: 200,
+        success: true,
+        message: 'Tour Booking API v1',
+        data: {
+          name: 'Tour Booking API',
+          version: '1.0.0',
+          docs: `http://127.0.0.1:${port}/docs`,
+          openapi: `http://127.0.0.1:${port}/openapi.json`,
+          health: `http://127.0.0.1:${port}/health`,
+        },
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/docs`)).status).toBe(200);
+    } finally {
+      await stop(again.child);
     }
   });
 });

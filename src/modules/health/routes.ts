@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { ok, successSchema } from '../../lib/envelope.js';
 import { serviceUnavailable } from '../../lib/errors.js';
+import { API_INFO } from '../../plugins/docs.js';
 
 export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
   app.get(
@@ -15,6 +16,36 @@ export const healthRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { 
       },
     },
     async () => ({ message: 'Welcome To Tour Management System' }),
+  );
+
+  const base = ctx.config.publicUrl;
+  app.get(
+    '/api/v1',
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'API index: name, version and where its description lives',
+        response: {
+          200: successSchema(
+            z.object({
+              name: z.string(),
+              version: z.string(),
+              docs: z.string(),
+              openapi: z.string(),
+              health: z.string(),
+            }),
+          ),
+        },
+      },
+    },
+    async (_request, reply) =>
+      ok(reply, `${API_INFO.title} v1`, {
+        name: API_INFO.title,
+        version: API_INFO.version,
+        docs: `${base}/docs`,
+        openapi: `${base}/openapi.json`,
+        health: `${base}/health`,
+      }),
   );
 
   app.get(
