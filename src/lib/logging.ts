@@ -58,11 +58,14 @@ export function logOutput(
 }
 
 /**
- * One log line per request, when its answer has been sent, instead of Fastify's two (received, completed).
- * `req` and `res` go through the logger's serializers and redaction like any other entry.
+ * One log line per request, when its answer has been sent, instead of Fastify's two (received, completed);
+ * the arrival is logged at debug level only, to find requests that never finish. `req` and `res` go through
+ * the logger's serializers and redaction like any other entry.
  */
 export class OneLinePerRequest extends LogController {
-  override incomingRequest() {}
+  override incomingRequest(request: FastifyRequest) {
+    request.log.debug({ req: request }, 'incoming request');
+  }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     const line = { req: request, res: reply, responseTime: reply.elapsedTime };
