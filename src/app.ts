@@ -179,7 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       parts: config.uploads.maxFiles + 20,
     },
   });
-  await registerDocs(app, config);
+  await registerDocs(app);
   registerMetrics(app, config, database);
 
   await app.register(healthRoutes, { ctx });
