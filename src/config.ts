@@ -51,7 +51,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: optionalString,
   PUBLIC_URL: optionalString.pipe(url.optional()),
-  FRONTEND_URL: z.string().default('http://localhost:3000,http://localhost:5173'),
+  // Unset: CORS allows the usual local dev servers, and payment results land on this server's own pages.
+  FRONTEND_URL: z.string().optional(),
   TRUST_PROXY: z.string().default('false'),
 
   JWT_ACCESS_SECRET: optionalString,
@@ -226,7 +227,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (value.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
   }
 
-  const frontendUrls = e.FRONTEND_URL.split(',')
+  const frontendUrls = (e.FRONTEND_URL ?? 'http://localhost:3000,http://localhost:5173')
+    .split(',')
     .map((s) => s.trim().replace(/\/+$/, ''))
     .filter(Boolean);
   if (frontendUrls.length === 0) throw new ConfigError('FRONTEND_URL must name at least one origin');
@@ -235,6 +237,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const frontendUrl = frontendUrls[0]!;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  // Without a front end, the payer's browser lands on small result pages this server serves itself.
+  const paymentResultBase = e.FRONTEND_URL ? `${frontendUrl}/payment` : `${publicUrl}/api/v1/payment/result`;
 
   if (e.COOKIE_SAMESITE === 'none' && !e.COOKIE_SECURE) {
     throw new ConfigError('COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers reject it otherwise)');
@@ -289,9 +293,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     paymentRedirects: {
-      success: e.SSL_SUCCESS_FRONTEND_URL ?? `${frontendUrl}/payment/success`,
-      fail: e.SSL_FAIL_FRONTEND_URL ?? `${frontendUrl}/payment/fail`,
-      cancel: e.SSL_CANCEL_FRONTEND_URL ?? `${frontendUrl}/payment/cancel`,
+      success: e.SSL_SUCCESS_FRONTEND_URL ?? `${paymentResultBase}/success`,
+      fail: e.SSL_FAIL_FRONTEND_URL ?? `${paymentResultBase}/fail`,
+      cancel: e.SSL_CANCEL_FRONTEND_URL ?? `${paymentResultBase}/cancel`,
     },
     gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
     google:

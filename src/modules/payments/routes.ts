@@ -5,6 +5,7 @@ import { notFound } from '../../lib/errors.js';
 import { caller } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
 import { createInvoiceLinks } from './invoice-links.js';
+import { PAGE_CSP } from './pages.js';
 import {
   bookingIdParams,
   callbackBody,
@@ -14,6 +15,8 @@ import {
   ipnResponse,
   paymentIdParams,
   paymentUrlResponse,
+  resultParams,
+  resultQuery,
   transactionParams,
 } from './schemas.js';
 import { type CallbackInput, createPaymentService, type RedirectKind } from './service.js';
@@ -173,10 +176,30 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
       reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
-        .header(
-          'content-security-policy',
-          "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
-        );
+        .header('content-security-policy', PAGE_CSP);
+      return reply.send(page);
+    },
+  );
+
+  app.get(
+    '/result/:kind',
+    {
+      schema: {
+        tags: ['Payments'],
+        summary: 'Where the payer lands after the gateway when FRONTEND_URL is not set',
+        description:
+          'A small HTML page: the payment as recorded (status, amount, tour) and the message the redirect ' +
+          'carried. With FRONTEND_URL set, the gateway returns redirect to the front end instead.',
+        params: resultParams,
+        querystring: resultQuery,
+      },
+    },
+    async (request, reply) => {
+      const page = await service.resultPage(request.params.kind, request.query);
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', PAGE_CSP);
       return reply.send(page);
     },
   );

@@ -15,11 +15,18 @@ import {
   VERIFIED_STATUSES,
   withGatewayTimeout,
 } from './gateway.js';
-import { ensureInvoice, INVOICE_EMAIL_GRACE_MS, invoiceEmail, invoiceEmailKey } from './invoice.js';
+import {
+  ensureInvoice,
+  formatMoney,
+  INVOICE_EMAIL_GRACE_MS,
+  invoiceEmail,
+  invoiceEmailKey,
+} from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
 import * as repo from './repo.js';
+import { renderResultPage } from './result-page.js';
 
 export interface PaymentServiceDeps {
   db: Database;
@@ -344,6 +351,25 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (!pdf) throw notFound('Invoice not found');
       const payment = await repo.findPaymentContext(db, { paymentId });
       return { pdf, filename: `invoice-${payment?.transactionId ?? paymentId}.pdf` };
+    },
+
+    /** The page a payer lands on after the gateway when no front end is configured. */
+    async resultPage(
+      kind: RedirectKind,
+      query: { transactionId?: string; message?: string },
+    ): Promise<string> {
+      const payment = query.transactionId
+        ? await repo.findPaymentContext(db, { transactionId: query.transactionId })
+        : undefined;
+      return renderResultPage({
+        kind,
+        paymentStatus: payment?.paymentStatus,
+        unknownTransaction: Boolean(query.transactionId) && !payment,
+        message: query.message,
+        transactionId: payment?.transactionId ?? query.transactionId,
+        tourTitle: payment?.tourTitle,
+        amount: payment && formatMoney(payment.amountMinor, payment.currency),
+      });
     },
 
     /** The built-in gateway's payment page; undefined when another gateway is in use or the id is unknown. */
