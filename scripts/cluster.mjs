@@ -6,29 +6,35 @@
 // requests) before the primary exits.
 import cluster from 'node:cluster';
 import os from 'node:os';
-import { buildIfNeeded, entry } from './build.mjs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildIfNeeded, entry, root } from './build.mjs';
 
-const instances = Number(process.env.INSTANCES || os.availableParallelism());
+// Compile once here, not once per instance.
+buildIfNeeded();
+
+// The settings the instances will read: the environment over a `.env` file in the working directory.
+const { readSettings } = await import(pathToFileURL(path.join(root, 'dist', 'config.js')).href);
+const { env } = readSettings();
+
+const instances = Number(env.INSTANCES || os.availableParallelism());
 if (!Number.isInteger(instances) || instances < 1) {
-  console.error(`INSTANCES must be a positive integer (got "${process.env.INSTANCES}")`);
+  console.error(`INSTANCES must be a positive integer (got "${env.INSTANCES}")`);
   process.exit(1);
 }
-if (!process.env.DATABASE_URL) {
+if (!env.DATABASE_URL) {
   // The embedded database lives in one process's memory and files; replicas need a shared server.
   console.error('start:cluster needs DATABASE_URL (PostgreSQL): the embedded database cannot be shared');
   process.exit(1);
 }
-if (!process.env.REDIS_URL) {
+if (!env.REDIS_URL) {
   console.warn('REDIS_URL is not set: each instance keeps its own rate-limit counters');
 }
-const poolMax = Number(process.env.DATABASE_POOL_MAX || 20);
+const poolMax = Number(env.DATABASE_POOL_MAX || 20);
 console.log(
   `starting ${instances} instance(s), up to ${instances * poolMax} PostgreSQL connections in total ` +
     "(INSTANCES × DATABASE_POOL_MAX; keep it under the server's max_connections)",
 );
-
-// Compile once here, not once per instance.
-buildIfNeeded();
 
 // Per-instance runtime defaults (each can be overridden): a heap limit, so V8 collects garbage before it
 // piles up; a libuv pool of cores / instances threads (at least 2) for argon2id hashing; two malloc arenas.

@@ -11,7 +11,9 @@ import type { AppContext } from './context.js';
 import type { DatabaseHandle } from './db/client.js';
 import { scheduleBackgroundJobs } from './jobs.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { createEventLog } from './lib/domain-events.js';
 import { validationError } from './lib/errors.js';
+import { OneLinePerRequest } from './lib/logging.js';
 import { createMailer, type Mailer } from './lib/mail/mailer.js';
 import { createLocalStorage } from './lib/storage/local-storage.js';
 import { createS3Storage } from './lib/storage/s3-storage.js';
@@ -81,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Not `requestIdHeader`: with it Fastify takes the header as it comes. A client's id is kept only when
     // it is a short token, safe to echo in headers, logs and error bodies.
     requestIdHeader: false,
+    logController: new OneLinePerRequest(),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && /^[\w.:-]{1,64}$/.test(incoming) ? incoming : randomUUID();
@@ -145,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     gateway,
     tokens,
     redis,
+    events: createEventLog(app.log),
   };
   app.decorate('ctx', ctx);
 
@@ -160,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       parts: config.uploads.maxFiles + 20,
     },
   });
-  await registerDocs(app, config);
+  await registerDocs(app);
   registerMetrics(app, config, database);
 
   const services = buildServices(ctx, app.log);
@@ -168,7 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const authLimit = {
     rateLimit: { max: config.rateLimit.authMax, timeWindow: config.rateLimit.windowSeconds * 1000 },
   };
-  await app.register(healthRoutes, { database });
+  await app.register(healthRoutes, { database, publicUrl: config.publicUrl });
   await app.register(uploadsRoutes, { storage });
   // Modules register here, each under /api/v1, each handed only the services it uses.
   await app.register(googleAuthRoutes, {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from './lib/duration.js';
 import { passwordPolicyProblem } from './lib/password-policy.js';
@@ -46,12 +47,15 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(5000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Unset: pretty lines in development or at a terminal, JSON lines otherwise.
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   DATABASE_URL: optionalString.pipe(z.string().startsWith('postgres').optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
   DATA_DIR: z.string().default('./data'),
   REDIS_URL: optionalString,
   PUBLIC_URL: optionalString.pipe(url.optional()),
-  FRONTEND_URL: z.string().default('http://localhost:3000,http://localhost:5173'),
+  // Unset: CORS allows the usual local dev servers, and payment results land on this server's own pages.
+  FRONTEND_URL: z.string().optional(),
   TRUST_PROXY: z.string().default('false'),
 
   JWT_ACCESS_SECRET: optionalString,
@@ -234,22 +238,44 @@ interface DevSecrets {
   jwtAccessSecret: string;
   jwtRefreshSecret: string;
   superAdminPassword: string;
+  /** ISO time the file was written (files from older versions lack it: their modification time is used). */
+  generatedAt?: string;
 }
 
-function loadDevSecrets(dataDir: string): DevSecrets {
+function loadDevSecrets(dataDir: string): DevSecrets & { file: string; generatedAt: string } {
   const file = path.join(dataDir, 'dev-secrets.json');
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+    const secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+    return { ...secrets, file, generatedAt: secrets.generatedAt ?? statSync(file).mtime.toISOString() };
   } catch {
-    const secrets: DevSecrets = {
+    const secrets = {
       jwtAccessSecret: randomBytes(32).toString('base64url'),
       jwtRefreshSecret: randomBytes(32).toString('base64url'),
       superAdminPassword: `Admin-${randomBytes(6).toString('base64url')}`,
+      generatedAt: new Date().toISOString(),
     };
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-    return secrets;
+    return { ...secrets, file };
   }
+}
+
+/**
+ * The settings to run with: the process environment over those of a `.env` file in the working directory,
+ * when there is one. A variable set in the environment always wins over the same one in the file.
+ */
+export function readSettings(
+  file = '.env',
+  environment: Record<string, string | undefined> = process.env,
+): { env: Record<string, string | undefined>; envFile?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { env: environment };
+    throw new ConfigError(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+  return { env: { ...parseEnv(text), ...environment }, envFile: path.resolve(file) };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
@@ -294,7 +320,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (value.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
   }
 
-  const frontendUrls = e.FRONTEND_URL.split(',')
+  const frontendUrls = (e.FRONTEND_URL ?? 'http://localhost:3000,http://localhost:5173')
+    .split(',')
     .map((s) => s.trim().replace(/\/+$/, ''))
     .filter(Boolean);
   if (frontendUrls.length === 0) throw new ConfigError('FRONTEND_URL must name at least one origin');
@@ -303,6 +330,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const frontendUrl = frontendUrls[0]!;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  // Without a front end, the payer's browser lands on small result pages this server serves itself.
+  const paymentResultBase = e.FRONTEND_URL ? `${frontendUrl}/payment` : `${publicUrl}/api/v1/payment/result`;
 
   const cookieSecure = e.COOKIE_SECURE ?? publicUrl.startsWith('https:');
   if (e.COOKIE_SAMESITE === 'none' && !cookieSecure) {
@@ -315,6 +344,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir,
@@ -338,6 +368,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       email: e.SUPER_ADMIN_EMAIL.trim().toLowerCase(),
       password: e.SUPER_ADMIN_PASSWORD ?? dev!.superAdminPassword,
       passwordGenerated: !e.SUPER_ADMIN_PASSWORD,
+      /** Where a generated password is kept, and since when. */
+      generatedPassword: e.SUPER_ADMIN_PASSWORD
+        ? undefined
+        : { file: dev!.file, generatedAt: new Date(dev!.generatedAt) },
     },
     smtp: e.SMTP_HOST
       ? { host: e.SMTP_HOST, port: e.SMTP_PORT, user: e.SMTP_USER, pass: e.SMTP_PASS, secure: e.SMTP_SECURE }
@@ -356,9 +390,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     paymentRedirects: {
-      success: e.SSL_SUCCESS_FRONTEND_URL ?? `${frontendUrl}/payment/success`,
-      fail: e.SSL_FAIL_FRONTEND_URL ?? `${frontendUrl}/payment/fail`,
-      cancel: e.SSL_CANCEL_FRONTEND_URL ?? `${frontendUrl}/payment/cancel`,
+      success: e.SSL_SUCCESS_FRONTEND_URL ?? `${paymentResultBase}/success`,
+      fail: e.SSL_FAIL_FRONTEND_URL ?? `${paymentResultBase}/fail`,
+      cancel: e.SSL_CANCEL_FRONTEND_URL ?? `${paymentResultBase}/cancel`,
     },
     gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
     google:

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Database, DatabaseHandle } from './db/client.js';
 import type { Clock } from './lib/clock.js';
+import type { EventLog } from './lib/domain-events.js';
 import type { Mailer } from './lib/mail/mailer.js';
 import type { Storage } from './lib/storage/storage.js';
 import type { TokenService } from './modules/auth/tokens.js';
@@ -21,4 +22,6 @@ export interface AppContext {
   gateway: PaymentGateway;
   tokens: TokenService;
   redis?: Redis;
+  /** Domain events (payments, mail, sign-in security) for the operator's log. */
+  events: EventLog;
 }

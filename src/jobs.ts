@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { type JobHandlers, runDueJobs } from './lib/job-queue.js';
 import { scheduleJob } from './lib/jobs.js';
-import { deliverDueEmails } from './lib/mail/outbox.js';
+import { sendDueEmails } from './lib/mail/outbox.js';
 import { expireStaleHolds } from './modules/bookings/hold-sweeper.js';
 import { generateMissingInvoices } from './modules/payments/housekeeping.js';
 
@@ -20,18 +20,7 @@ export function scheduleBackgroundJobs(app: FastifyInstance, ctx: AppContext, jo
         ),
     }),
   );
-  scheduleJob(app, 'email-outbox', 5_000, () =>
-    deliverDueEmails(
-      db,
-      (row) => mailer.send(row),
-      clock.now(),
-      (row, err) =>
-        app.log.warn(
-          { err: err instanceof Error ? err.message : String(err), emailId: row.id, template: row.template },
-          'email delivery failed, will retry',
-        ),
-    ),
-  );
+  scheduleJob(app, 'email-outbox', 5_000, () => sendDueEmails(db, mailer, ctx.events, clock.now()));
   scheduleJob(app, 'hold-sweeper', 30_000, () => expireStaleHolds(db, clock.now()));
   scheduleJob(app, 'invoice-catch-up', 30_000, () => generateMissingInvoices({ db, storage }, clock.now()));
 }

@@ -1,14 +1,18 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, readSettings } from './config.js';
 import { openDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { seedSuperAdmin } from './db/seed.js';
 import { seedDemoCatalogue } from './db/seed-demo.js';
+import { chooseLogFormat, logOutput } from './lib/logging.js';
+import { startUpSummary } from './lib/start-up-summary.js';
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    const { env, envFile } = readSettings();
+    if (envFile) console.log(`Settings from .env (${envFile}); variables set in the environment win over it`);
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -23,13 +27,14 @@ async function main() {
     poolMax: config.databasePoolMax,
     onPoolError: (err) => console.warn(`database pool error: ${err.message}`),
   });
-  await runMigrations(database);
-  const app = await buildApp({ config, database });
-  const createdAdmin = await seedSuperAdmin(database.db, config);
-  if (config.seedDemo) {
-    const demoTours = await seedDemoCatalogue(database.db, app.ctx.storage);
-    if (demoTours > 0) app.log.info({ tours: demoTours }, 'demo catalogue loaded into the empty database');
-  }
+  const migrations = await runMigrations(database);
+  const app = await buildApp({
+    config,
+    database,
+    logger: logOutput(chooseLogFormat(config, process.stdout.isTTY === true)),
+  });
+  const superAdminCreated = await seedSuperAdmin(database.db, config);
+  const demoTours = config.seedDemo ? await seedDemoCatalogue(database.db, app.ctx.storage) : undefined;
 
   app.server.requestTimeout = config.requestTimeoutMs;
   app.server.headersTimeout = 15_000;
@@ -59,18 +64,17 @@ async function main() {
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
 
   await app.listen({ port: config.port, host: config.host });
-  const base = config.publicUrl;
-  const lines = [
-    `Tour booking API listening on ${base} (database: ${database.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL'})`,
-    `  API:  ${base}/api/v1`,
-    `  Docs: ${base}/docs`,
-  ];
-  if (createdAdmin || config.superAdmin.passwordGenerated) {
-    lines.push(
-      `  Super admin: ${config.superAdmin.email}${config.superAdmin.passwordGenerated ? ` / ${config.superAdmin.password} (generated, kept in ${config.dataDir}/dev-secrets.json)` : ''}`,
-    );
-  }
-  console.log(lines.join('\n'));
+  console.log(
+    startUpSummary({
+      config,
+      database: database.kind,
+      migrations,
+      demoTours,
+      mail: app.ctx.mailer.kind,
+      payments: app.ctx.gateway.name,
+      superAdminCreated,
+    }),
+  );
 }
 
 main().catch((err) => {

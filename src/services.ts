@@ -21,15 +21,15 @@ import { createAuthGuard } from './plugins/auth-guard.js';
  * handed the services they use; nothing else constructs a service.
  */
 export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
-  const { config, db, clock, storage, gateway, tokens } = ctx;
+  const { config, db, clock, storage, gateway, tokens, events } = ctx;
   // Handlers of the durable job queue (lib/job-queue.ts), by job kind: a module that enqueues a kind adds its
   // handler here, e.g. `'refund.process': (job, run) => refunds.processRefund(job.payload, run)`.
   const jobHandlers: JobHandlers = {};
   const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
   return {
     guard: createAuthGuard({ db, tokens, config, clock }),
-    auth: createAuthService({ db, clock, config, tokens }),
-    passwords: createPasswordService({ db, clock, config }),
+    auth: createAuthService({ db, clock, config, tokens, events }),
+    passwords: createPasswordService({ db, clock, config, events }),
     googleSignIn: createGoogleSignInService({
       db,
       clock,
@@ -40,7 +40,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
         : undefined,
       onFailure: (reason, err) => log.warn({ err }, reason),
     }),
-    users: createUsersService({ db, clock }),
+    users: createUsersService({ db, clock, events }),
     otp: createOtpService({ db, clock, config }),
     divisions: createDivisionService({ db, storage, log }),
     tours: createTourService({ db, storage, log }),
@@ -63,6 +63,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       invoiceLinks,
       redirects: config.paymentRedirects,
       gatewayTimeoutMs: config.gatewayTimeoutMs,
+      events,
       onBackgroundError: (err, what) => log.warn({ err }, `${what} failed; the housekeeping job will retry`),
     }),
     stats: createStatsService({ db, clock }),

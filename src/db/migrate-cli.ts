@@ -4,6 +4,6 @@ import { runMigrations } from './migrate.js';
 
 const config = loadConfig();
 const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-await runMigrations(handle);
+const { applied, total } = await runMigrations(handle);
 await handle.close();
-console.log(`Migrations applied (${handle.kind}).`);
+console.log(`Migrations: ${applied} applied now, ${total} in total (${handle.kind}).`);

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
 
 export interface ListMeta {
   page: number;
@@ -42,18 +43,18 @@ export function ok<T>(
 }
 
 export const listMetaSchema = z.object({
-  page: z.number().int(),
-  limit: z.number().int(),
-  total: z.number().int(),
-  totalPage: z.number().int(),
+  page: z.number().int().meta({ example: 1 }),
+  limit: z.number().int().meta({ example: 10 }),
+  total: z.number().int().meta({ example: 42 }),
+  totalPage: z.number().int().meta({ example: 5 }),
 });
 
 /** Response schema of a success envelope around `data` (documents the route and strips unknown fields). */
 export function successSchema<T extends z.ZodType>(data: T) {
   return z.object({
-    statusCode: z.number().int(),
+    statusCode: z.number().int().meta({ example: 200 }),
     success: z.literal(true),
-    message: z.string(),
+    message: z.string().meta({ example: 'Request completed successfully' }),
     data,
   });
 }
@@ -69,10 +70,14 @@ export function nestedListSchema<T extends z.ZodType>(item: T) {
 }
 
 export const errorSchema = z.object({
-  statusCode: z.number().int(),
+  statusCode: z.number().int().meta({ example: 400 }),
   success: z.literal(false),
-  message: z.string(),
-  code: z.string(),
-  errorSources: z.array(z.object({ path: z.string(), message: z.string() })),
-  requestId: z.string().optional(),
+  message: z.string().meta({ example: 'email: Invalid email address' }),
+  /** Stable and machine-readable; the message is for people. */
+  code: z.enum(ERROR_CODES).meta({ example: 'VALIDATION_ERROR' }),
+  errorSources: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .meta({ example: [{ path: 'email', message: 'Invalid email address' }] }),
+  /** On 5xx answers: quote it when reporting the problem (also in the X-Request-Id header). */
+  requestId: z.string().optional().meta({ example: '01936f3e-8a4b-7c2d-9e1f-2a3b4c5d6e7f' }),
 });

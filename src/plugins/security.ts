@@ -6,6 +6,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { rateLimited } from '../lib/errors.js';
 
+/** Operational endpoints are polled by orchestrators and must not be throttled. */
+export const UNTHROTTLED_PATHS = ['/health', '/ready', '/metrics'];
+
 /** Security headers, CORS for the configured front ends, and the global rate limit. */
 export async function registerSecurity(app: FastifyInstance, config: Config, redis?: Redis) {
   await app.register(helmet, {
@@ -27,8 +30,7 @@ export async function registerSecurity(app: FastifyInstance, config: Config, red
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowSeconds * 1000,
     ...(redis ? { redis, nameSpace: 'rl:' } : {}),
-    // Operational endpoints are polled by orchestrators and must not be throttled.
-    allowList: (request) => ['/health', '/ready', '/metrics'].includes(request.url),
+    allowList: (request) => UNTHROTTLED_PATHS.includes(request.url),
     errorResponseBuilder: (_request, context) => rateLimited(context.ttl / 1000),
   });
 }

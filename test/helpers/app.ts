@@ -47,7 +47,8 @@ export async function dropTestDatabase(name: string): Promise<void> {
 }
 
 export interface TestAppOptions extends Partial<Omit<AppDeps, 'config' | 'database'>> {
-  env?: Record<string, string>;
+  /** Settings over TEST_ENV; `undefined` removes one. */
+  env?: Record<string, string | undefined>;
   /** Reuse an existing database (e.g. a second instance) instead of creating one. */
   databaseName?: string;
   /** Runs after the app is built and before it is ready (e.g. to add a route a test needs). */

@@ -1,17 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TEST_ENV } from './app.js';
+
+const serverEntry = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
  * Starts `src/server.ts` as a real process and resolves once it listens. The test settings apply unless
- * `bare` is set, which starts it as `npm start` would with no configuration but `env`.
+ * `bare` is set, which starts it as `npm start` would with no configuration but `env`. `cwd` is where it
+ * looks for a `.env` file (default: this process's working directory).
  */
 export function startServer(
   env: Record<string, string>,
-  options: { bare?: boolean; startTimeoutMs?: number } = {},
+  options: { bare?: boolean; startTimeoutMs?: number; cwd?: string } = {},
 ): Promise<{ child: ChildProcess; output: () => string }> {
   const base = options.bare ? { PATH: process.env.PATH ?? '' } : { ...process.env, ...TEST_ENV };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', tsxLoader, serverEntry], {
     env: { ...base, LOG_LEVEL: 'warn', ...env },
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

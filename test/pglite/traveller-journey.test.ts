@@ -126,7 +126,12 @@ describe('a traveller on a fresh `npm start`', () => {
       body: new URLSearchParams(fields).toString(),
     });
     expect(paid.status).toBe(302);
-    expect(paid.headers.get('location')).toContain('/payment/success');
+    // No front end is configured: the browser lands on this server's own result page.
+    const landing = paid.headers.get('location')!;
+    expect(new URL(landing).pathname).toBe('/api/v1/payment/result/success');
+    const result = await call('GET', landing);
+    expect(result.status).toBe(200);
+    expect(result.text).toContain('Payment complete');
 
     const after = (await call('GET', `/api/v1/booking/${booking._id}`, undefined, accessToken)).json();
     expect(after.data.status).toBe('COMPLETE');

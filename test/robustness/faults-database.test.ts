@@ -147,7 +147,8 @@ describe('SIGTERM under load', () => {
       DATA_DIR: dataDir,
       DATABASE_URL: database.url,
       SEED_DEMO: 'false',
-      LOG_LEVEL: 'info',
+      // Arrivals are logged at debug level.
+      LOG_LEVEL: 'debug',
     });
     const exited = exitCode(child);
     const base = `http://127.0.0.1:${port}`;

@@ -33,6 +33,8 @@ const ADMIN_ONLY: Access = { who: ADMINS };
 
 const ACCESS: Record<string, Access> = {
   'GET /': PUBLIC,
+  'GET /api/v1': PUBLIC,
+  'GET /api/v1/payment/result/{kind}': PUBLIC,
   'GET /health': PUBLIC,
   'GET /ready': PUBLIC,
   'GET /api/v1/auth/google': PUBLIC,

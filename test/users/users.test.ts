@@ -99,6 +99,27 @@ describe('POST /user/register', () => {
       expect(paths(res)).toContain(field);
     }
   });
+
+  it('a malformed email is "Invalid email address", however short, on every route that takes one', async () => {
+    const routes: [string, object][] = [
+      ['/user/register', { name: 'Valid Name', password: STRONG_PASSWORD }],
+      ['/auth/login', { password: STRONG_PASSWORD }],
+      ['/auth/forgot-password', {}],
+      ['/otp/send', {}],
+      ['/otp/verify', { otp: '123456' }],
+    ];
+    for (const [url, rest] of routes) {
+      for (const email of ['ab', 'a@b', 'nope', 'no at sign.com', '']) {
+        const res = await t.app.inject({ method: 'POST', url: `${API}${url}`, payload: { ...rest, email } });
+        expect(res.statusCode, `${url} ${email}`).toBe(400);
+        expect(res.json().errorSources, `${url} ${email}`).toContainEqual({
+          path: 'email',
+          message: 'Invalid email address',
+        });
+        expect(res.body, `${url} ${email}`).not.toMatch(/characters/);
+      }
+    }
+  });
 });
 
 describe('GET /user/me', () => {

@@ -7,7 +7,8 @@ import type { OutboxRow } from './outbox.js';
 
 /** Delivers one outbox row. SMTP when configured; otherwise an `.eml` file under DATA_DIR/mail. */
 export interface Mailer {
-  send(row: OutboxRow): Promise<void>;
+  /** Resolves with where the message went: the SMTP server, or the `.eml` file written. */
+  send(row: OutboxRow): Promise<string>;
   readonly kind: 'smtp' | 'file';
 }
 
@@ -23,6 +24,7 @@ async function toNodemailerMessage(row: OutboxRow, from: string, storage: Storag
 
 export function createMailer(config: Config, storage: Storage): Mailer {
   if (config.smtp) {
+    const server = `smtp://${config.smtp.host}:${config.smtp.port}`;
     const transport = nodemailer.createTransport({
       host: config.smtp.host,
       port: config.smtp.port,
@@ -38,6 +40,7 @@ export function createMailer(config: Config, storage: Storage): Mailer {
       kind: 'smtp',
       async send(row) {
         await transport.sendMail(await toNodemailerMessage(row, config.mailFrom, storage));
+        return server;
       },
     };
   }
@@ -49,7 +52,9 @@ export function createMailer(config: Config, storage: Storage): Mailer {
       const info = await transport.sendMail(await toNodemailerMessage(row, config.mailFrom, storage));
       await mkdir(dir, { recursive: true });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      await writeFile(path.join(dir, `${stamp}-${row.template}-${row.id}.eml`), info.message as Buffer);
+      const file = path.join(dir, `${stamp}-${row.template}-${row.id}.eml`);
+      await writeFile(file, info.message as Buffer);
+      return file;
     },
   };
 }

@@ -1,6 +1,8 @@
 import { and, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { emailOutbox, type OutboxAttachment } from '../../db/schema/index.js';
+import type { EventLog } from '../domain-events.js';
+import type { Mailer } from './mailer.js';
 
 export interface EmailMessage {
   template: string;
@@ -43,7 +45,7 @@ export const retryDelaySeconds = (attempts: number) => Math.min(3600, 30 * 2 ** 
  */
 export async function deliverDueEmails(
   db: Database,
-  send: (row: OutboxRow) => Promise<void>,
+  send: (row: OutboxRow) => Promise<unknown>,
   now: Date,
   onError: (row: OutboxRow, err: unknown) => void,
   batch = 20,
@@ -82,6 +84,41 @@ export async function deliverDueEmails(
     }
   }
   return sent;
+}
+
+/** One run of the background sender: due messages go out through `mailer`, each outcome logged once. */
+export function sendDueEmails(db: Database, mailer: Mailer, events: EventLog, now: Date): Promise<number> {
+  return deliverDueEmails(
+    db,
+    async (row) => {
+      const destination = await mailer.send(row);
+      events(
+        'mail.delivered',
+        { emailId: row.id, template: row.template, attempt: row.attempts + 1, destination },
+        `${row.template} email delivered`,
+      );
+    },
+    now,
+    (row, err) => {
+      const attempt = row.attempts + 1;
+      const fields = {
+        emailId: row.id,
+        template: row.template,
+        attempt,
+        err: err instanceof Error ? err.message : String(err),
+      };
+      if (attempt >= MAX_ATTEMPTS) {
+        events('mail.abandoned', fields, `${row.template} email abandoned after ${attempt} attempts`);
+      } else {
+        const retryInSeconds = retryDelaySeconds(attempt);
+        events(
+          'mail.deferred',
+          { ...fields, retryInSeconds },
+          `${row.template} email not delivered, retrying in ${retryInSeconds} s`,
+        );
+      }
+    },
+  );
 }
 
 /** Messages still waiting (for tests and the ready probe's detail). */

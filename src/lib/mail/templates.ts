@@ -1,4 +1,4 @@
-/** Account emails: each returns what `enqueueEmail` needs besides the recipient. */
+/** Account emails, and the layout every email shares: each returns what `enqueueEmail` needs besides the recipient. */
 
 export interface RenderedEmail {
   template: string;
@@ -7,16 +7,19 @@ export interface RenderedEmail {
   html: string;
 }
 
-const escapeHtml = (value: string) =>
+export const escapeHtml = (value: string) =>
   value.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 
-function layout(title: string, body: string): string {
+const IGNORE_IF_UNASKED = 'If you did not ask for this, you can ignore this email.';
+
+/** The HTML every email is wrapped in; `body` is already escaped. */
+export function emailLayout(title: string, body: string, footer = IGNORE_IF_UNASKED): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
 <body style="font-family:Arial,sans-serif;color:#222;max-width:560px;margin:auto;padding:24px">${body}
-<p style="color:#888;font-size:12px">If you did not ask for this, you can ignore this email.</p></body></html>`;
+<p style="color:#888;font-size:12px">${escapeHtml(footer)}</p></body></html>`;
 }
 
 export function otpEmail(input: { name: string; code: string; validMinutes: number }): RenderedEmail {
@@ -30,7 +33,7 @@ export function otpEmail(input: { name: string; code: string; validMinutes: numb
       `Your verification code is ${code}.`,
       `It is valid for ${validMinutes} minutes and can be used once.`,
     ].join('\n'),
-    html: layout(
+    html: emailLayout(
       'Your OTP Code',
       `<p>Hello ${escapeHtml(name)},</p>
 <p>Your verification code is</p>
@@ -57,7 +60,7 @@ export function passwordResetEmail(input: {
       '',
       `The link expires in ${validMinutes} minutes and works once.`,
     ].join('\n'),
-    html: layout(
+    html: emailLayout(
       'Password Reset',
       `<p>Hello ${escapeHtml(name)},</p>
 <p>Use the button below to choose a new password.</p>

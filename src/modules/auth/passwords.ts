@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import { passwordResetTokens } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { unauthenticated, validationError } from '../../lib/errors.js';
 import { randomToken, sha256 } from '../../lib/hash.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
@@ -18,8 +19,13 @@ import { clearThrottle, LOGIN_FAILURES, RESET_REQUESTS, reserveAttempt, throttle
 export const RESET_TOKEN_MINUTES = 10;
 
 /** Change, set, forgot and reset password. */
-export function createPasswordService(deps: { db: Database; clock: Clock; config: Config }) {
-  const { db, clock, config } = deps;
+export function createPasswordService(deps: {
+  db: Database;
+  clock: Clock;
+  config: Config;
+  events: EventLog;
+}) {
+  const { db, clock, config, events } = deps;
 
   /** Needs the old password; ends the user's other sessions. */
   async function changePassword(
@@ -42,7 +48,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
       throw unauthenticated('Old Password does not match');
     }
     const passwordHash = await hashPassword(input.newPassword);
-    await db.transaction(async (tx) => {
+    const ended = await db.transaction(async (tx) => {
       await updateUser(tx, user.id, { passwordHash, updatedAt: now });
       await clearThrottle(tx, throttle);
       const ended = await revokeUserSessions(tx, user.id, 'password_changed', now, caller.sessionId);
@@ -54,7 +60,15 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
         details: { otherSessionsEnded: ended },
         at: now,
       });
+      return ended;
     });
+    if (ended > 0) {
+      events(
+        'session.revoked',
+        { userId: user.id, sessions: ended, reason: 'password_changed' },
+        `${ended} other session(s) ended by a password change`,
+      );
+    }
   }
 
   /** For accounts without a password (e.g. Google sign-up): adds email-and-password sign-in. */
@@ -146,7 +160,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
     assertPasswordPolicy('newPassword', input.newPassword);
 
     const passwordHash = await hashPassword(input.newPassword);
-    await db.transaction(async (tx) => {
+    const ended = await db.transaction(async (tx) => {
       // Spent only if still live: of two resets racing with one token, one wins.
       const [spent] = await tx
         .update(passwordResetTokens)
@@ -157,7 +171,7 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
       const user = await updateUser(tx, spent.userId, { passwordHash, updatedAt: now });
       if (!user) throw unauthenticated('Password reset link is invalid or has expired');
       await addUserAuth(tx, user.id, { provider: 'credentials', providerId: user.email });
-      await revokeUserSessions(tx, user.id, 'password_reset', now);
+      const ended = await revokeUserSessions(tx, user.id, 'password_reset', now);
       await clearThrottle(tx, throttleKey('login', user.email));
       await recordSecurityEvent(tx, {
         type: 'password_reset',
@@ -166,7 +180,15 @@ export function createPasswordService(deps: { db: Database; clock: Clock; config
         client,
         at: now,
       });
+      return { userId: user.id, sessions: ended };
     });
+    if (ended.sessions > 0) {
+      events(
+        'session.revoked',
+        { ...ended, reason: 'password_reset' },
+        `${ended.sessions} session(s) ended by a password reset`,
+      );
+    }
   }
 
   return { changePassword, setPassword, forgotPassword, resetPassword };

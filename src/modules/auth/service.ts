@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { type AppError, forbidden, notFound, unauthenticated } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.js';
@@ -20,7 +21,7 @@ import {
   rotateRefreshToken,
 } from './sessions.js';
 import { prepareSignInAccount, prepareSignInSession } from './sign-in-statements.js';
-import { clearThrottle, LOGIN_FAILURES, throttledError, throttleKey } from './throttle.js';
+import { clearThrottle, delayAfterHits, LOGIN_FAILURES, throttledError, throttleKey } from './throttle.js';
 import type { TokenService } from './tokens.js';
 
 export const GOOGLE_ONLY_MESSAGE =
@@ -44,8 +45,9 @@ export function createAuthService(deps: {
   clock: Clock;
   config: Config;
   tokens: TokenService;
+  events: EventLog;
 }) {
-  const { db, clock, config, tokens } = deps;
+  const { db, clock, config, tokens, events } = deps;
 
   const readSignInAccount = prepareSignInAccount(db);
   const writeSignInSession = prepareSignInSession(db);
@@ -56,7 +58,7 @@ export function createAuthService(deps: {
   ): Promise<{ issued: IssuedTokens; user: PublicUser }> {
     const now = clock.now();
     const throttle = throttleKey('login', input.email);
-    const { user, auths, reserved } = await readSignInAccount(throttle, input.email, now);
+    const { user, auths, reserved, hits } = await readSignInAccount(throttle, input.email, now);
     if (!reserved) throw await throttledError(db, throttle, LOGIN_FAILURES, now);
 
     // Unknown emails and password-less accounts are checked against a dummy hash: same work, same timing.
@@ -66,7 +68,15 @@ export function createAuthService(deps: {
     );
     if (user && !user.passwordHash) throw unauthenticated(GOOGLE_ONLY_MESSAGE);
     if (!user || !passwordMatches) {
-      // The try reserved above stays counted as this failure.
+      // The try reserved above stays counted as this failure; the one that locks the account is logged once.
+      const lockedSeconds = hits === null ? 0 : delayAfterHits(LOGIN_FAILURES, hits);
+      if (lockedSeconds > 0) {
+        events(
+          'account.locked',
+          { userId: user?.id ?? null, knownAccount: Boolean(user), failures: hits, lockedSeconds },
+          `sign-in locked for ${lockedSeconds} s after ${hits} failed attempts`,
+        );
+      }
       await recordSecurityEvent(db, {
         type: 'sign_in_failed',
         userId: user?.id,
@@ -96,7 +106,7 @@ export function createAuthService(deps: {
 
   async function refresh(refreshToken: string | undefined, client: ClientInfo): Promise<IssuedTokens> {
     if (!refreshToken) throw unauthenticated('No refresh token received');
-    return rotateRefreshToken(db, { tokens, config }, refreshToken, client, clock.now());
+    return rotateRefreshToken(db, { tokens, config, events }, refreshToken, client, clock.now());
   }
 
   /** Ends the session the presented tokens belong to, if any; signing out never fails. */
@@ -128,7 +138,7 @@ export function createAuthService(deps: {
 
   async function logoutAll(caller: AuthContext, client: ClientInfo): Promise<number> {
     const now = clock.now();
-    return db.transaction(async (tx) => {
+    const count = await db.transaction(async (tx) => {
       const count = await revokeUserSessions(tx, caller.userId, 'logout_all', now);
       await recordSecurityEvent(tx, {
         type: 'logout_all',
@@ -140,6 +150,12 @@ export function createAuthService(deps: {
       });
       return count;
     });
+    events(
+      'session.revoked',
+      { userId: caller.userId, sessions: count, reason: 'logout_all' },
+      `${count} session(s) ended by signing out everywhere`,
+    );
+    return count;
   }
 
   async function sessions(caller: AuthContext): Promise<SessionView[]> {
@@ -173,6 +189,11 @@ export function createAuthService(deps: {
         at: now,
       });
     });
+    events(
+      'session.revoked',
+      { userId: caller.userId, sessionId, reason: 'revoked_by_user' },
+      'session ended by its user',
+    );
   }
 
   return { login, refresh, logout, logoutAll, sessions, revokeOwnSession };

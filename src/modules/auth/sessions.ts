@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Database, Executor } from '../../db/client.js';
 import { type Role, sessions, users } from '../../db/schema/index.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { forbidden, unauthenticated } from '../../lib/errors.js';
 import { safeEqual, sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
@@ -98,7 +99,7 @@ type RotationOutcome =
   | { kind: 'issue'; claims: TokenClaims; generation: number; issuedAt: Date; expiresAt: Date }
   | { kind: 'ended' }
   | { kind: 'forbidden'; message: string }
-  | { kind: 'reused' };
+  | { kind: 'reused'; userId: string };
 
 /**
  * Exchanges a refresh token for a new pair, in one transaction that locks the session row:
@@ -108,7 +109,7 @@ type RotationOutcome =
  */
 export async function rotateRefreshToken(
   db: Database,
-  deps: { tokens: TokenService; config: Config },
+  deps: { tokens: TokenService; config: Config; events: EventLog },
   refreshToken: string,
   client: ClientInfo,
   now: Date,
@@ -189,12 +190,17 @@ export async function rotateRefreshToken(
       },
       at: now,
     });
-    return { kind: 'reused' };
+    return { kind: 'reused', userId: row.userId };
   });
 
   if (outcome.kind === 'ended') throw unauthenticated('Session has ended, please sign in again');
   if (outcome.kind === 'forbidden') throw forbidden(outcome.message);
   if (outcome.kind === 'reused') {
+    deps.events(
+      'refresh_token.reused',
+      { userId: outcome.userId, sessionId: payload.sid, presentedGeneration: payload.gen },
+      'a spent refresh token was presented again; its session is ended',
+    );
     throw unauthenticated('Refresh token was already used; the session has been ended, please sign in again');
   }
   const [accessToken, nextRefreshToken] = await Promise.all([

@@ -27,6 +27,7 @@ export function prepareSignInAccount(db: Database) {
     .with(reservation)
     .select({
       reserved: sql<boolean>`exists (select 1 from ${reservation})`,
+      hits: sql<number | null>`(select hits from ${reservation})`,
       user: users,
       auths: sql<{ provider: string; providerId: string }[]>`coalesce((
         select json_agg(json_build_object('provider', ${userAuths.provider}, 'providerId', ${userAuths.providerId})
@@ -43,6 +44,8 @@ export function prepareSignInAccount(db: Database) {
       auths: row?.auths ?? [],
       /** Whether this try was counted and may go on to the password check. */
       reserved: row?.reserved === true,
+      /** The key's count with this try (null when it was not reserved). */
+      hits: row?.hits ?? null,
     };
   };
 }

@@ -96,6 +96,15 @@ export function countHitStatement(
     .returning({ hits: authThrottle.failures });
 }
 
+/** The wait a key earns with its `hits`-th hit (0: it is not blocked); the same rule as the SQL above. */
+export function delayAfterHits(policy: ThrottlePolicy, hits: number): number {
+  if (hits < policy.blockFromHit) return 0;
+  return Math.min(
+    policy.maxDelaySeconds,
+    policy.firstDelaySeconds * 2 ** Math.min(hits - policy.blockFromHit, 20),
+  );
+}
+
 /** Seconds until the key accepts another attempt (0 when it is not blocked). */
 export async function secondsBlocked(db: Executor, key: string, now: Date): Promise<number> {
   const [row] = await db

@@ -3,10 +3,11 @@ import { z } from 'zod';
 import type { DatabaseHandle } from '../../db/client.js';
 import { ok, successSchema } from '../../lib/envelope.js';
 import { serviceUnavailable } from '../../lib/errors.js';
+import { API_INFO } from '../../plugins/docs.js';
 
-export const healthRoutes: FastifyPluginAsyncZod<{ database: DatabaseHandle }> = async (
+export const healthRoutes: FastifyPluginAsyncZod<{ database: DatabaseHandle; publicUrl: string }> = async (
   app,
-  { database },
+  { database, publicUrl: base },
 ) => {
   app.get(
     '/',
@@ -18,6 +19,35 @@ export const healthRoutes: FastifyPluginAsyncZod<{ database: DatabaseHandle }> =
       },
     },
     async () => ({ message: 'Welcome To Tour Management System' }),
+  );
+
+  app.get(
+    '/api/v1',
+    {
+      schema: {
+        tags: ['Operations'],
+        summary: 'API index: name, version and where its description lives',
+        response: {
+          200: successSchema(
+            z.object({
+              name: z.string(),
+              version: z.string(),
+              docs: z.string(),
+              openapi: z.string(),
+              health: z.string(),
+            }),
+          ),
+        },
+      },
+    },
+    async (_request, reply) =>
+      ok(reply, `${API_INFO.title} v1`, {
+        name: API_INFO.title,
+        version: API_INFO.version,
+        docs: `${base}/docs`,
+        openapi: `${base}/openapi.json`,
+        health: `${base}/health`,
+      }),
   );
 
   app.get(

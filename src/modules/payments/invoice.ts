@@ -1,6 +1,7 @@
 import PDFDocument from 'pdfkit';
 import type { Database, Executor } from '../../db/client.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
+import { emailLayout, escapeHtml } from '../../lib/mail/templates.js';
 import { toMajor } from '../../lib/money.js';
 import type { Storage } from '../../lib/storage/storage.js';
 import { deferEmail, findPaymentContext, type PaymentContext, setInvoiceKey } from './repo.js';
@@ -61,15 +62,16 @@ export function invoiceEmail(p: PaymentContext) {
     '',
     'Your invoice is attached.',
   ].join('\n');
-  const esc = (s: string) =>
-    s.replace(
-      /[&<>"']/g,
-      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-    );
-  const html =
-    `<p>Dear ${esc(p.userName)},</p><p>Thank you for your payment. Your booking for ` +
-    `<strong>${esc(p.tourTitle)}</strong> is confirmed.</p><ul><li>Transaction ID: ${esc(p.transactionId)}</li>` +
-    `<li>Guests: ${p.guestCount}</li><li>Amount paid: ${esc(total)}</li></ul><p>Your invoice is attached.</p>`;
+  const row = (label: string, value: string) =>
+    `<tr><td style="color:#666;padding:4px 16px 4px 0">${label}</td><td style="padding:4px 0">${escapeHtml(value)}</td></tr>`;
+  const html = emailLayout(
+    'Your Booking Invoice',
+    `<p>Dear ${escapeHtml(p.userName)},</p>
+<p>Thank you for your payment. Your booking for <strong>${escapeHtml(p.tourTitle)}</strong> is confirmed.</p>
+<table style="border-collapse:collapse;margin:16px 0">${row('Transaction ID', p.transactionId)}${row('Guests', String(p.guestCount))}${row('Amount paid', total)}</table>
+<p>Your invoice is attached as a PDF.</p>`,
+    'You receive this email because a booking was paid with this address.',
+  );
   return {
     template: 'invoice',
     to: p.userEmail,

@@ -3,6 +3,7 @@ import { ok } from '../../lib/envelope.js';
 import { notFound } from '../../lib/errors.js';
 import { type AuthGuard, caller } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
+import { PAGE_CSP } from './pages.js';
 import {
   bookingIdParams,
   callbackBody,
@@ -13,6 +14,8 @@ import {
   localGatewayQuery,
   paymentIdParams,
   paymentUrlResponse,
+  resultParams,
+  resultQuery,
   transactionParams,
 } from './schemas.js';
 import type { CallbackInput, PaymentService, RedirectKind } from './service.js';
@@ -182,10 +185,30 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; gu
       reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
-        .header(
-          'content-security-policy',
-          "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
-        );
+        .header('content-security-policy', PAGE_CSP);
+      return reply.send(page);
+    },
+  );
+
+  app.get(
+    '/result/:kind',
+    {
+      schema: {
+        tags: ['Payments'],
+        summary: 'Where the payer lands after the gateway when FRONTEND_URL is not set',
+        description:
+          'A small HTML page: the payment as recorded (status, amount, tour) and the message the redirect ' +
+          'carried. With FRONTEND_URL set, the gateway returns redirect to the front end instead.',
+        params: resultParams,
+        querystring: resultQuery,
+      },
+    },
+    async (request, reply) => {
+      const page = await service.resultPage(request.params.kind, request.query);
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', PAGE_CSP);
       return reply.send(page);
     },
   );

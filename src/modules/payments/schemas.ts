@@ -28,6 +28,17 @@ export const downloadQuery = z.object({
   signature: z.string().min(1).max(200),
 });
 
+/** The result pages: which return URL, and what the redirect carried (shown escaped, never trusted). */
+export const resultParams = z.object({ kind: z.enum(['success', 'fail', 'cancel']) });
+export const resultQuery = z
+  .object({
+    transactionId: z.string().max(100).optional(),
+    message: z.string().max(300).optional(),
+    amount: z.string().max(30).optional(),
+    status: z.string().max(30).optional(),
+  })
+  .loose();
+
 export const paymentUrlResponse = successSchema(z.object({ paymentUrl: z.string() }));
 export const invoiceUrlResponse = successSchema(z.string());
 export const ipnResponse = successSchema(z.null());

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import type { Database, Executor } from '../../db/client.js';
 import type { BookingStatus } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { AppError, conflict, forbidden, notFound, upstreamError } from '../../lib/errors.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
@@ -15,12 +16,13 @@ import {
   VERIFIED_STATUSES,
   withGatewayTimeout,
 } from './gateway.js';
-import { ensureInvoice, queueInvoiceEmail } from './invoice.js';
+import { ensureInvoice, formatMoney, queueInvoiceEmail } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
 import { bookingNotConfirmedEmail, paymentUnderReviewEmail } from './payment-emails.js';
 import * as repo from './repo.js';
+import { renderResultPage } from './result-page.js';
 
 export interface PaymentServiceDeps {
   db: Database;
@@ -30,6 +32,7 @@ export interface PaymentServiceDeps {
   invoiceLinks: InvoiceLinks;
   redirects: Config['paymentRedirects'];
   gatewayTimeoutMs: number;
+  events: EventLog;
   /** Told about work that failed after the payment itself was recorded (a job retries it). */
   onBackgroundError?: (err: unknown, what: string) => void;
 }
@@ -184,6 +187,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         outcome: 'REJECTED',
         payload: { ...auditFields(input.fields), reason },
       });
+      deps.events(
+        'payment.refused',
+        { paymentId: payment.paymentId, bookingId: payment.bookingId, via: kind, reason },
+        `payment refused: ${reason}`,
+      );
       return { outcome: 'rejected', payment, reason };
     };
     if (!input.valId) return reject('the callback carries no validation id');
@@ -198,6 +206,17 @@ export function createPaymentService(deps: PaymentServiceDeps) {
 
     const { newlyPaid, booking } = await confirmPayment(payment, verdict, kind);
     if (newlyPaid) {
+      deps.events(
+        'payment.confirmed',
+        {
+          paymentId: payment.paymentId,
+          bookingId: payment.bookingId,
+          amount: toMajor(payment.amountMinor),
+          currency: payment.currency,
+          via: kind,
+        },
+        'payment confirmed by the gateway',
+      );
       // Outside the transaction. If it fails, the housekeeping job generates the invoice later.
       await ensureInvoice(db, storage, payment.paymentId, clock.now()).catch((err) =>
         deps.onBackgroundError?.(err, 'invoice generation'),
@@ -252,6 +271,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         await releaseHeldSeats(tx, [locked.booking.id]);
         await setBookingStatus(tx, locked.booking.id, kind === 'fail' ? 'FAILED' : 'CANCEL');
       }
+      deps.events(
+        kind === 'fail' ? 'payment.failed' : 'payment.cancelled',
+        { paymentId: payment.paymentId, bookingId: payment.bookingId },
+        kind === 'fail' ? 'payment failed at the gateway' : 'payment cancelled at the gateway',
+      );
       return { status: to, bookingStatus: locked.booking.status };
     });
     return result && { payment, ...result };
@@ -395,6 +419,25 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (!pdf) throw notFound('Invoice not found');
       const payment = await repo.findPaymentContext(db, { paymentId });
       return { pdf, filename: `invoice-${payment?.transactionId ?? paymentId}.pdf` };
+    },
+
+    /** The page a payer lands on after the gateway when no front end is configured. */
+    async resultPage(
+      kind: RedirectKind,
+      query: { transactionId?: string; message?: string },
+    ): Promise<string> {
+      const payment = query.transactionId
+        ? await repo.findPaymentContext(db, { transactionId: query.transactionId })
+        : undefined;
+      return renderResultPage({
+        kind,
+        paymentStatus: payment?.paymentStatus,
+        unknownTransaction: Boolean(query.transactionId) && !payment,
+        message: query.message,
+        transactionId: payment?.transactionId ?? query.transactionId,
+        tourTitle: payment?.tourTitle,
+        amount: payment && formatMoney(payment.amountMinor, payment.currency),
+      });
     },
 
     /**

@@ -6,13 +6,12 @@ import { passwordSchema } from '../../lib/password-policy.js';
 /** Bangladesh mobile numbers as the legacy API accepted them: `+8801XXXXXXXXX` or `01XXXXXXXXX`. */
 export const BD_PHONE = /^(?:\+88)?01\d{9}$/;
 
+// The format is checked first: a malformed address is "Invalid email address", however short it is.
 export const emailSchema = z
   .string()
   .trim()
   .toLowerCase()
-  .min(5, 'Email must be at least 5 characters')
-  .max(100, 'Email must be at most 100 characters')
-  .pipe(z.email('Invalid email address'));
+  .pipe(z.email('Invalid email address').max(100, 'Email must be at most 100 characters'));
 
 const nameSchema = z
   .string()

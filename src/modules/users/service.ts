@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
+import type { EventLog } from '../../lib/domain-events.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { listMeta, parseListQuery, project } from '../../lib/list-query.js';
@@ -26,8 +27,8 @@ import type { PublicUser, RegisterInput, UpdateUserInput } from './schemas.js';
 
 const PRIVILEGED_FIELDS = ['role', 'isActive', 'isDeleted', 'isVerified'] as const;
 
-export function createUsersService(deps: { db: Database; clock: Clock }) {
-  const { db, clock } = deps;
+export function createUsersService(deps: { db: Database; clock: Clock; events: EventLog }) {
+  const { db, clock, events: eventLog } = deps;
   const publicUserOf = preparePublicUserById(db);
 
   async function register(input: RegisterInput, client: ClientInfo): Promise<PublicUser> {
@@ -91,7 +92,8 @@ export function createUsersService(deps: { db: Database; clock: Clock }) {
     if (!isId(targetId)) throw notFound('User not found');
     const now = clock.now();
 
-    return db.transaction(async (tx) => {
+    let ended: { reason: RevokeReason; sessions: number } | undefined;
+    const updated = await db.transaction(async (tx) => {
       const target = await lockUser(tx, targetId);
       if (!target) throw notFound('User not found');
       if (actor.role === 'ADMIN') {
@@ -165,9 +167,17 @@ export function createUsersService(deps: { db: Database; clock: Clock }) {
         });
       }
       const revoke = events.find((e) => e.revoke)?.revoke ?? (unverified ? 'user_blocked' : undefined);
-      if (revoke) await revokeUserSessions(tx, target.id, revoke, now);
+      if (revoke) ended = { reason: revoke, sessions: await revokeUserSessions(tx, target.id, revoke, now) };
       return (await publicUserById(tx, target.id))!;
     });
+    if (ended && ended.sessions > 0) {
+      eventLog(
+        'session.revoked',
+        { userId: targetId, actorId: actor.userId, ...ended },
+        `${ended.sessions} session(s) ended by an admin's change (${ended.reason})`,
+      );
+    }
+    return updated;
   }
 
   async function securityEvents(query: Record<string, unknown>) {

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { createTour } from '../helpers/booking-fixtures.js';
+import { createUser } from '../helpers/factories.js';
+
+// No FRONTEND_URL: the payer's browser has to land somewhere this server serves.
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp({ env: { FRONTEND_URL: undefined } });
+});
+afterAll(() => t?.close());
+
+async function openPaymentPage() {
+  const owner = await createUser(t.ctx);
+  const tour = await createTour(t.ctx, { costFrom: 999.99, title: 'Srimangal Tea Trail' });
+  const booked = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/booking',
+    headers: owner.auth,
+    payload: { tour: tour.id, guestCount: 2 },
+  });
+  expect(booked.statusCode).toBe(201);
+  const { paymentUrl, booking } = booked.json().data;
+  const page = await t.app.inject({ method: 'GET', url: new URL(paymentUrl).pathname });
+  expect(page.statusCode).toBe(200);
+  const forms = Object.fromEntries(
+    [...page.body.matchAll(/<form method="post" action="([^"]+)">(.*?)<\/form>/gs)].map(
+      ([, action, inner]) => [
+        /<button[^>]*>(\w+)/.exec(inner!)![1]!,
+        {
+          action: action!.replace(/&amp;/g, '&'),
+          fields: Object.fromEntries(
+            [...inner!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+          ),
+        },
+      ],
+    ),
+  ) as Record<string, { action: string; fields: Record<string, string> }>;
+  return { page, forms, transactionId: booking.payment.transactionId as string };
+}
+
+async function submitAndFollow(form: { action: string; fields: Record<string, string> }) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: form.action,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(form.fields).toString(),
+  });
+  expect(res.statusCode).toBe(302);
+  const location = new URL(String(res.headers.location));
+  expect(location.origin).toBe('http://api.test.local');
+  const page = await t.app.inject({ method: 'GET', url: `${location.pathname}${location.search}` });
+  expect(page.statusCode).toBe(200);
+  expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+  return { location, page };
+}
+
+describe('payment results without a front end', () => {
+  it('Pay lands on a result page of this server showing the payment as recorded', async () => {
+    const { forms, transactionId } = await openPaymentPage();
+    const { location, page } = await submitAndFollow(forms.Pay!);
+    expect(location.pathname).toBe('/api/v1/payment/result/success');
+    expect(location.searchParams.get('transactionId')).toBe(transactionId);
+    expect(page.body).toContain('<h1 class="ok">Payment complete</h1>');
+    expect(page.body).toContain('Srimangal Tea Trail');
+    expect(page.body).toContain('BDT 1,999.98');
+    expect(page.body).toContain(`<code>${transactionId}</code>`);
+    expect(page.body).toContain('Payment Completed Successfully');
+  });
+
+  it('Cancel and Fail land on their own result pages', async () => {
+    const cancelled = await submitAndFollow((await openPaymentPage()).forms.Cancel!);
+    expect(cancelled.location.pathname).toBe('/api/v1/payment/result/cancel');
+    expect(cancelled.page.body).toContain('<h1 class="bad">Payment cancelled</h1>');
+    const failed = await submitAndFollow((await openPaymentPage()).forms.Fail!);
+    expect(failed.location.pathname).toBe('/api/v1/payment/result/fail');
+    expect(failed.page.body).toContain('<h1 class="bad">Payment failed</h1>');
+  });
+
+  it('shows what the link carries escaped, and never a headline the record does not support', async () => {
+    const { transactionId } = await openPaymentPage();
+    const crafted = new URLSearchParams({
+      transactionId,
+      message: '<script>alert(1)</script> Paid in full',
+      status: 'success',
+    });
+    const page = await t.app.inject({ method: 'GET', url: `/api/v1/payment/result/success?${crafted}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain('<script>');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt; Paid in full');
+    // Still unpaid on record: not "complete", whatever the link says.
+    expect(page.body).toContain('Payment being verified');
+    expect(page.body).not.toContain('Payment complete');
+
+    const unknown = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/payment/result/success?transactionId=%22%3E%3Cimg%20src%3Dx%3E',
+    });
+    expect(unknown.body).toContain('Payment not found');
+    expect(unknown.body).toContain('&quot;&gt;&lt;img src=x&gt;');
+    expect(unknown.body).not.toContain('<img');
+
+    const wrongKind = await t.app.inject({ method: 'GET', url: '/api/v1/payment/result/refund' });
+    expect(wrongKind.statusCode).toBe(400);
+  });
+
+  it('the payment and result pages fit a 360 px phone screen', async () => {
+    const { page } = await openPaymentPage();
+    const result = await t.app.inject({ method: 'GET', url: '/api/v1/payment/result/fail' });
+    for (const html of [page.body, result.body]) {
+      expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+      const css = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+      // Padding and borders count inside widths; the 37-character transaction id wraps instead of widening
+      // the page; the definition list loses the browser's 40 px indent and lets its values shrink.
+      expect(css).toContain('*{box-sizing:border-box}');
+      expect(css).toContain('code{word-break:break-all}');
+      expect(css).toMatch(/dd\{[^}]*margin:0[^}]*min-width:0[^}]*overflow-wrap:anywhere/);
+      expect(css).toContain('grid-template-columns:auto minmax(0,1fr)');
+      // Nothing is wider than the screen: no fixed widths other than the maximum of the column.
+      expect(css.replace('max-width:32rem', '')).not.toMatch(/(^|[{;])(min-)?width:(?!0[;}])/);
+    }
+  });
+});
