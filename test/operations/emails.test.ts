@@ -6,6 +6,12 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTour } from '../helpers/booking-fixtures.js';
 import { createUser } from '../helpers/factories.js';
 
+/** The local gateway page's path with its signed query, as a browser opens the payment link. */
+const localPath = (url: string) => {
+  const { pathname, search } = new URL(url);
+  return `${pathname}${search}`;
+};
+
 let t: TestApp;
 beforeAll(async () => {
   t = await buildTestApp({ env: { AUTH_RATE_LIMIT_MAX: '10000' } });
@@ -32,7 +38,7 @@ async function payForBooking() {
     headers: owner.auth,
     payload: { tour: tour.id, guestCount: 1 },
   });
-  const page = await t.app.inject({ method: 'GET', url: new URL(booked.json().data.paymentUrl).pathname });
+  const page = await t.app.inject({ method: 'GET', url: localPath(booked.json().data.paymentUrl) });
   const form = /<form method="post" action="([^"]+)">(.*?)<\/form>/s.exec(page.body)!;
   const fields = Object.fromEntries(
     [...form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]),

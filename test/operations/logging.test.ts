@@ -10,6 +10,12 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTour, movableClock } from '../helpers/booking-fixtures.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
 
+/** The local gateway page's path with its signed query, as a browser opens the payment link. */
+const localPath = (url: string) => {
+  const { pathname, search } = new URL(url);
+  return `${pathname}${search}`;
+};
+
 type LogEntry = Record<string, unknown> & { level: number; msg: string; event?: DomainEvent };
 
 /** Every line the app logs, parsed. */
@@ -58,9 +64,20 @@ async function bookAndOpenPage(user: TestUser) {
   });
   expect(res.statusCode).toBe(201);
   const { paymentUrl, booking } = res.json().data;
-  const page = await t.app.inject({ method: 'GET', url: new URL(paymentUrl).pathname });
+  const page = await t.app.inject({ method: 'GET', url: localPath(paymentUrl) });
   const valId = /name="val_id" value="([^"]+)"/.exec(page.body)![1]!;
-  return { booking, tranId: booking.payment.transactionId as string, valId };
+  // The page's Fail and Cancel buttons post a signature; without it a return changes nothing.
+  const signatureOf = (kind: string) =>
+    new RegExp(`action="/api/v1/payment/${kind}[^"]*">.*?name="signature" value="([^"]+)"`, 's').exec(
+      page.body,
+    )![1]!;
+  return {
+    booking,
+    tranId: booking.payment.transactionId as string,
+    valId,
+    cancelSignature: signatureOf('cancel'),
+    failSignature: signatureOf('fail'),
+  };
 }
 
 describe('request log', () => {
@@ -113,9 +130,14 @@ describe('domain events', () => {
   it('a payment cancelled or failed once', async () => {
     const owner = await createUser(t.ctx);
     const cancelled = await bookAndOpenPage(owner);
-    for (let i = 0; i < 2; i++) await form(`${API}/payment/cancel`, { tran_id: cancelled.tranId });
+    for (let i = 0; i < 2; i++) {
+      await form(`${API}/payment/cancel`, {
+        tran_id: cancelled.tranId,
+        signature: cancelled.cancelSignature,
+      });
+    }
     const failed = await bookAndOpenPage(owner);
-    await form(`${API}/payment/fail`, { tran_id: failed.tranId });
+    await form(`${API}/payment/fail`, { tran_id: failed.tranId, signature: failed.failSignature });
     expect(events('payment.cancelled')).toEqual([
       expect.objectContaining({ level: LEVEL.info, bookingId: cancelled.booking._id }),
     ]);

@@ -3,6 +3,12 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTour } from '../helpers/booking-fixtures.js';
 import { createUser } from '../helpers/factories.js';
 
+/** The local gateway page's path with its signed query, as a browser opens the payment link. */
+const localPath = (url: string) => {
+  const { pathname, search } = new URL(url);
+  return `${pathname}${search}`;
+};
+
 // No FRONTEND_URL: the payer's browser has to land somewhere this server serves.
 let t: TestApp;
 beforeAll(async () => {
@@ -21,7 +27,7 @@ async function openPaymentPage() {
   });
   expect(booked.statusCode).toBe(201);
   const { paymentUrl, booking } = booked.json().data;
-  const page = await t.app.inject({ method: 'GET', url: new URL(paymentUrl).pathname });
+  const page = await t.app.inject({ method: 'GET', url: localPath(paymentUrl) });
   expect(page.statusCode).toBe(200);
   const forms = Object.fromEntries(
     [...page.body.matchAll(/<form method="post" action="([^"]+)">(.*?)<\/form>/gs)].map(

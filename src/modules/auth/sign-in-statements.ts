@@ -27,7 +27,7 @@ export function prepareSignInAccount(db: Database) {
     .with(reservation)
     .select({
       reserved: sql<boolean>`exists (select 1 from ${reservation})`,
-      hits: sql<number | null>`(select hits from ${reservation})`,
+      hits: sql<number | null>`(select failures from ${reservation})`,
       user: users,
       auths: sql<{ provider: string; providerId: string }[]>`coalesce((
         select json_agg(json_build_object('provider', ${userAuths.provider}, 'providerId', ${userAuths.providerId})
