@@ -67,12 +67,3 @@ export function flatListSchema<T extends z.ZodType>(item: T) {
 export function nestedListSchema<T extends z.ZodType>(item: T) {
   return successSchema(z.object({ data: z.array(item), meta: listMetaSchema }));
 }
-
-export const errorSchema = z.object({
-  statusCode: z.number().int(),
-  success: z.literal(false),
-  message: z.string(),
-  code: z.string(),
-  errorSources: z.array(z.object({ path: z.string(), message: z.string() })),
-  requestId: z.string().optional(),
-});

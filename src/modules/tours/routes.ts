@@ -20,7 +20,6 @@ import {
 import { createTourService } from './service.js';
 import { createTourTypeService } from './tour-type-service.js';
 
-// Documents in /openapi.json that these routes need a signed-in caller.
 const tourTags = ['Tours'];
 const typeTags = ['Tour types'];
 const multipartNote =
