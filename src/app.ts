@@ -19,12 +19,15 @@ import type { Storage } from './lib/storage/storage.js';
 import { googleAuthRoutes } from './modules/auth/google/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { createTokenService, type TokenService } from './modules/auth/tokens.js';
+import type { BookingPayments } from './modules/bookings/payment-port.js';
 import { bookingRoutes } from './modules/bookings/routes.js';
 import { divisionRoutes } from './modules/divisions/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
+import { createBookingPayments } from './modules/payments/booking-payments.js';
 import { createGateway, type PaymentGateway } from './modules/payments/gateway.js';
 import { runPaymentHousekeeping } from './modules/payments/housekeeping.js';
+import { createInvoiceLinks, type InvoiceLinks } from './modules/payments/invoice-links.js';
 import { paymentRoutes } from './modules/payments/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
 import { tourRoutes } from './modules/tours/routes.js';
@@ -60,6 +63,9 @@ export interface AppContext {
   storage: Storage;
   mailer: Mailer;
   gateway: PaymentGateway;
+  invoiceLinks: InvoiceLinks;
+  /** What the bookings module needs from the payments module. */
+  bookingPayments: BookingPayments;
   tokens: TokenService;
   guard: AuthGuard;
   redis?: Redis;
@@ -151,6 +157,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const tokens = createTokenService(config);
   const guard = createAuthGuard({ db: database.db, tokens, config, clock });
   const gateway = deps.gateway ?? createGateway(config);
+  const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
+  const bookingPayments = createBookingPayments({
+    db: database.db,
+    clock,
+    gateway,
+    storage,
+    invoiceLinks,
+    gatewayTimeoutMs: config.gatewayTimeoutMs,
+    onBackgroundError: (err, what) =>
+      app.log.warn({ err }, `${what} failed; the housekeeping job will retry`),
+  });
   const ctx: AppContext = {
     config,
     database,
@@ -159,6 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     storage,
     mailer,
     gateway,
+    invoiceLinks,
+    bookingPayments,
     tokens,
     guard,
     redis,

@@ -38,7 +38,7 @@ describe('seats come back exactly once', () => {
     expect(await seatsBooked(t.ctx, tour.id)).toBe(5);
 
     clock.advance(11 * 60_000); // the first hold (30 min) has run out, the second has not
-    expect(await expireStaleHolds(t.ctx.db, clock.now())).toBeGreaterThanOrEqual(1);
+    expect(await expireStaleHolds(t.ctx.db, t.ctx.bookingPayments, clock.now())).toBeGreaterThanOrEqual(1);
     expect(await seatsBooked(t.ctx, tour.id)).toBe(3);
     const expired = await bookingState(t.ctx, first._id);
     expect(expired.booking).toMatchObject({ status: 'FAILED', seatsHeld: false });
@@ -46,7 +46,10 @@ describe('seats come back exactly once', () => {
     expect((await bookingState(t.ctx, second._id)).booking.status).toBe('PENDING');
 
     // A second sweep (or a concurrent one) finds nothing more to release.
-    await Promise.all([expireStaleHolds(t.ctx.db, clock.now()), expireStaleHolds(t.ctx.db, clock.now())]);
+    await Promise.all([
+      expireStaleHolds(t.ctx.db, t.ctx.bookingPayments, clock.now()),
+      expireStaleHolds(t.ctx.db, t.ctx.bookingPayments, clock.now()),
+    ]);
     expect(await seatsBooked(t.ctx, tour.id)).toBe(3);
 
     // The released seats can be booked again.
@@ -72,7 +75,7 @@ describe('seats come back exactly once', () => {
     expect(await seatsBooked(t.ctx, tour.id)).toBe(0);
     // An expired-and-cancelled booking is not released again by the sweeper.
     clock.advance(31 * 60_000);
-    await expireStaleHolds(t.ctx.db, clock.now());
+    await expireStaleHolds(t.ctx.db, t.ctx.bookingPayments, clock.now());
     expect(await seatsBooked(t.ctx, tour.id)).toBe(0);
   });
 });

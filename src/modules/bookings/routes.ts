@@ -3,7 +3,6 @@ import type { ModuleOptions } from '../../app.js';
 import { ok } from '../../lib/envelope.js';
 import { caller } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
-import { createInvoiceLinks } from '../payments/invoice-links.js';
 import {
   adminListQuery,
   adminListResponse,
@@ -22,15 +21,9 @@ export const bookingRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
   const service = createBookingService({
     db: ctx.db,
     clock: ctx.clock,
-    gateway: ctx.gateway,
-    invoiceLinks: createInvoiceLinks({
-      secret: ctx.config.jwt.accessSecret,
-      publicUrl: ctx.config.publicUrl,
-    }),
-    storage: ctx.storage,
+    payments: ctx.bookingPayments,
     holdMinutes: ctx.config.bookingHoldMinutes,
     holdLimits: ctx.config.holdLimits,
-    gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
   });
   const signedIn = ctx.guard.requireAuth();
   const adminOnly = ctx.guard.requireAuth('ADMIN', 'SUPER_ADMIN');

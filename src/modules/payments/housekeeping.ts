@@ -1,5 +1,6 @@
 import type { AppContext } from '../../app.js';
 import { expireStaleHolds } from '../bookings/hold-sweeper.js';
+import { closeUnpaidPayments } from './booking-payments.js';
 import { ensureInvoice } from './invoice.js';
 import { paidWithoutInvoice } from './repo.js';
 
@@ -16,7 +17,7 @@ export async function generateMissingInvoices(
 
 /** The periodic job: expire stale seat holds, then catch up on invoices. */
 export async function runPaymentHousekeeping(ctx: Pick<AppContext, 'db' | 'storage'>, now: Date) {
-  const expired = await expireStaleHolds(ctx.db, now);
+  const expired = await expireStaleHolds(ctx.db, { closeUnpaid: closeUnpaidPayments }, now);
   const invoices = await generateMissingInvoices(ctx, now);
   return { expired, invoices };
 }

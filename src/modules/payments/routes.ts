@@ -4,7 +4,6 @@ import { ok } from '../../lib/envelope.js';
 import { notFound } from '../../lib/errors.js';
 import { caller } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
-import { createInvoiceLinks } from './invoice-links.js';
 import {
   bookingIdParams,
   callbackBody,
@@ -34,10 +33,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, {
     clock: ctx.clock,
     gateway: ctx.gateway,
     storage: ctx.storage,
-    invoiceLinks: createInvoiceLinks({
-      secret: ctx.config.jwt.accessSecret,
-      publicUrl: ctx.config.publicUrl,
-    }),
+    invoiceLinks: ctx.invoiceLinks,
     redirects: ctx.config.paymentRedirects,
     gatewayTimeoutMs: ctx.config.gatewayTimeoutMs,
     onBackgroundError: (err, what) =>
