@@ -6,8 +6,9 @@ import { holdSeats, markSeatsHeld, releaseHeldSeats } from './seats.js';
 import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state.js';
 
 /**
- * What payments may do to a booking, each step inside the caller's transaction, which has locked the
- * booking's row (booking first, then its payment: the order every writer uses, so none deadlock).
+ * A booking's status changes with what they carry along (seats, review notes): the bookings service uses
+ * them, and they are all payments may do to a booking. Each runs inside the caller's transaction, which has
+ * locked the booking's row (booking first, then its payment: the order every writer uses, so none deadlock).
  */
 
 /** A booking whose row the caller's transaction has locked, with what its status changes need. */

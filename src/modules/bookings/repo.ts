@@ -5,8 +5,8 @@ import { countAll } from '../../lib/list-query.js';
 import { bookingStatusesBefore, PENDING } from './state.js';
 
 /**
- * Bookings read the payments table (their views show the payment) but never write it. A payment's money
- * was received once it is PAID; a refund is the payment module's business.
+ * Bookings read the payments table (their views show the payment, and a pending booking whose payment is
+ * PAID is under review) but never write it: payment changes go through the BookingPayments port.
  */
 const paymentReceived = sql<boolean>`${payments.status} = 'PAID'`;
 
