@@ -4,6 +4,7 @@ import { type JobHandlers, runDueJobs } from './lib/job-queue.js';
 import { scheduleJob } from './lib/jobs.js';
 import { sendDueEmails } from './lib/mail/outbox.js';
 import { expireStaleHolds } from './modules/bookings/hold-sweeper.js';
+import { closeUnpaidPayments } from './modules/payments/booking-payments.js';
 import { generateMissingInvoices } from './modules/payments/housekeeping.js';
 
 /** Every background job of the app, in one place. Each runs on every instance; the work itself is claimed
@@ -21,6 +22,8 @@ export function scheduleBackgroundJobs(app: FastifyInstance, ctx: AppContext, jo
     }),
   );
   scheduleJob(app, 'email-outbox', 5_000, () => sendDueEmails(db, mailer, ctx.events, clock.now()));
-  scheduleJob(app, 'hold-sweeper', 30_000, () => expireStaleHolds(db, clock.now()));
+  scheduleJob(app, 'hold-sweeper', 30_000, () =>
+    expireStaleHolds(db, { closeUnpaid: closeUnpaidPayments }, clock.now()),
+  );
   scheduleJob(app, 'invoice-catch-up', 30_000, () => generateMissingInvoices({ db, storage }, clock.now()));
 }

@@ -8,6 +8,7 @@ import { createAuthService } from './modules/auth/service.js';
 import { createBookingService } from './modules/bookings/service.js';
 import { createDivisionService } from './modules/divisions/service.js';
 import { createOtpService } from './modules/otp/service.js';
+import { createBookingPayments } from './modules/payments/booking-payments.js';
 import { createInvoiceLinks } from './modules/payments/invoice-links.js';
 import { createPaymentService } from './modules/payments/service.js';
 import { createStatsService } from './modules/stats/service.js';
@@ -26,6 +27,18 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
   // handler here, e.g. `'refund.process': (job, run) => refunds.processRefund(job.payload, run)`.
   const jobHandlers: JobHandlers = {};
   const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
+  const onBackgroundError = (err: unknown, what: string) =>
+    log.warn({ err }, `${what} failed; the housekeeping job will retry`);
+  // Bookings never import payments: what they need from it comes through this port.
+  const bookingPayments = createBookingPayments({
+    db,
+    clock,
+    gateway,
+    storage,
+    invoiceLinks,
+    gatewayTimeoutMs: config.gatewayTimeoutMs,
+    onBackgroundError,
+  });
   return {
     guard: createAuthGuard({ db, tokens, config, clock }),
     auth: createAuthService({ db, clock, config, tokens, events }),
@@ -48,12 +61,9 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     bookings: createBookingService({
       db,
       clock,
-      gateway,
-      invoiceLinks,
-      storage,
+      payments: bookingPayments,
       holdMinutes: config.bookingHoldMinutes,
       holdLimits: config.holdLimits,
-      gatewayTimeoutMs: config.gatewayTimeoutMs,
     }),
     payments: createPaymentService({
       db,
@@ -64,7 +74,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       redirects: config.paymentRedirects,
       gatewayTimeoutMs: config.gatewayTimeoutMs,
       events,
-      onBackgroundError: (err, what) => log.warn({ err }, `${what} failed; the housekeeping job will retry`),
+      onBackgroundError,
     }),
     stats: createStatsService({ db, clock }),
     jobHandlers,

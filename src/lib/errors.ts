@@ -39,8 +39,6 @@ export class AppError extends Error {
 /** A 400 naming one field; `path` is the dotted field path. */
 export const validationError = (path: string, message: string) =>
   new AppError(400, 'VALIDATION_ERROR', message, [{ path, message }]);
-export const badRequest = (message: string, path = '') =>
-  new AppError(400, 'VALIDATION_ERROR', message, [{ path, message }]);
 export const notFound = (message = 'Resource not found') => new AppError(404, 'NOT_FOUND', message);
 export const conflict = (message: string, code: ErrorCode = 'CONFLICT') => new AppError(409, code, message);
 export const unauthenticated = (message = 'Authentication required', code: ErrorCode = 'UNAUTHENTICATED') =>

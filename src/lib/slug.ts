@@ -1,4 +1,5 @@
 import slugify from 'slugify';
+import { findPgError, UNIQUE_VIOLATION } from '../db/pg-errors.js';
 
 const MAX_SLUG_LENGTH = 80;
 const MAX_ATTEMPTS = 6;
@@ -34,15 +35,9 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Walks an error's causes for a PostgreSQL unique violation of one named constraint. */
+/** Whether the error (or one it wraps) is a PostgreSQL unique violation of one named constraint. */
 export function isUniqueViolation(err: unknown, constraint: string): boolean {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 4; depth++) {
-    const e = current as { code?: unknown; constraint?: unknown; cause?: unknown };
-    if (e.code === '23505') return e.constraint === constraint;
-    current = e.cause;
-  }
-  return false;
+  return findPgError(err, (e) => e.code === UNIQUE_VIOLATION)?.constraint === constraint;
 }
 
 export interface UniqueSlugOptions<T> {

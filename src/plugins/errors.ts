@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { findPgError } from '../db/pg-errors.js';
 import { AppError, type ErrorCode, type ErrorSource } from '../lib/errors.js';
 
 interface ErrorBody {
@@ -56,19 +57,20 @@ const INVALID_VALUE_CODES = new Set([
   '22001', // string data right truncation
 ]);
 
+const isSqlState = (code: unknown): code is string =>
+  typeof code === 'string' && (/^[0-9A-Z]{5}$/.test(code) || UNAVAILABLE_CODES.has(code));
+const saysUnavailable = (message: unknown): message is string =>
+  typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.includes(m));
+
 function pgError(err: unknown): { code?: string; constraint?: string; message?: string } | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 4; depth++) {
-    const e = current as { code?: unknown; constraint?: string; message?: string; cause?: unknown };
-    if (typeof e.code === 'string' && (/^[0-9A-Z]{5}$/.test(e.code) || UNAVAILABLE_CODES.has(e.code))) {
-      return { code: e.code, constraint: e.constraint, message: e.message };
-    }
-    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.some((m) => e.message!.includes(m))) {
-      return { code: '08006', message: e.message };
-    }
-    current = e.cause;
+  const found = findPgError(err, (e) => isSqlState(e.code) || saysUnavailable(e.message));
+  if (!found) return undefined;
+  const message = typeof found.message === 'string' ? found.message : undefined;
+  if (isSqlState(found.code)) {
+    const constraint = typeof found.constraint === 'string' ? found.constraint : undefined;
+    return { code: found.code, constraint, message };
   }
-  return undefined;
+  return { code: '08006', message };
 }
 
 function fromValidation(error: FastifyError & { validationContext?: string }): ErrorBody {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireStaleHolds } from '../../src/modules/bookings/hold-sweeper.js';
+import { closeUnpaidPayments } from '../../src/modules/payments/booking-payments.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { bookingState, createTour, movableClock, seatsBooked } from '../helpers/booking-fixtures.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
@@ -38,7 +39,9 @@ describe('seats come back exactly once', () => {
     expect(await seatsBooked(t.ctx, tour.id)).toBe(5);
 
     clock.advance(11 * 60_000); // the first hold (30 min) has run out, the second has not
-    expect(await expireStaleHolds(t.ctx.db, clock.now())).toBeGreaterThanOrEqual(1);
+    expect(
+      await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now()),
+    ).toBeGreaterThanOrEqual(1);
     expect(await seatsBooked(t.ctx, tour.id)).toBe(3);
     const expired = await bookingState(t.ctx, first._id);
     expect(expired.booking).toMatchObject({ status: 'FAILED', seatsHeld: false });
@@ -46,7 +49,10 @@ describe('seats come back exactly once', () => {
     expect((await bookingState(t.ctx, second._id)).booking.status).toBe('PENDING');
 
     // A second sweep (or a concurrent one) finds nothing more to release.
-    await Promise.all([expireStaleHolds(t.ctx.db, clock.now()), expireStaleHolds(t.ctx.db, clock.now())]);
+    await Promise.all([
+      expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now()),
+      expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now()),
+    ]);
     expect(await seatsBooked(t.ctx, tour.id)).toBe(3);
 
     // The released seats can be booked again.
@@ -72,7 +78,7 @@ describe('seats come back exactly once', () => {
     expect(await seatsBooked(t.ctx, tour.id)).toBe(0);
     // An expired-and-cancelled booking is not released again by the sweeper.
     clock.advance(31 * 60_000);
-    await expireStaleHolds(t.ctx.db, clock.now());
+    await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
     expect(await seatsBooked(t.ctx, tour.id)).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bookings } from '../../src/db/schema/index.js';
+import { bookings, emailOutbox } from '../../src/db/schema/index.js';
 import { deliverDueEmails } from '../../src/lib/mail/outbox.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { bookingState, createTour, movableClock } from '../helpers/booking-fixtures.js';
@@ -154,6 +154,54 @@ describe('local gateway flow', () => {
     expect(eml).toContain('Subject: Your Booking Invoice');
     expect(eml).toContain('filename=invoice.pdf');
     expect(eml).not.toContain('$');
+  });
+
+  it('the invoice email waits for its PDF: queued ten minutes ahead, released once the PDF is stored', async () => {
+    const owner = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    const page = await openPaymentPage(paymentUrl);
+    const storage = t.ctx.storage;
+    const put = storage.put;
+    storage.put = async () => {
+      throw new Error('storage is down');
+    };
+    try {
+      expect((await submit(formsOf(page.body).Pay!)).statusCode).toBe(302);
+    } finally {
+      storage.put = put;
+    }
+    expect((await bookingState(t.ctx, booking._id)).booking.status).toBe('COMPLETE');
+    const invoiceMail = async () => {
+      const [row] = await t.ctx.db
+        .select()
+        .from(emailOutbox)
+        .where(eq(emailOutbox.dedupeKey, `invoice:${booking.payment._id}`));
+      return row!;
+    };
+    expect((await invoiceMail()).nextAttemptAt.getTime()).toBe(clock.now().getTime() + 10 * 60_000);
+    const sentNow = async () => {
+      const sent: string[] = [];
+      await deliverDueEmails(
+        t.ctx.db,
+        async (row) => void sent.push(row.dedupeKey ?? ''),
+        clock.now(),
+        () => {
+          throw new Error('not expected');
+        },
+      );
+      return sent;
+    };
+    expect(await sentNow()).not.toContain(`invoice:${booking.payment._id}`);
+
+    // Asking for the invoice stores the PDF, which lets the email go now.
+    const link = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/payment/invoice/${booking.payment._id}`,
+      headers: owner.auth,
+    });
+    expect(link.statusCode).toBe(200);
+    expect((await invoiceMail()).nextAttemptAt.getTime()).toBe(clock.now().getTime());
+    expect(await sentNow()).toEqual([`invoice:${booking.payment._id}`]);
   });
 
   it('Cancel on the page cancels the booking; a forged val_id never pays', async () => {

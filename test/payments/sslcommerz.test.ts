@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOutbox, paymentEvents } from '../../src/db/schema/index.js';
 import { deliverDueEmails, type OutboxRow } from '../../src/lib/mail/outbox.js';
 import { expireStaleHolds } from '../../src/modules/bookings/hold-sweeper.js';
+import { closeUnpaidPayments } from '../../src/modules/payments/booking-payments.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { bookingState, createTour, movableClock, seatsBooked } from '../helpers/booking-fixtures.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
@@ -411,7 +412,7 @@ describe('fail and cancel callbacks', () => {
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
 
     clock.advance(31 * 60_000);
-    await expireStaleHolds(t.ctx.db, clock.now());
+    await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
     const state = await bookingState(t.ctx, b.bookingId);
     expect(state.booking.status).toBe('FAILED');
     expect(state.payment.status).toBe('FAILED');
@@ -423,7 +424,7 @@ describe('late payments for expired holds', () => {
   it('are recorded as PAID, seats held again when free, and flagged for review', async () => {
     const b = await bookOne({ maxGuest: 2, guestCount: 2 });
     clock.advance(31 * 60_000);
-    await expireStaleHolds(t.ctx.db, clock.now());
+    await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
     const res = await successCallback(b, fake.issueValId(b.transactionId));
     expect(location(res).pathname).toBe('/payment/success');
@@ -438,7 +439,7 @@ describe('late payments for expired holds', () => {
   it('stay flagged without seats when the tour has sold out meanwhile', async () => {
     const b = await bookOne({ maxGuest: 2, guestCount: 2 });
     clock.advance(31 * 60_000);
-    await expireStaleHolds(t.ctx.db, clock.now());
+    await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
     const other = await createUser(t.ctx);
     const taken = await t.app.inject({
       method: 'POST',
@@ -570,7 +571,7 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
 
     // The hold does not run out while the payment is under review.
     clock.advance(2 * 60 * 60_000);
-    await expireStaleHolds(t.ctx.db, clock.now());
+    await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
     expect((await bookingState(t.ctx, b.bookingId)).booking).toMatchObject({
       status: 'PENDING',
       seatsHeld: true,

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { emailOutbox, type OutboxAttachment } from '../../db/schema/index.js';
 import type { EventLog } from '../domain-events.js';
@@ -15,8 +15,15 @@ export interface EmailMessage {
   dedupeKey?: string;
 }
 
-/** Queues an email in the caller's transaction: it is sent only if that transaction commits. */
-export async function enqueueEmail(db: Executor, message: EmailMessage): Promise<void> {
+/**
+ * Queues an email in the caller's transaction: it is sent only if that transaction commits, and not before
+ * `notBefore` when given (e.g. while its attachment is being made; `releaseHeldEmail` lets it go sooner).
+ */
+export async function enqueueEmail(
+  db: Executor,
+  message: EmailMessage,
+  options: { notBefore?: Date } = {},
+): Promise<void> {
   await db
     .insert(emailOutbox)
     .values({
@@ -27,8 +34,17 @@ export async function enqueueEmail(db: Executor, message: EmailMessage): Promise
       html: message.html,
       attachments: message.attachments ?? [],
       dedupeKey: message.dedupeKey,
+      ...(options.notBefore ? { nextAttemptAt: options.notBefore } : {}),
     })
     .onConflictDoNothing();
+}
+
+/** Lets a queued email that is held back until later (see `enqueueEmail`) go from `now`. */
+export async function releaseHeldEmail(db: Executor, dedupeKey: string, now: Date): Promise<void> {
+  await db
+    .update(emailOutbox)
+    .set({ nextAttemptAt: now })
+    .where(and(eq(emailOutbox.dedupeKey, dedupeKey), eq(emailOutbox.status, 'PENDING')));
 }
 
 export type OutboxRow = typeof emailOutbox.$inferSelect;
@@ -119,18 +135,4 @@ export function sendDueEmails(db: Database, mailer: Mailer, events: EventLog, no
       }
     },
   );
-}
-
-/** Messages still waiting (for tests and the ready probe's detail). */
-export async function pendingEmailCount(db: Database, now: Date): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(emailOutbox)
-    .where(
-      and(
-        eq(emailOutbox.status, 'PENDING'),
-        or(isNull(emailOutbox.lockedUntil), lte(emailOutbox.lockedUntil, now)),
-      ),
-    );
-  return row?.n ?? 0;
 }

@@ -1,14 +1,14 @@
 import { and, eq, gt, inArray, lte, not, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import {
-  type BookingStatus,
-  bookings,
-  type PaymentStatus,
-  payments,
-  tours,
-  users,
-} from '../../db/schema/index.js';
+import { type BookingStatus, bookings, payments, tours, users } from '../../db/schema/index.js';
 import { countAll } from '../../lib/list-query.js';
+import { bookingStatusesBefore, PENDING } from './state.js';
+
+/**
+ * Bookings read the payments table (their views show the payment, and a pending booking whose payment is
+ * PAID is under review) but never write it: payment changes go through the BookingPayments port.
+ */
+const paymentReceived = sql<boolean>`${payments.status} = 'PAID'`;
 
 /** Columns of the booking itself, shared by the detailed and the summary views. */
 const bookingColumns = {
@@ -155,7 +155,7 @@ export async function countActiveHolds(tx: Executor, userId: string, now: Date) 
     .where(
       and(
         eq(bookings.userId, userId),
-        eq(bookings.status, 'PENDING'),
+        eq(bookings.status, PENDING),
         eq(bookings.seatsHeld, true),
         gt(bookings.holdExpiresAt, now),
       ),
@@ -185,48 +185,51 @@ export async function insertBooking(tx: Executor, values: typeof bookings.$infer
   return row!;
 }
 
-export async function insertPayment(tx: Executor, values: typeof payments.$inferInsert) {
-  const [row] = await tx.insert(payments).values(values).returning();
-  return row!;
-}
-
-/** Locks a booking and its payment, booking first (the order every writer uses, so none deadlock). */
-export async function lockBookingWithPayment(tx: Executor, bookingId: string) {
+/** Locks a booking until the transaction ends: every writer of a booking or its payment locks the booking first. */
+export async function lockBooking(tx: Executor, bookingId: string) {
   const [booking] = await tx.select().from(bookings).where(eq(bookings.id, bookingId)).for('update');
-  if (!booking) return undefined;
-  const [payment] = await tx.select().from(payments).where(eq(payments.bookingId, bookingId)).for('update');
-  return { booking, payment };
+  return booking;
+}
+export type LockedBookingRow = NonNullable<Awaited<ReturnType<typeof lockBooking>>>;
+
+/**
+ * The booking's payment, and whether its money was received. Its own statement after `lockBooking`, so it
+ * sees what the previous lock holder committed.
+ */
+export async function findPaymentOf(tx: Executor, bookingId: string) {
+  const [row] = await tx
+    .select({ id: payments.id, received: paymentReceived })
+    .from(payments)
+    .where(eq(payments.bookingId, bookingId));
+  return row;
 }
 
-export async function setBookingStatus(
+/**
+ * Moves bookings to `to`, only from the statuses the state machine allows before it; returns the ids that
+ * moved.
+ */
+export async function moveBookings(
   tx: Executor,
-  bookingId: string,
-  status: BookingStatus,
+  bookingIds: string[],
+  to: BookingStatus,
   extra: Partial<Pick<typeof bookings.$inferInsert, 'needsReview'>> = {},
-) {
-  await tx
+): Promise<string[]> {
+  if (bookingIds.length === 0) return [];
+  const moved = await tx
     .update(bookings)
-    .set({ status, ...extra })
-    .where(eq(bookings.id, bookingId));
+    .set({ status: to, ...extra })
+    .where(and(inArray(bookings.id, bookingIds), inArray(bookings.status, bookingStatusesBefore(to))))
+    .returning({ id: bookings.id });
+  return moved.map((r) => r.id);
 }
 
-/** Moves a payment to `to` only from one of `from`; returns whether it moved. */
-export async function movePaymentStatus(
-  tx: Executor,
-  paymentId: string,
-  from: PaymentStatus[],
-  to: PaymentStatus,
-): Promise<boolean> {
-  const moved = await tx
-    .update(payments)
-    .set({ status: to })
-    .where(and(eq(payments.id, paymentId), inArray(payments.status, from)))
-    .returning({ id: payments.id });
-  return moved.length > 0;
+/** Tells an operator why a booking needs a look, whatever its status. */
+export async function flagForReview(tx: Executor, bookingId: string, note: string): Promise<void> {
+  await tx.update(bookings).set({ needsReview: note }).where(eq(bookings.id, bookingId));
 }
 
 /** A PENDING booking with a PAID payment is waiting for an admin to review that payment. */
-const paidPaymentExists = sql`exists (select 1 from ${payments} where ${payments.bookingId} = ${bookings.id} and ${payments.status} = 'PAID')`;
+const paidPaymentExists = sql`exists (select 1 from ${payments} where ${payments.bookingId} = ${bookings.id} and ${paymentReceived})`;
 
 /**
  * Locks up to `batch` pending bookings whose hold has run out, skipping rows another writer holds and
@@ -236,7 +239,7 @@ export async function lockExpiredHolds(tx: Executor, now: Date, batch: number): 
   const rows = await tx
     .select({ id: bookings.id })
     .from(bookings)
-    .where(and(eq(bookings.status, 'PENDING'), lte(bookings.holdExpiresAt, now), not(paidPaymentExists)))
+    .where(and(eq(bookings.status, PENDING), lte(bookings.holdExpiresAt, now), not(paidPaymentExists)))
     .orderBy(bookings.holdExpiresAt)
     .limit(batch)
     .for('update', { skipLocked: true });
@@ -252,18 +255,9 @@ export async function lockExpiredHolds(tx: Executor, now: Date, batch: number): 
           payments.bookingId,
           rows.map((r) => r.id),
         ),
-        eq(payments.status, 'PAID'),
+        paymentReceived,
       ),
     );
   const underReview = new Set(paid.map((r) => r.id));
   return rows.map((r) => r.id).filter((id) => !underReview.has(id));
-}
-
-export async function failBookings(tx: Executor, bookingIds: string[]) {
-  if (bookingIds.length === 0) return;
-  await tx.update(bookings).set({ status: 'FAILED' }).where(inArray(bookings.id, bookingIds));
-  await tx
-    .update(payments)
-    .set({ status: 'FAILED' })
-    .where(and(inArray(payments.bookingId, bookingIds), eq(payments.status, 'UNPAID')));
 }

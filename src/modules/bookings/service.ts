@@ -1,48 +1,31 @@
-import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { type BookingStatus, bookings, tours, users } from '../../db/schema/index.js';
+import { BOOKING_STATUSES, type BookingStatus, bookings, tours, users } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, conflict, forbidden, notFound, upstreamError, validationError } from '../../lib/errors.js';
 import { sha256 } from '../../lib/hash.js';
 import { type ListSpec, listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { toMajor } from '../../lib/money.js';
-import type { Storage } from '../../lib/storage/storage.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
-import { type PaymentGateway, withGatewayTimeout } from '../payments/gateway.js';
-import { ensureInvoice, queueInvoiceEmail } from '../payments/invoice.js';
-import type { InvoiceLinks } from '../payments/invoice-links.js';
 import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
+import { moveBooking } from './lifecycle.js';
+import type { BookingPayments } from './payment-port.js';
 import * as repo from './repo.js';
 import { type BookingDetail, type BookingSummary, type CreateBookingInput, PROJECTABLE } from './schemas.js';
 import { holdSeats, releaseHeldSeats } from './seats.js';
+import { assertRequestableMove, CONFIRMED, ENDED_UNPAID, isEndedUnpaid, PENDING } from './state.js';
 
 export interface BookingServiceDeps {
   db: Database;
   clock: Clock;
-  gateway: PaymentGateway;
-  invoiceLinks: InvoiceLinks;
-  storage: Storage;
+  /** The payment side of a booking: its payment row, gateway session and invoice. */
+  payments: BookingPayments;
   holdMinutes: number;
   holdLimits: HoldLimits;
-  gatewayTimeoutMs: number;
 }
 
 const isAdmin = (who: AuthContext) => who.role === 'ADMIN' || who.role === 'SUPER_ADMIN';
-
-/** Unguessable: 128 random bits (the legacy `tran_<ms>_<0-999>` could be guessed and confirmed for free). */
-export const newTransactionId = () => `tran_${randomBytes(16).toString('hex')}`;
-
-/**
- * Status changes a caller may ask for. Owners may only cancel a pending booking; COMPLETE comes only from
- * a validated payment, or from an admin approving a paid booking held for review (see changeStatus).
- */
-export const OWNER_TRANSITIONS: Partial<Record<BookingStatus, BookingStatus[]>> = { PENDING: ['CANCEL'] };
-export const ADMIN_TRANSITIONS: Partial<Record<BookingStatus, BookingStatus[]>> = {
-  PENDING: ['CANCEL', 'FAILED'],
-  COMPLETE: ['CANCEL'],
-};
 
 const iso = (d: Date) => d.toISOString();
 
@@ -118,7 +101,7 @@ const commonSortable = {
   status: bookings.status,
   amount: bookings.amountMinor,
 };
-const statusFilter = { column: bookings.status, kind: { enum: ['PENDING', 'COMPLETE', 'CANCEL', 'FAILED'] } };
+const statusFilter = { column: bookings.status, kind: { enum: BOOKING_STATUSES } };
 
 const ADMIN_LIST: ListSpec = {
   searchable: [tours.title, users.name, users.email],
@@ -146,18 +129,16 @@ const MY_LIST: ListSpec = {
 };
 
 export function createBookingService(deps: BookingServiceDeps) {
-  const { db, clock, gateway, invoiceLinks } = deps;
-
-  const invoiceUrlOf = (row: { paymentId: string | null; invoiceKey: string | null }) =>
-    row.paymentId && row.invoiceKey ? invoiceLinks.url(row.paymentId, clock.now()) : null;
+  const { db, clock, payments } = deps;
 
   /** Gives a booking's seats back and marks it FAILED; used when its payment session could not be opened. */
   async function abandonBooking(bookingId: string) {
     await db.transaction(async (tx) => {
-      const locked = await repo.lockBookingWithPayment(tx, bookingId);
-      if (locked?.booking.status !== 'PENDING') return;
+      const booking = await repo.lockBooking(tx, bookingId);
+      if (booking?.status !== PENDING) return;
       await releaseHeldSeats(tx, [bookingId]);
-      await repo.failBookings(tx, [bookingId]);
+      await moveBooking(tx, booking, ENDED_UNPAID.fail);
+      await payments.closeUnpaid(tx, [bookingId], ENDED_UNPAID.fail);
     });
   }
 
@@ -196,7 +177,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       const booking = await repo.insertBooking(tx, {
         userId,
         tourId: held.id,
-        status: 'PENDING',
+        status: PENDING,
         guestCount: input.guestCount,
         unitPriceMinor,
         amountMinor,
@@ -204,35 +185,14 @@ export function createBookingService(deps: BookingServiceDeps) {
         holdExpiresAt: new Date(now.getTime() + deps.holdMinutes * 60_000),
         seatsHeld: true,
       });
-      const payment = await repo.insertPayment(tx, {
-        bookingId: booking.id,
-        transactionId: newTransactionId(),
-        status: 'UNPAID',
-        amountMinor,
-        currency: held.currency,
-        gateway: gateway.name,
-      });
+      const payment = await payments.createFor(tx, { id: booking.id, amountMinor, currency: held.currency });
       return { booking, payment };
     });
 
     // Outside any transaction: a slow gateway holds no locks and no pooled connection.
     let paymentUrl: string;
     try {
-      ({ paymentUrl } = await withGatewayTimeout(
-        gateway.createSession({
-          transactionId: payment.transactionId,
-          amountMinor: payment.amountMinor,
-          currency: payment.currency,
-          customer: {
-            name: customer.name,
-            email: customer.email,
-            phone: customer.phone ?? '',
-            address: customer.address ?? '',
-          },
-          productName: tour.title,
-        }),
-        deps.gatewayTimeoutMs,
-      ));
+      ({ paymentUrl } = await payments.openSession({ payment, customer, tourTitle: tour.title }));
     } catch {
       // If even this fails (database down), the hold sweeper releases the seats when the hold runs out.
       await abandonBooking(booking.id).catch(() => undefined);
@@ -277,7 +237,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         repo.countBookingDetails(db, parsed.where),
       ]);
       const data = rows.map((row) =>
-        projectItem(toDetail(row, { admin: true, invoiceUrl: invoiceUrlOf(row) }), parsed.fields),
+        projectItem(toDetail(row, { admin: true, invoiceUrl: payments.invoiceUrl(row) }), parsed.fields),
       );
       return { data, meta: listMeta(parsed, total) };
     },
@@ -298,7 +258,10 @@ export function createBookingService(deps: BookingServiceDeps) {
     async getBooking(who: AuthContext, bookingId: string) {
       const row = await repo.findBookingDetail(db, bookingId);
       if (!row || (!isAdmin(who) && row.userId !== who.userId)) throw notFound('Booking not found');
-      return toDetail(row, { admin: isAdmin(who), invoiceUrl: isAdmin(who) ? invoiceUrlOf(row) : undefined });
+      return toDetail(row, {
+        admin: isAdmin(who),
+        invoiceUrl: isAdmin(who) ? payments.invoiceUrl(row) : undefined,
+      });
     },
 
     /**
@@ -309,51 +272,44 @@ export function createBookingService(deps: BookingServiceDeps) {
     async changeStatus(who: AuthContext, bookingId: string, next: BookingStatus) {
       const admin = isAdmin(who);
       const approved = await db.transaction(async (tx) => {
-        const locked = await repo.lockBookingWithPayment(tx, bookingId);
-        if (!locked || (!admin && locked.booking.userId !== who.userId)) throw notFound('Booking not found');
-        const { booking, payment } = locked;
-        if (!admin && next !== 'CANCEL') throw forbidden('You can only cancel your own pending booking');
-        const underReview = booking.status === 'PENDING' && payment?.status === 'PAID';
+        const booking = await repo.lockBooking(tx, bookingId);
+        if (!booking || (!admin && booking.userId !== who.userId)) throw notFound('Booking not found');
+        if (!admin && next !== ENDED_UNPAID.cancel) {
+          throw forbidden('You can only cancel your own pending booking');
+        }
+        const payment = await repo.findPaymentOf(tx, booking.id);
+        const underReview = booking.status === PENDING && payment?.received === true;
         if (underReview && !admin) {
           throw conflict(
             'This booking is paid and its payment is under review; please contact us to cancel it',
           );
         }
-        if (underReview && next === 'COMPLETE') {
-          await repo.setBookingStatus(tx, booking.id, 'COMPLETE', { needsReview: null });
-          await queueInvoiceEmail(tx, payment.id, clock.now());
+        if (underReview && next === CONFIRMED) {
+          await moveBooking(tx, booking, CONFIRMED, null);
+          await payments.queueInvoice(tx, payment.id);
           return payment.id;
         }
-        const allowed = (admin ? ADMIN_TRANSITIONS : OWNER_TRANSITIONS)[booking.status] ?? [];
-        if (!allowed.includes(next)) {
-          throw conflict(`A ${booking.status} booking cannot be changed to ${next}`);
-        }
+        assertRequestableMove(admin ? 'admin' : 'owner', booking.status, next);
         await releaseHeldSeats(tx, [booking.id]);
-        if (booking.status === 'COMPLETE' || underReview) {
-          await repo.setBookingStatus(tx, booking.id, next, {
-            needsReview: underReview
+        if (booking.status === CONFIRMED || underReview) {
+          await moveBooking(
+            tx,
+            booking,
+            next,
+            underReview
               ? 'Payment rejected after review: a refund is due'
               : 'Cancelled after payment: a refund is due',
-          });
+          );
           return undefined;
         }
-        await repo.setBookingStatus(tx, booking.id, next);
-        if (payment) {
-          await repo.movePaymentStatus(
-            tx,
-            payment.id,
-            ['UNPAID'],
-            next === 'CANCEL' ? 'CANCELLED' : 'FAILED',
-          );
-        }
+        await moveBooking(tx, booking, next);
+        if (isEndedUnpaid(next)) await payments.closeUnpaid(tx, [booking.id], next);
         return undefined;
       });
-      if (approved) {
-        // Outside the transaction; if it fails, the housekeeping job generates the invoice and sends the mail.
-        await ensureInvoice(db, deps.storage, approved, clock.now()).catch(() => undefined);
-      }
+      // Outside the transaction; if it fails, the housekeeping job generates the invoice and sends the mail.
+      if (approved) await payments.issueInvoice(approved);
       const row = await repo.findBookingDetail(db, bookingId);
-      return toDetail(row!, { admin, invoiceUrl: admin ? invoiceUrlOf(row!) : undefined });
+      return toDetail(row!, { admin, invoiceUrl: admin ? payments.invoiceUrl(row!) : undefined });
     },
   };
 }

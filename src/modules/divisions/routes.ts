@@ -16,7 +16,6 @@ import {
 } from './schemas.js';
 import type { DivisionService } from './service.js';
 
-// Documents in /openapi.json that these routes need a signed-in caller.
 const tags = ['Divisions'];
 const multipartNote =
   'JSON, or multipart/form-data with a text field `data` holding the JSON and an optional image `file` (JPEG, PNG or WebP).';

@@ -1,10 +1,11 @@
 import PDFDocument from 'pdfkit';
 import type { Database, Executor } from '../../db/client.js';
-import { enqueueEmail } from '../../lib/mail/outbox.js';
+import { enqueueEmail, releaseHeldEmail } from '../../lib/mail/outbox.js';
 import { emailLayout, escapeHtml } from '../../lib/mail/templates.js';
 import { toMajor } from '../../lib/money.js';
 import type { Storage } from '../../lib/storage/storage.js';
-import { deferEmail, findPaymentContext, type PaymentContext, setInvoiceKey } from './repo.js';
+import { findPaymentContext, type PaymentContext, setInvoiceKey } from './repo.js';
+import { wasReceived } from './state.js';
 
 export const invoiceStorageKey = (paymentId: string) => `invoices/${paymentId}.pdf`;
 export const invoiceEmailKey = (paymentId: string) => `invoice:${paymentId}`;
@@ -92,17 +93,35 @@ export const INVOICE_EMAIL_GRACE_MS = 10 * 60_000;
  * Queues the invoice email of a payment whose booking just became COMPLETE, in the caller's transaction; it
  * waits for its PDF (`ensureInvoice` releases it) at most INVOICE_EMAIL_GRACE_MS.
  */
-export async function queueInvoiceEmail(tx: Executor, paymentId: string, now: Date) {
-  const payment = await findPaymentContext(tx, { paymentId });
-  if (!payment) return;
-  await enqueueEmail(tx, invoiceEmail(payment));
-  await deferEmail(tx, invoiceEmailKey(paymentId), new Date(now.getTime() + INVOICE_EMAIL_GRACE_MS));
+export async function queueInvoiceEmail(tx: Executor, payment: PaymentContext, now: Date) {
+  await enqueueEmail(tx, invoiceEmail(payment), {
+    notBefore: new Date(now.getTime() + INVOICE_EMAIL_GRACE_MS),
+  });
 }
 
 /**
  * Makes sure a paid payment's invoice PDF is in storage (generating it outside any transaction), then lets
- * its queued email go. Returns the PDF.
+ * its queued email go. Returns the PDF, or undefined when the payment was never paid.
  */
+export async function ensureInvoiceFor(
+  db: Database,
+  storage: Storage,
+  payment: PaymentContext,
+  now: Date,
+): Promise<Buffer | undefined> {
+  if (!wasReceived(payment.paymentStatus)) return undefined;
+  const key = invoiceStorageKey(payment.paymentId);
+  let pdf = await storage.get(key);
+  if (!pdf) {
+    pdf = await renderInvoicePdf(payment);
+    await storage.put(key, pdf, 'application/pdf');
+  }
+  if (payment.invoiceKey !== key) await setInvoiceKey(db, payment.paymentId, key);
+  await releaseHeldEmail(db, invoiceEmailKey(payment.paymentId), now);
+  return pdf;
+}
+
+/** `ensureInvoiceFor` by id, for work that has only the id (the housekeeping job, an approval). */
 export async function ensureInvoice(
   db: Database,
   storage: Storage,
@@ -110,19 +129,5 @@ export async function ensureInvoice(
   now: Date,
 ): Promise<Buffer | undefined> {
   const payment = await findPaymentContext(db, { paymentId });
-  if (!payment || (payment.paymentStatus !== 'PAID' && payment.paymentStatus !== 'REFUNDED'))
-    return undefined;
-  const key = invoiceStorageKey(paymentId);
-  let pdf = await storage.get(key);
-  if (!pdf) {
-    pdf = await renderInvoicePdf(payment);
-    await storage.put(key, pdf, 'application/pdf');
-  }
-  if (payment.invoiceKey !== key) await setInvoiceKey(db, paymentId, key);
-  await releaseInvoiceEmail(db, paymentId, now);
-  return pdf;
-}
-
-export async function releaseInvoiceEmail(db: Executor, paymentId: string, now: Date) {
-  await deferEmail(db, invoiceEmailKey(paymentId), now);
+  return payment && ensureInvoiceFor(db, storage, payment, now);
 }

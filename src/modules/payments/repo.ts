@@ -1,62 +1,90 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { bookings, emailOutbox, paymentEvents, payments, tours, users } from '../../db/schema/index.js';
+import {
+  bookings,
+  type PaymentStatus,
+  paymentEvents,
+  payments,
+  tours,
+  users,
+} from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
 import type { GatewayVerdict } from './gateway.js';
-import { paymentStatusesBefore } from './state.js';
+import { PAID, paymentStatusesBefore } from './state.js';
 
+/** The payment a gateway callback names, before anything is checked with the gateway. */
 export async function findPaymentByTransactionId(db: Executor, transactionId: string) {
   const [row] = await db.select().from(payments).where(eq(payments.transactionId, transactionId));
   return row;
 }
+export type PaymentRow = NonNullable<Awaited<ReturnType<typeof findPaymentByTransactionId>>>;
 
-/** A payment with what invoices, ownership checks and the payment page need. */
-export async function findPaymentContext(
-  db: Executor,
-  where: { paymentId: string } | { transactionId: string },
-) {
-  const [row] = await db
-    .select({
-      paymentId: payments.id,
-      transactionId: payments.transactionId,
-      paymentStatus: payments.status,
-      amountMinor: payments.amountMinor,
-      currency: payments.currency,
-      invoiceKey: payments.invoiceKey,
-      paidAt: payments.paidAt,
-      bookingId: bookings.id,
-      bookingStatus: bookings.status,
-      bookingCreatedAt: bookings.createdAt,
-      holdExpiresAt: bookings.holdExpiresAt,
-      guestCount: bookings.guestCount,
-      unitPriceMinor: bookings.unitPriceMinor,
-      userId: users.id,
-      userName: users.name,
-      userEmail: users.email,
-      userPhone: users.phone,
-      userAddress: users.address,
-      tourTitle: tours.title,
-    })
+const contextColumns = {
+  paymentId: payments.id,
+  transactionId: payments.transactionId,
+  paymentStatus: payments.status,
+  amountMinor: payments.amountMinor,
+  currency: payments.currency,
+  invoiceKey: payments.invoiceKey,
+  paidAt: payments.paidAt,
+  bookingId: bookings.id,
+  bookingStatus: bookings.status,
+  bookingCreatedAt: bookings.createdAt,
+  holdExpiresAt: bookings.holdExpiresAt,
+  guestCount: bookings.guestCount,
+  unitPriceMinor: bookings.unitPriceMinor,
+  tourId: bookings.tourId,
+  seatsHeld: bookings.seatsHeld,
+  userId: users.id,
+  userName: users.name,
+  userEmail: users.email,
+  userPhone: users.phone,
+  userAddress: users.address,
+  tourTitle: tours.title,
+};
+
+type PaymentKey = { paymentId: string } | { transactionId: string } | { bookingId: string };
+
+const byKey = (key: PaymentKey) =>
+  'paymentId' in key
+    ? eq(payments.id, key.paymentId)
+    : 'transactionId' in key
+      ? eq(payments.transactionId, key.transactionId)
+      : eq(payments.bookingId, key.bookingId);
+
+function selectPaymentContext(db: Executor, key: PaymentKey) {
+  return db
+    .select(contextColumns)
     .from(payments)
     .innerJoin(bookings, eq(bookings.id, payments.bookingId))
     .innerJoin(users, eq(users.id, bookings.userId))
     .innerJoin(tours, eq(tours.id, bookings.tourId))
-    .where(
-      'paymentId' in where
-        ? eq(payments.id, where.paymentId)
-        : eq(payments.transactionId, where.transactionId),
-    );
+    .where(byKey(key));
+}
+
+/** A payment with its booking and what invoices, emails, ownership checks and the payment page need. */
+export async function findPaymentContext(db: Executor, key: PaymentKey) {
+  const [row] = await selectPaymentContext(db, key);
   return row;
 }
 export type PaymentContext = NonNullable<Awaited<ReturnType<typeof findPaymentContext>>>;
 
-export async function findBookingWithPayment(db: Executor, bookingId: string) {
-  const [row] = await db
-    .select({ booking: bookings, payment: payments })
-    .from(bookings)
-    .leftJoin(payments, eq(payments.bookingId, bookings.id))
-    .where(eq(bookings.id, bookingId));
+/**
+ * The same, with the booking and the payment locked until the transaction ends: a settlement's one read.
+ * FOR UPDATE OF locks in the order listed, booking first, the order every writer uses, so none deadlock;
+ * both are locked so that, after waiting for a lock, both rows are read as the previous holder left them.
+ */
+export async function lockPaymentContext(
+  tx: Executor,
+  paymentId: string,
+): Promise<PaymentContext | undefined> {
+  const [row] = await selectPaymentContext(tx, { paymentId }).for('update', { of: [bookings, payments] });
   return row;
+}
+
+export async function insertPayment(tx: Executor, values: typeof payments.$inferInsert) {
+  const [row] = await tx.insert(payments).values(values).returning();
+  return row!;
 }
 
 /**
@@ -87,19 +115,29 @@ export async function recordPaymentEvent(
   return inserted.length > 0;
 }
 
+/** Marks a payment PAID with the gateway's verdict; undefined when the state machine refuses the move. */
 export async function markPaymentPaid(tx: Executor, paymentId: string, verdict: GatewayVerdict, now: Date) {
-  const moved = await tx
+  const [moved] = await tx
     .update(payments)
     .set({
-      status: 'PAID',
+      status: PAID,
       gatewayData: verdict.raw,
       gatewayStatus: verdict.status,
       valId: verdict.valId,
       paidAt: now,
     })
-    .where(and(eq(payments.id, paymentId), inArray(payments.status, paymentStatusesBefore('PAID'))))
-    .returning({ id: payments.id });
-  return moved.length > 0;
+    .where(and(eq(payments.id, paymentId), inArray(payments.status, paymentStatusesBefore(PAID))))
+    .returning({ paymentStatus: payments.status, paidAt: payments.paidAt });
+  return moved;
+}
+
+/** Moves the payments of the given bookings to `to`, each only from a status the state machine allows before it. */
+export async function movePaymentsOfBookings(tx: Executor, bookingIds: string[], to: PaymentStatus) {
+  if (bookingIds.length === 0) return;
+  await tx
+    .update(payments)
+    .set({ status: to })
+    .where(and(inArray(payments.bookingId, bookingIds), inArray(payments.status, paymentStatusesBefore(to))));
 }
 
 export async function setInvoiceKey(db: Executor, paymentId: string, key: string) {
@@ -111,15 +149,7 @@ export async function paidWithoutInvoice(db: Executor, limit: number) {
   const rows = await db
     .select({ id: payments.id })
     .from(payments)
-    .where(and(eq(payments.status, 'PAID'), isNull(payments.invoiceKey)))
+    .where(and(eq(payments.status, PAID), isNull(payments.invoiceKey)))
     .limit(limit);
   return rows.map((r) => r.id);
-}
-
-/** Holds a queued email back until `until` (it must not go out before its attachment exists). */
-export async function deferEmail(tx: Executor, dedupeKey: string, until: Date) {
-  await tx
-    .update(emailOutbox)
-    .set({ nextAttemptAt: until })
-    .where(and(eq(emailOutbox.dedupeKey, dedupeKey), eq(emailOutbox.status, 'PENDING')));
 }

@@ -1,6 +1,5 @@
 import type { Config } from '../../config.js';
-import type { Database, Executor } from '../../db/client.js';
-import type { BookingStatus } from '../../db/schema/index.js';
+import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { AppError, conflict, forbidden, notFound, upstreamError } from '../../lib/errors.js';
@@ -8,21 +7,29 @@ import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
 import type { Storage } from '../../lib/storage/storage.js';
 import type { AuthContext } from '../../plugins/auth-guard.js';
-import { lockBookingWithPayment, movePaymentStatus, setBookingStatus } from '../bookings/repo.js';
-import { holdSeats, markSeatsHeld, releaseHeldSeats } from '../bookings/seats.js';
+import {
+  confirmPaid,
+  type LockedBooking,
+  type PaidBooking,
+  paidBookingOf,
+  releaseHold,
+} from '../bookings/lifecycle.js';
+import { ENDED_UNPAID, PENDING } from '../bookings/state.js';
 import {
   type GatewayVerdict,
   type PaymentGateway,
   VERIFIED_STATUSES,
   withGatewayTimeout,
 } from './gateway.js';
-import { ensureInvoice, formatMoney, queueInvoiceEmail } from './invoice.js';
+import { ensureInvoiceFor, formatMoney, queueInvoiceEmail } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
 import { bookingNotConfirmedEmail, paymentUnderReviewEmail } from './payment-emails.js';
 import * as repo from './repo.js';
 import { renderResultPage } from './result-page.js';
+import { openPaymentSession, sessionSubjectOf } from './session.js';
+import { canMovePayment, ENDED_WITH_BOOKING, PAID, UNPAID, wasReceived } from './state.js';
 
 export interface PaymentServiceDeps {
   db: Database;
@@ -46,28 +53,25 @@ export interface CallbackInput {
   fields: Record<string, unknown>;
 }
 
-/**
- * Where a PAID payment leaves its booking, and so what the customer may be told: only a COMPLETE booking is
- * confirmed; a PENDING one waits for an admin to review the payment; any other was not confirmed.
- */
-export type PaidBooking = 'confirmed' | 'under-review' | 'not-confirmed';
-
-export const paidBookingOf = (status: BookingStatus): PaidBooking =>
-  status === 'COMPLETE' ? 'confirmed' : status === 'PENDING' ? 'under-review' : 'not-confirmed';
-
-const RISKY_PAYMENT_NOTE =
-  'The gateway marked this payment as risky (risk_level 1): approve with status COMPLETE or reject with CANCEL';
-
 const UNDER_REVIEW_MESSAGE =
   'Payment received and under review; your seats are kept and we will email you when the review is done';
 const NOT_CONFIRMED_MESSAGE =
   'Payment was received but the booking could not be confirmed; the payment will be reviewed and refunded';
 
 type Settlement =
-  | { outcome: 'paid'; payment: repo.PaymentContext; booking: PaidBooking; newlyPaid: boolean }
-  | { outcome: 'rejected'; payment: repo.PaymentContext; reason: string }
-  | { outcome: 'unverifiable'; payment: repo.PaymentContext }
+  | { outcome: 'paid'; payment: repo.PaymentRow; booking: PaidBooking; newlyPaid: boolean }
+  | { outcome: 'rejected'; payment: repo.PaymentRow; reason: string }
+  | { outcome: 'unverifiable'; payment: repo.PaymentRow }
   | { outcome: 'unknown' };
+
+/** The booking of a locked payment context, as the bookings lifecycle takes it. */
+const bookingOf = (p: repo.PaymentContext): LockedBooking => ({
+  id: p.bookingId,
+  tourId: p.tourId,
+  status: p.bookingStatus,
+  guestCount: p.guestCount,
+  seatsHeld: p.seatsHeld,
+});
 
 const isAdmin = (who: AuthContext) => who.role === 'ADMIN' || who.role === 'SUPER_ADMIN';
 
@@ -82,7 +86,7 @@ function auditFields(fields: Record<string, unknown>): Record<string, unknown> {
 export function createPaymentService(deps: PaymentServiceDeps) {
   const { db, clock, gateway, storage, invoiceLinks } = deps;
 
-  function rejectionReason(verdict: GatewayVerdict, payment: repo.PaymentContext): string | undefined {
+  function rejectionReason(verdict: GatewayVerdict, payment: repo.PaymentRow): string | undefined {
     if (!VERIFIED_STATUSES.has(verdict.status))
       return `the gateway reports this payment as ${verdict.status || 'unknown'}`;
     if (verdict.tranId !== payment.transactionId)
@@ -93,55 +97,21 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   }
 
   /**
-   * Puts the booking of a payment just marked PAID where it belongs. A late payment (the booking expired or
-   * was cancelled) takes its seats back if any are left; without seats the booking stays as it was,
-   * flagged for a refund. A payment the gateway marks risky keeps the seats but leaves the booking PENDING
-   * until an admin approves or rejects it (the hold sweeper leaves such bookings alone).
-   */
-  async function placePaidBooking(
-    tx: Executor,
-    booking: { id: string; tourId: string; status: BookingStatus; guestCount: number; seatsHeld: boolean },
-    risky: boolean,
-  ): Promise<PaidBooking> {
-    if (booking.status === 'COMPLETE') return 'confirmed';
-    let lateNote: string | undefined;
-    if (booking.status !== 'PENDING') {
-      const held = booking.seatsHeld || (await holdSeats(tx, booking.tourId, booking.guestCount));
-      if (!held) {
-        await setBookingStatus(tx, booking.id, booking.status, {
-          needsReview: `Paid after the booking was ${booking.status} and no seats are left: refund or rebook`,
-        });
-        return 'not-confirmed';
-      }
-      if (!booking.seatsHeld) await markSeatsHeld(tx, booking.id);
-      lateNote = `Paid after the booking was ${booking.status}; its seats were held again`;
-    }
-    if (risky) {
-      await setBookingStatus(tx, booking.id, 'PENDING', {
-        needsReview: lateNote ? `${lateNote}. ${RISKY_PAYMENT_NOTE}` : RISKY_PAYMENT_NOTE,
-      });
-      return 'under-review';
-    }
-    await setBookingStatus(tx, booking.id, 'COMPLETE', lateNote ? { needsReview: lateNote } : {});
-    return 'confirmed';
-  }
-
-  /**
    * Marks the payment PAID and places its booking in one transaction, with the customer's email queued in
    * it: the invoice only for a confirmed booking. A payment that arrives after its booking expired or was
-   * cancelled is still recorded, never lost.
+   * cancelled is still recorded, never lost. The context is read once, locked, and handed on (to the
+   * invoice after the commit too).
    */
-  async function confirmPayment(payment: repo.PaymentContext, verdict: GatewayVerdict, kind: string) {
+  async function confirmPayment(paymentId: string, verdict: GatewayVerdict, kind: string) {
     const now = clock.now();
     return db.transaction(async (tx) => {
-      const locked = await lockBookingWithPayment(tx, payment.bookingId);
-      if (!locked?.payment) throw notFound('Payment not found');
-      const { booking } = locked;
+      const locked = await repo.lockPaymentContext(tx, paymentId);
+      if (!locked) throw notFound('Payment not found');
       await repo.recordPaymentEvent(tx, {
-        paymentId: payment.paymentId,
+        paymentId,
         eventKey: `validated:${verdict.valId}`,
         kind,
-        outcome: 'PAID',
+        outcome: PAID,
         payload: {
           status: verdict.status,
           tran_id: verdict.tranId,
@@ -149,28 +119,24 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           ...(verdict.risky ? { risk_level: '1' } : {}),
         },
       });
-      if (!(await repo.markPaymentPaid(tx, payment.paymentId, verdict, now))) {
-        return { newlyPaid: false, booking: paidBookingOf(booking.status) };
-      }
-      const placed = await placePaidBooking(tx, booking, verdict.risky);
-      if (placed === 'confirmed') {
-        await queueInvoiceEmail(tx, payment.paymentId, now);
-      } else {
-        const fresh = await repo.findPaymentContext(tx, { paymentId: payment.paymentId });
+      const paid = await repo.markPaymentPaid(tx, paymentId, verdict, now);
+      if (!paid) return { newlyPaid: false, booking: paidBookingOf(locked.bookingStatus) } as const;
+      const payment = { ...locked, ...paid };
+      const placed = await confirmPaid(tx, bookingOf(locked), { risky: verdict.risky });
+      if (placed === 'confirmed') await queueInvoiceEmail(tx, payment, now);
+      else {
         await enqueueEmail(
           tx,
-          placed === 'under-review' ? paymentUnderReviewEmail(fresh!) : bookingNotConfirmedEmail(fresh!),
+          placed === 'under-review' ? paymentUnderReviewEmail(payment) : bookingNotConfirmedEmail(payment),
         );
       }
-      return { newlyPaid: true, booking: placed };
+      return { newlyPaid: true, booking: placed, payment } as const;
     });
   }
 
   /** Verifies a success callback or IPN with the gateway and records the payment when it checks out. */
   async function settle(input: CallbackInput, kind: 'success' | 'ipn'): Promise<Settlement> {
-    const payment = input.tranId
-      ? await repo.findPaymentContext(db, { transactionId: input.tranId })
-      : undefined;
+    const payment = input.tranId ? await repo.findPaymentByTransactionId(db, input.tranId) : undefined;
     if (!payment) {
       await repo.recordPaymentEvent(db, {
         paymentId: null,
@@ -182,14 +148,14 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     }
     const reject = async (reason: string): Promise<Settlement> => {
       await repo.recordPaymentEvent(db, {
-        paymentId: payment.paymentId,
+        paymentId: payment.id,
         kind,
         outcome: 'REJECTED',
         payload: { ...auditFields(input.fields), reason },
       });
       deps.events(
         'payment.refused',
-        { paymentId: payment.paymentId, bookingId: payment.bookingId, via: kind, reason },
+        { paymentId: payment.id, bookingId: payment.bookingId, via: kind, reason },
         `payment refused: ${reason}`,
       );
       return { outcome: 'rejected', payment, reason };
@@ -204,12 +170,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     const reason = rejectionReason(verdict, payment);
     if (reason) return reject(reason);
 
-    const { newlyPaid, booking } = await confirmPayment(payment, verdict, kind);
-    if (newlyPaid) {
+    const confirmed = await confirmPayment(payment.id, verdict, kind);
+    if (confirmed.newlyPaid) {
       deps.events(
         'payment.confirmed',
         {
-          paymentId: payment.paymentId,
+          paymentId: payment.id,
           bookingId: payment.bookingId,
           amount: toMajor(payment.amountMinor),
           currency: payment.currency,
@@ -218,11 +184,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         'payment confirmed by the gateway',
       );
       // Outside the transaction. If it fails, the housekeeping job generates the invoice later.
-      await ensureInvoice(db, storage, payment.paymentId, clock.now()).catch((err) =>
+      await ensureInvoiceFor(db, storage, confirmed.payment, clock.now()).catch((err) =>
         deps.onBackgroundError?.(err, 'invoice generation'),
       );
     }
-    return { outcome: 'paid', payment, booking, newlyPaid };
+    return { outcome: 'paid', payment, booking: confirmed.booking, newlyPaid: confirmed.newlyPaid };
   }
 
   /** Whether the gateway confirms a fail/cancel return; a gateway that cannot be reached confirms nothing. */
@@ -243,42 +209,41 @@ export function createPaymentService(deps: PaymentServiceDeps) {
    * only when the gateway confirms the claim; otherwise nothing changes and the hold runs out as usual.
    */
   async function abort(kind: 'fail' | 'cancel', input: CallbackInput) {
-    const payment = input.tranId
-      ? await repo.findPaymentContext(db, { transactionId: input.tranId })
-      : undefined;
+    const payment = input.tranId ? await repo.findPaymentByTransactionId(db, input.tranId) : undefined;
     if (!payment) return undefined;
+    const ended = ENDED_UNPAID[kind];
+    const to = ENDED_WITH_BOOKING[ended];
     // Asked before the transaction (no network call inside one); the locked row is checked again below.
     const confirmed =
-      payment.paymentStatus === 'UNPAID' &&
+      canMovePayment(payment.status, to) &&
       (await gatewayConfirmsAbort(kind, payment.transactionId, input.fields));
     const result = await db.transaction(async (tx) => {
-      const locked = await lockBookingWithPayment(tx, payment.bookingId);
-      if (!locked?.payment) return undefined;
-      const current = locked.payment.status;
-      const moves = current === 'UNPAID' && confirmed;
+      const locked = await repo.lockPaymentContext(tx, payment.id);
+      if (!locked) return undefined;
+      const current = locked.paymentStatus;
+      const movable = canMovePayment(current, to);
+      const moves = movable && confirmed;
       await repo.recordPaymentEvent(tx, {
-        paymentId: payment.paymentId,
+        paymentId: payment.id,
         // Unconfirmed claims get a key each, so a forged one cannot stand in for the genuine one later.
-        eventKey: moves || current !== 'UNPAID' ? `${kind}:${payment.paymentId}` : undefined,
+        eventKey: moves || !movable ? `${kind}:${payment.id}` : undefined,
         kind,
-        outcome: current !== 'UNPAID' ? `IGNORED_${current}` : moves ? kind.toUpperCase() : 'UNCONFIRMED',
+        outcome: !movable ? `IGNORED_${current}` : moves ? kind.toUpperCase() : 'UNCONFIRMED',
         payload: auditFields(input.fields),
       });
-      if (!moves) return { status: current, bookingStatus: locked.booking.status };
-      const to = kind === 'fail' ? 'FAILED' : 'CANCELLED';
-      await movePaymentStatus(tx, payment.paymentId, ['UNPAID'], to);
-      if (locked.booking.status === 'PENDING') {
-        await releaseHeldSeats(tx, [locked.booking.id]);
-        await setBookingStatus(tx, locked.booking.id, kind === 'fail' ? 'FAILED' : 'CANCEL');
-      }
+      if (!moves) return { status: current, bookingStatus: locked.bookingStatus };
+      await repo.movePaymentsOfBookings(tx, [locked.bookingId], to);
+      await releaseHold(tx, bookingOf(locked), ended);
+      return { status: to, bookingStatus: locked.bookingStatus, moved: true };
+    });
+    if (result?.moved) {
       deps.events(
         kind === 'fail' ? 'payment.failed' : 'payment.cancelled',
-        { paymentId: payment.paymentId, bookingId: payment.bookingId },
+        { paymentId: payment.id, bookingId: payment.bookingId },
         kind === 'fail' ? 'payment failed at the gateway' : 'payment cancelled at the gateway',
       );
-      return { status: to, bookingStatus: locked.booking.status };
-    });
-    return result && { payment, ...result };
+    }
+    return result && { payment, status: result.status, bookingStatus: result.bookingStatus };
   }
 
   function redirect(
@@ -298,7 +263,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
    * The browser came back through the success URL but the gateway has not confirmed the payment (yet): the
    * front end's success page, with `status=pending` and a message saying nothing is confirmed.
    */
-  const awaitingConfirmation = (payment: repo.PaymentContext) =>
+  const awaitingConfirmation = (payment: repo.PaymentRow) =>
     redirect(
       'success',
       {
@@ -310,7 +275,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     );
 
   /** Where the browser goes for a PAID payment: the success page only says "completed" for a COMPLETE booking. */
-  function paidRedirect(payment: repo.PaymentContext, booking: PaidBooking, completedMessage: string) {
+  function paidRedirect(payment: repo.PaymentRow, booking: PaidBooking, completedMessage: string) {
     const base = { transactionId: payment.transactionId, amount: payment.amountMinor };
     if (booking === 'confirmed') return redirect('success', { ...base, message: completedMessage });
     if (booking === 'under-review')
@@ -321,34 +286,18 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   return {
     /** A new gateway session for the caller's own pending, unpaid and unexpired booking. */
     async initPayment(who: AuthContext, bookingId: string) {
-      const row = await repo.findBookingWithPayment(db, bookingId);
-      if (!row || row.booking.userId !== who.userId) throw notFound('Booking not found');
-      const { booking, payment } = row;
-      if (!payment || booking.status !== 'PENDING' || payment.status !== 'UNPAID') {
+      const payment = await repo.findPaymentContext(db, { bookingId });
+      if (!payment || payment.userId !== who.userId) throw notFound('Booking not found');
+      if (payment.bookingStatus !== PENDING || payment.paymentStatus !== UNPAID) {
         throw conflict(
-          `This booking is not awaiting payment (booking ${booking.status}, payment ${payment?.status ?? 'missing'})`,
+          `This booking is not awaiting payment (booking ${payment.bookingStatus}, payment ${payment.paymentStatus})`,
         );
       }
-      if (booking.holdExpiresAt <= clock.now()) {
+      if (payment.holdExpiresAt <= clock.now()) {
         throw conflict('The hold on this booking has expired; please book again');
       }
-      const context = await repo.findPaymentContext(db, { paymentId: payment.id });
       try {
-        return await withGatewayTimeout(
-          gateway.createSession({
-            transactionId: payment.transactionId,
-            amountMinor: payment.amountMinor,
-            currency: payment.currency,
-            customer: {
-              name: context!.userName,
-              email: context!.userEmail,
-              phone: context!.userPhone ?? '',
-              address: context!.userAddress ?? '',
-            },
-            productName: context!.tourTitle,
-          }),
-          deps.gatewayTimeoutMs,
-        );
+        return await openPaymentSession(gateway, deps.gatewayTimeoutMs, sessionSubjectOf(payment));
       } catch {
         throw upstreamError('The payment gateway did not respond. Please try again in a moment.');
       }
@@ -360,7 +309,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         const result = await abort(kind, input);
         if (!result) return redirect('fail', { transactionId: input.tranId, message: 'Unknown transaction' });
         const { payment, status, bookingStatus } = result;
-        if (status === 'PAID' || status === 'REFUNDED') {
+        if (wasReceived(status)) {
           return paidRedirect(payment, paidBookingOf(bookingStatus), 'Payment was already completed');
         }
         return redirect(kind, {
@@ -404,10 +353,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     async invoiceUrl(who: AuthContext, paymentId: string): Promise<string> {
       const payment = await repo.findPaymentContext(db, { paymentId });
       if (!payment || (!isAdmin(who) && payment.userId !== who.userId)) throw notFound('Payment not found');
-      if (payment.paymentStatus !== 'PAID' && payment.paymentStatus !== 'REFUNDED') {
+      if (!wasReceived(payment.paymentStatus)) {
         throw conflict(`No invoice: the payment is ${payment.paymentStatus}`);
       }
-      await ensureInvoice(db, storage, paymentId, clock.now());
+      await ensureInvoiceFor(db, storage, payment, clock.now());
       return invoiceLinks.url(paymentId, clock.now());
     },
 
@@ -415,10 +364,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (!invoiceLinks.verify(paymentId, expires, signature, clock.now())) {
         throw forbidden('This download link is invalid or has expired');
       }
-      const pdf = await ensureInvoice(db, storage, paymentId, clock.now());
-      if (!pdf) throw notFound('Invoice not found');
       const payment = await repo.findPaymentContext(db, { paymentId });
-      return { pdf, filename: `invoice-${payment?.transactionId ?? paymentId}.pdf` };
+      const pdf = payment && (await ensureInvoiceFor(db, storage, payment, clock.now()));
+      if (!pdf) throw notFound('Invoice not found');
+      return { pdf, filename: `invoice-${payment.transactionId}.pdf` };
     },
 
     /** The page a payer lands on after the gateway when no front end is configured. */
@@ -453,8 +402,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       const payment = await repo.findPaymentContext(db, { transactionId });
       if (!payment) return undefined;
       const payable =
-        payment.paymentStatus === 'UNPAID' &&
-        payment.bookingStatus === 'PENDING' &&
+        payment.paymentStatus === UNPAID &&
+        payment.bookingStatus === PENDING &&
         payment.holdExpiresAt > clock.now();
       return renderLocalGatewayPage({
         transactionId: payment.transactionId,

@@ -1,4 +1,5 @@
 import { PAYMENT_STATUSES, type PaymentStatus } from '../../db/schema/index.js';
+import type { EndedUnpaid } from '../bookings/state.js';
 
 /**
  * Payment state machine. A payment only moves forward: PAID never becomes FAILED or CANCELLED. Money the
@@ -18,3 +19,18 @@ export const canMovePayment = (from: PaymentStatus, to: PaymentStatus): boolean 
 /** Every status from which a payment may move to `to`. */
 export const paymentStatusesBefore = (to: PaymentStatus): PaymentStatus[] =>
   PAYMENT_STATUSES.filter((from) => canMovePayment(from, to));
+
+/** A new payment waits for the payer. */
+export const UNPAID = 'UNPAID' satisfies PaymentStatus;
+
+/** Validated by the gateway: the money was received. */
+export const PAID = 'PAID' satisfies PaymentStatus;
+
+/** The money was received at some point (and may have been given back since): an invoice exists for it. */
+export const wasReceived = (status: PaymentStatus): boolean => status === PAID || status === 'REFUNDED';
+
+/** The status an unpaid payment ends in when its booking ends unpaid (failed, expired or cancelled). */
+export const ENDED_WITH_BOOKING = { FAILED: 'FAILED', CANCEL: 'CANCELLED' } as const satisfies Record<
+  EndedUnpaid,
+  PaymentStatus
+>;

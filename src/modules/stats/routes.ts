@@ -12,7 +12,6 @@ import {
 } from './schemas.js';
 import type { StatsService } from './service.js';
 
-// Documents in /openapi.json that these routes need a signed-in caller.
 const COUNTING_BOOKINGS =
   'Highest booked tours and bookings per tour count only bookings that hold or bought seats ' +
   '(PENDING and COMPLETE); CANCEL and FAILED bookings do not count.';

@@ -2,6 +2,8 @@ import type { Database } from '../../db/client.js';
 import { BOOKING_STATUSES, PAYMENT_STATUSES, ROLES } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { DEFAULT_CURRENCY, toMajor } from '../../lib/money.js';
+import { CONFIRMED } from '../bookings/state.js';
+import { PAID } from '../payments/state.js';
 import * as repo from './repo.js';
 import type { BookingStats, PaymentStats, TourStats, UserStats } from './schemas.js';
 
@@ -113,8 +115,8 @@ export function createStatsService(deps: { db: Database; clock: Clock }) {
       bookingsPerDay: perDay,
       conversion: {
         createdBookings: total,
-        paidBookings: withStatus('COMPLETE'),
-        rate: ratio(withStatus('COMPLETE'), total),
+        paidBookings: withStatus(CONFIRMED),
+        rate: ratio(withStatus(CONFIRMED), total),
       },
       conversionLast30Days: {
         createdBookings: recent.since30Days,
@@ -131,7 +133,7 @@ export function createStatsService(deps: { db: Database; clock: Clock }) {
       repo.paymentGroups(db),
       repo.revenuePerDay(db, firstDayOfSeries(now, options.days), options.days),
     ]);
-    const paid = groups.filter((g) => g.status === 'PAID');
+    const paid = groups.filter((g) => g.status === PAID);
     const revenueMinor = sumOf(paid, (g) => g.amountMinor);
     const average = averageMajor(
       revenueMinor,

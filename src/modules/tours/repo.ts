@@ -8,6 +8,7 @@ import {
   type ParsedList,
   type ShapedList,
 } from '../../lib/list-query.js';
+import { SEAT_COUNTING_STATUSES } from '../bookings/state.js';
 
 export type TourRow = typeof tours.$inferSelect;
 export type NewTourRow = typeof tours.$inferInsert;
@@ -195,7 +196,7 @@ export async function countActiveBookings(ex: Executor, tourId: string): Promise
   const [row] = await ex
     .select({ n: count() })
     .from(bookings)
-    .where(and(eq(bookings.tourId, tourId), inArray(bookings.status, ['PENDING', 'COMPLETE'])));
+    .where(and(eq(bookings.tourId, tourId), inArray(bookings.status, SEAT_COUNTING_STATUSES)));
   return row?.n ?? 0;
 }
 

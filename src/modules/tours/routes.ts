@@ -21,7 +21,6 @@ import {
 import type { TourService } from './service.js';
 import type { TourTypeService } from './tour-type-service.js';
 
-// Documents in /openapi.json that these routes need a signed-in caller.
 const tourTags = ['Tours'];
 const typeTags = ['Tour types'];
 const multipartNote =

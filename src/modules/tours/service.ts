@@ -1,4 +1,5 @@
 import type { Database, Tx } from '../../db/client.js';
+import { FOREIGN_KEY_VIOLATION, findPgError } from '../../db/pg-errors.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
 import { listMeta, parseListQuery, parseListQueryShape, project } from '../../lib/list-query.js';
 import { toMajor, toMinor } from '../../lib/money.js';
@@ -120,14 +121,8 @@ export function nextImages(
   return { images, removed };
 }
 
-function isForeignKeyViolation(err: unknown): boolean {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 4; depth++) {
-    if ((current as { code?: unknown }).code === '23503') return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
+const isForeignKeyViolation = (err: unknown): boolean =>
+  findPgError(err, (e) => e.code === FOREIGN_KEY_VIOLATION) !== undefined;
 
 export function createTourService({ db, storage, log }: TourServiceDeps) {
   const tourBySlug = prepareTourBySlug(db);

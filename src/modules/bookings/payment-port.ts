@@ -1,0 +1,40 @@
+import type { Executor } from '../../db/client.js';
+import type { EndedUnpaid } from './state.js';
+
+/** A booking's payment as bookings sees it: what to show the customer and to send to the gateway. */
+export interface BookingPayment {
+  id: string;
+  transactionId: string;
+  amountMinor: number;
+  currency: string;
+}
+
+/** Who pays and for what, as the payment gateway's session needs it. */
+export interface PaymentSessionSubject {
+  payment: BookingPayment;
+  customer: { name: string; email: string; phone: string | null; address: string | null };
+  tourTitle: string;
+}
+
+/**
+ * What bookings needs from payments. Bookings declares it and the payments module implements it, so
+ * bookings never depends on payments; payments drives bookings through `lifecycle.ts`. The functions
+ * taking `tx` run in the caller's transaction, which holds the booking's row lock.
+ */
+export interface BookingPayments {
+  /** Creates the unpaid payment of a booking just made. */
+  createFor(
+    tx: Executor,
+    booking: { id: string; amountMinor: number; currency: string },
+  ): Promise<BookingPayment>;
+  /** Opens a gateway session for it, outside any transaction; rejects when the gateway fails or times out. */
+  openSession(subject: PaymentSessionSubject): Promise<{ paymentUrl: string }>;
+  /** Ends the unpaid payments of bookings that just ended as `ended`; payments already made are left alone. */
+  closeUnpaid(tx: Executor, bookingIds: string[], ended: EndedUnpaid): Promise<void>;
+  /** Queues the invoice email of a paid booking an admin just approved. */
+  queueInvoice(tx: Executor, paymentId: string): Promise<void>;
+  /** Once that transaction committed: stores the invoice and lets its email go (a job retries on failure). */
+  issueInvoice(paymentId: string): Promise<void>;
+  /** For admin views: a short-lived download link once the invoice exists, else null. */
+  invoiceUrl(payment: { paymentId: string | null; invoiceKey: string | null }): string | null;
+}
