@@ -2,9 +2,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { ok, successSchema } from '../../lib/envelope.js';
-import { caller, readAccessToken } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
-import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from './cookies.js';
+import {
+  caller,
+  clearAuthCookies,
+  clientInfo,
+  REFRESH_COOKIE,
+  readAccessToken,
+  setAuthCookies,
+} from './http.js';
 import { createPasswordService } from './passwords.js';
 import {
   changePasswordBody,
@@ -19,7 +25,6 @@ import {
   tokenPair,
 } from './schemas.js';
 import { createAuthService } from './service.js';
-import { clientInfo } from './sessions.js';
 
 const nothing = successSchema(z.null());
 

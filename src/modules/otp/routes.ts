@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModuleOptions } from '../../app.js';
 import { ok, successSchema } from '../../lib/envelope.js';
-import { clientInfo } from '../auth/sessions.js';
+import { clientInfo } from '../auth/http.js';
 import { sendOtpBody, verifyOtpBody } from './schemas.js';
 import { createOtpService } from './service.js';
 

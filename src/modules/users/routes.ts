@@ -1,15 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ModuleOptions } from '../../app.js';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
-import { caller, callerProfile } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
-import { clientInfo } from '../auth/sessions.js';
+import { createAccountSecurity } from '../auth/account-security.js';
+import { caller, callerProfile, clientInfo } from '../auth/http.js';
+import { securityEvent, securityEventListQuery } from '../auth/schemas.js';
 import {
   projectedUser,
   publicUser,
   registerBody,
-  securityEvent,
-  securityEventListQuery,
   updateUserBody,
   userIdParams,
   userListQuery,
@@ -17,7 +16,8 @@ import {
 import { createUsersService } from './service.js';
 
 export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ctx }) => {
-  const users = createUsersService({ db: ctx.db, clock: ctx.clock });
+  const accountSecurity = createAccountSecurity({ db: ctx.db });
+  const users = createUsersService({ db: ctx.db, clock: ctx.clock, accountSecurity });
   const { requireAuth, requireAuthWithProfile } = ctx.guard;
   // Each registration hashes a password: limited per IP like sign-in.
   const perIpLimit = {
@@ -88,7 +88,7 @@ export const userRoutes: FastifyPluginAsyncZod<ModuleOptions> = async (app, { ct
       },
     },
     async (request, reply) => {
-      const { items, meta } = await users.securityEvents(request.query);
+      const { items, meta } = await accountSecurity.listEvents(request.query);
       return ok(reply, 'Security Events Retrieved Successfully', items, { meta });
     },
   );
