@@ -83,19 +83,28 @@ export async function listTours(ex: Executor, parsed: ParsedList) {
   return { rows, total: totalRow?.total ?? 0 };
 }
 
-/**
- * The catalogue's front page (GET /tour without filter, search or sort: newest first) and its total, as
- * named prepared statements; any other list goes through `listTours`.
- */
-export function prepareDefaultTourList(db: Database) {
-  const page = db
+/** `tour_list_default`: the catalogue's front page (GET /tour without filter, search or sort: newest first). */
+export function defaultTourListStatement(db: Database) {
+  return db
     .select()
     .from(tours)
     .orderBy(desc(tours.createdAt), desc(tours.id))
     .limit(sql.placeholder('limit'))
-    .offset(sql.placeholder('offset'))
-    .prepare('tour_list_default');
-  const count = db.select({ total: countAll }).from(tours).prepare('tour_count_all');
+    .offset(sql.placeholder('offset'));
+}
+
+/** `tour_count_all`: the front page's total. */
+export function tourCountAllStatement(db: Database) {
+  return db.select({ total: countAll }).from(tours);
+}
+
+/**
+ * The catalogue's front page and its total, as named prepared statements; any other list goes through
+ * `listTours`.
+ */
+export function prepareDefaultTourList(db: Database) {
+  const page = defaultTourListStatement(db).prepare('tour_list_default');
+  const count = tourCountAllStatement(db).prepare('tour_count_all');
   return async (limit: number, offset: number) => {
     const [rows, [totalRow]] = await Promise.all([page.execute({ limit, offset }), count.execute()]);
     return { rows, total: totalRow?.total ?? 0 };
@@ -105,7 +114,8 @@ export function prepareDefaultTourList(db: Database) {
 /** Shapes of filtered lists kept as prepared statements; rarer shapes beyond these are built per request. */
 const MAX_PREPARED_LIST_SHAPES = 32;
 
-function prepareListShape(db: Database, list: ShapedList, name: string) {
+/** `tour_list_<n>_page` and `tour_list_<n>_total`: a page of one shape of filtered list, and its total. */
+export function tourListShapeStatements(db: Database, list: ShapedList) {
   return {
     page: db
       .select()
@@ -113,10 +123,14 @@ function prepareListShape(db: Database, list: ShapedList, name: string) {
       .where(list.where)
       .orderBy(...list.orderBy)
       .limit(sql.placeholder('limit'))
-      .offset(sql.placeholder('offset'))
-      .prepare(`${name}_page`),
-    total: db.select({ total: countAll }).from(tours).where(list.where).prepare(`${name}_total`),
+      .offset(sql.placeholder('offset')),
+    total: db.select({ total: countAll }).from(tours).where(list.where),
   };
+}
+
+function prepareListShape(db: Database, list: ShapedList, name: string) {
+  const statements = tourListShapeStatements(db, list);
+  return { page: statements.page.prepare(`${name}_page`), total: statements.total.prepare(`${name}_total`) };
 }
 
 /**
@@ -142,14 +156,18 @@ export function prepareShapedTourList(db: Database) {
   };
 }
 
-/** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */
-export function prepareTourBySlug(db: Database) {
-  const query = db
+/** `tour_by_slug`: GET /tour/:slug. */
+export function tourBySlugStatement(db: Database) {
+  return db
     .select()
     .from(tours)
     .where(eq(tours.slug, sql.placeholder('slug')))
-    .limit(1)
-    .prepare('tour_by_slug');
+    .limit(1);
+}
+
+/** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */
+export function prepareTourBySlug(db: Database) {
+  const query = tourBySlugStatement(db).prepare('tour_by_slug');
   return async (slug: string): Promise<TourRow | undefined> => (await query.execute({ slug }))[0];
 }
 
