@@ -201,7 +201,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authLimit,
     prefix: '/api/v1/auth',
   });
-  await app.register(userRoutes, { users: services.users, guard, authLimit, prefix: '/api/v1/user' });
+  await app.register(userRoutes, {
+    users: services.users,
+    accountSecurity: services.accountSecurity,
+    guard,
+    authLimit,
+    prefix: '/api/v1/user',
+  });
   await app.register(otpRoutes, { otp: services.otp, authLimit, prefix: '/api/v1/otp' });
   await app.register(statsRoutes, { stats: services.stats, guard, prefix: '/api/v1/stats' });
   await app.register(bookingRoutes, { bookings: services.bookings, guard, prefix: '/api/v1/booking' });

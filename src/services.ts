@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from './context.js';
 import type { JobHandlers } from './lib/job-queue.js';
+import { createAccountSecurity } from './modules/auth/account-security.js';
 import { createOidcClient } from './modules/auth/google/oidc-client.js';
 import { createGoogleSignInService } from './modules/auth/google/service.js';
 import { createPasswordService } from './modules/auth/passwords.js';
@@ -26,6 +27,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
   // Handlers of the durable job queue (lib/job-queue.ts), by job kind: a module that enqueues a kind adds its
   // handler here, e.g. `'refund.process': (job, run) => refunds.processRefund(job.payload, run)`.
   const jobHandlers: JobHandlers = {};
+  const accountSecurity = createAccountSecurity({ db });
   const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
   const onBackgroundError = (err: unknown, what: string) =>
     log.warn({ err }, `${what} failed; the housekeeping job will retry`);
@@ -53,7 +55,8 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
         : undefined,
       onFailure: (reason, err) => log.warn({ err }, reason),
     }),
-    users: createUsersService({ db, clock, events }),
+    accountSecurity,
+    users: createUsersService({ db, clock, accountSecurity, events }),
     otp: createOtpService({ db, clock, config }),
     divisions: createDivisionService({ db, storage, log }),
     tours: createTourService({ db, storage, log }),

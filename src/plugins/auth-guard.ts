@@ -1,56 +1,18 @@
-import { eq, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
-import { type IsActive, type Role, sessions, userAuths, users } from '../db/schema/index.js';
+import type { Role } from '../db/schema/index.js';
 import type { Clock } from '../lib/clock.js';
 import { forbidden, unauthenticated } from '../lib/errors.js';
-import { accountBlockReason } from '../modules/auth/sessions.js';
+import { readAccessToken } from '../modules/auth/http.js';
+import { createSessionCheck } from '../modules/auth/session-check.js';
 import type { TokenService } from '../modules/auth/tokens.js';
 
-export interface AuthContext {
-  userId: string;
-  email: string;
-  /** From the database, never from the token. */
-  role: Role;
-  sessionId: string;
-}
-
-/** The caller's account as the public profile shows it, read by the same query that checks the session. */
-export interface CallerProfile {
-  id: string;
-  name: string;
-  email: string;
-  role: Role;
-  phone: string | null;
-  picture: string | null;
-  address: string | null;
-  isDeleted: boolean;
-  isActive: IsActive;
-  isVerified: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-  /** Sign-in methods, oldest first. */
-  auths: { provider: string; providerId: string }[];
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth?: AuthContext;
-    /** Set only by `requireAuthWithProfile`. */
-    callerProfile?: CallerProfile;
-  }
-}
+// The caller's type and accessors, also offered here for the modules that take the caller from the guard.
+export type { AuthContext } from '../lib/caller.js';
+export { caller, callerProfile } from '../modules/auth/http.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** The access token from the `Authorization` header (raw or `Bearer `) or else the `accessToken` cookie. */
-export function readAccessToken(request: FastifyRequest): { token?: string; fromCookie: boolean } {
-  const header = request.headers.authorization?.trim();
-  if (header) return { token: header.replace(/^Bearer\s+/i, '').trim() || undefined, fromCookie: false };
-  const cookie = request.cookies?.accessToken;
-  return { token: cookie || undefined, fromCookie: Boolean(cookie) };
-}
 
 /**
  * The page a browser says a request comes from: the Origin header, or else the origin of the Referer.
@@ -68,62 +30,22 @@ function requestOrigin(request: FastifyRequest): string | undefined {
   }
 }
 
+/**
+ * The auth guard as Fastify hooks: reads the access token from the request, refuses cookie-borne writes from
+ * foreign pages, and leaves the session check to the auth module.
+ */
 export function createAuthGuard(deps: { db: Database; tokens: TokenService; config: Config; clock: Clock }) {
-  const { db, tokens, config, clock } = deps;
+  const { config } = deps;
+  const sessionCheck = createSessionCheck(deps);
   // Compared as origins: PUBLIC_URL may carry a path, and a browser's Origin never does.
   const allowedOrigins = new Set([...config.frontendUrls, config.publicUrl].map((u) => new URL(u).origin));
   const fromForeignPage = (request: FastifyRequest) => {
     const origin = requestOrigin(request);
     return origin !== undefined && !allowedOrigins.has(origin);
   };
-  const sessionCheck = {
-    userId: users.id,
-    email: users.email,
-    role: users.role,
-    isActive: users.isActive,
-    isDeleted: users.isDeleted,
-    isVerified: users.isVerified,
-    sessionUserId: sessions.userId,
-    revokedAt: sessions.revokedAt,
-    absoluteExpiresAt: sessions.absoluteExpiresAt,
-  };
-  // Runs on every authenticated request: a named prepared statement, built and planned once per connection.
-  const sessionQuery = db
-    .select(sessionCheck)
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, sql.placeholder('sid')))
-    .limit(1)
-    .prepare('auth_guard_session');
-  // The same check plus the public profile, for routes that answer with the caller's own account: one
-  // round trip instead of two. Kept apart because the other routes need none of it.
-  const profileQuery = db
-    .select({
-      ...sessionCheck,
-      name: users.name,
-      phone: users.phone,
-      picture: users.picture,
-      address: users.address,
-      createdAt: users.createdAt,
-      updatedAt: users.updatedAt,
-      auths: sql<CallerProfile['auths']>`coalesce((
-        select json_agg(json_build_object('provider', ${userAuths.provider}, 'providerId', ${userAuths.providerId})
-                        order by ${userAuths.createdAt})
-        from ${userAuths} where ${userAuths.userId} = ${users.id}), '[]'::json)`,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, sql.placeholder('sid')))
-    .limit(1)
-    .prepare('auth_guard_profile');
 
-  type SessionRow = Awaited<ReturnType<typeof sessionQuery.execute>>[number];
-
-  /** Verifies the token, then re-checks user state and session with `query`; sets `request.auth`. */
-  async function check<Row extends SessionRow>(
-    request: FastifyRequest,
-    query: { execute(params: { sid: string }): Promise<Row[]> },
-  ): Promise<Row> {
+  /** The request's access token; 401 without one, 403 for a cookie-authenticated write from a foreign page. */
+  function accessToken(request: FastifyRequest): string {
     const { token, fromCookie } = readAccessToken(request);
     if (!token) throw unauthenticated('No Token Received');
     if (fromCookie && STATE_CHANGING.has(request.method)) {
@@ -135,31 +57,17 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
         throw forbidden('Request origin is not allowed');
       }
     }
-    const now = clock.now();
-    const payload = await tokens.verifyAccessToken(token, now);
-    const [row] = await query.execute({ sid: payload.sid });
-    if (!row || row.sessionUserId !== payload.userId) throw unauthenticated('User Does Not Exist');
-    if (row.revokedAt || row.absoluteExpiresAt <= now)
-      throw unauthenticated('Session has ended, please sign in again');
-    const blocked = accountBlockReason(row);
-    if (blocked) throw forbidden(blocked);
-    request.auth = { userId: row.userId, email: row.email, role: row.role, sessionId: payload.sid };
-    return row;
-  }
-
-  /** Verifies the token, then re-checks user state and session in one query; sets `request.auth`. */
-  async function authenticate(request: FastifyRequest): Promise<AuthContext> {
-    await check(request, sessionQuery);
-    return request.auth!;
+    return token;
   }
 
   /**
-   * Route hook: any signed-in user, or only the given roles (403 otherwise). Works as `preHandler` or, to answer
-   * 401/403 before a request body is validated, as `preValidation`.
+   * Route hook: any signed-in user, or only the given roles (403 otherwise); sets `request.auth`. Works as
+   * `preHandler` or, to answer 401/403 before a request body is validated, as `preValidation`.
    */
   function requireAuth(...roles: Role[]): preHandlerAsyncHookHandler {
     return async (request: FastifyRequest, _reply: FastifyReply) => {
-      const auth = await authenticate(request);
+      const auth = await sessionCheck.caller(accessToken(request));
+      request.auth = auth;
       if (roles.length > 0 && !roles.includes(auth.role)) {
         throw forbidden('You are not permitted to view this route');
       }
@@ -169,22 +77,9 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
   /** Route hook: any signed-in user; also keeps their public profile on the request (`callerProfile`). */
   function requireAuthWithProfile(): preHandlerAsyncHookHandler {
     return async (request: FastifyRequest, _reply: FastifyReply) => {
-      const row = await check(request, profileQuery);
-      request.callerProfile = {
-        id: row.userId,
-        name: row.name,
-        email: row.email,
-        role: row.role,
-        phone: row.phone,
-        picture: row.picture,
-        address: row.address,
-        isDeleted: row.isDeleted,
-        isActive: row.isActive,
-        isVerified: row.isVerified,
-        createdAt: row.createdAt,
-        updatedAt: row.updatedAt,
-        auths: row.auths,
-      };
+      const { auth, profile } = await sessionCheck.callerWithProfile(accessToken(request));
+      request.auth = auth;
+      request.callerProfile = profile;
     };
   }
 
@@ -199,19 +94,7 @@ export function createAuthGuard(deps: { db: Database; tokens: TokenService; conf
     };
   }
 
-  return { authenticate, requireAuth, requireAuthWithProfile, requireOwnOrigin };
+  return { requireAuth, requireAuthWithProfile, requireOwnOrigin };
 }
 
 export type AuthGuard = ReturnType<typeof createAuthGuard>;
-
-/** The caller's profile on a route guarded by `requireAuthWithProfile`. */
-export function callerProfile(request: FastifyRequest): CallerProfile {
-  if (!request.callerProfile) throw unauthenticated();
-  return request.callerProfile;
-}
-
-/** The authenticated caller of a guarded route. */
-export function caller(request: FastifyRequest): AuthContext {
-  if (!request.auth) throw unauthenticated();
-  return request.auth;
-}

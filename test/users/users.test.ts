@@ -236,6 +236,21 @@ describe('GET /user/:id', () => {
     for (const id of [newId(), 'not-an-id']) expect((await get(`/user/${id}`, admin)).statusCode).toBe(404);
   });
 
+  it('the user, the list and an update carry the sign-in methods oldest first, as /user/me does', async () => {
+    const user = await createUser(t.ctx, { name: 'Methods Mahmud' });
+    const google = { userId: user.id, provider: 'google', providerId: `g-${user.id}` };
+    await t.ctx.db.insert(userAuths).values({ ...google, createdAt: new Date(Date.now() + 60_000) });
+    const methods = [
+      { provider: 'credentials', providerId: user.email },
+      { provider: 'google', providerId: google.providerId },
+    ];
+
+    expect((await get(`/user/${user.id}`, admin)).json().data.auths).toEqual(methods);
+    const listed = (await get('/user/all-users?searchTerm=Methods%20Mahmud', admin)).json().data;
+    expect(listed.map((u: { auths: unknown }) => u.auths)).toEqual([methods]);
+    expect((await patch(user.id, { address: 'Khulna' }, admin)).json().data.auths).toEqual(methods);
+  });
+
   it('401 without a token, 403 for a USER', async () => {
     const user = await createUser(t.ctx);
     expect((await get(`/user/${user.id}`)).statusCode).toBe(401);

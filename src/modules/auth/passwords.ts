@@ -1,7 +1,6 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
-import { passwordResetTokens } from '../../db/schema/index.js';
+import type { AuthContext, ClientInfo } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { unauthenticated, validationError } from '../../lib/errors.js';
@@ -10,11 +9,17 @@ import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { passwordResetEmail } from '../../lib/mail/templates.js';
 import { assertPasswordPolicy } from '../../lib/password-policy.js';
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
-import type { AuthContext } from '../../plugins/auth-guard.js';
 import { addUserAuth, findUserByEmail, findUserById, lockUser, updateUser } from '../users/repo.js';
-import { recordSecurityEvent } from './security-events.js';
-import { type ClientInfo, revokeUserSessions } from './sessions.js';
-import { clearThrottle, LOGIN_FAILURES, RESET_REQUESTS, reserveAttempt, throttleKey } from './throttle.js';
+import {
+  clearThrottle,
+  findLiveResetToken,
+  insertResetToken,
+  recordSecurityEvent,
+  revokeUserSessions,
+  spendOpenResetTokens,
+  spendResetToken,
+} from './repo.js';
+import { LOGIN_FAILURES, RESET_REQUESTS, reserveAttempt, throttleKey } from './throttle.js';
 
 export const RESET_TOKEN_MINUTES = 10;
 
@@ -107,11 +112,8 @@ export function createPasswordService(deps: {
     const resetLink = `${config.frontendUrl}/reset-password?id=${encodeURIComponent(user.id)}&token=${encodeURIComponent(token)}`;
     await db.transaction(async (tx) => {
       // Only the newest link works.
-      await tx
-        .update(passwordResetTokens)
-        .set({ usedAt: now })
-        .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)));
-      await tx.insert(passwordResetTokens).values({
+      await spendOpenResetTokens(tx, user.id, now);
+      await insertResetToken(tx, {
         userId: user.id,
         tokenHash: sha256(token),
         expiresAt: new Date(now.getTime() + RESET_TOKEN_MINUTES * 60_000),
@@ -144,16 +146,7 @@ export function createPasswordService(deps: {
     if (!resetToken) throw unauthenticated('Password reset token is missing');
     const now = clock.now();
     const tokenHash = sha256(resetToken);
-    const live = and(
-      eq(passwordResetTokens.tokenHash, tokenHash),
-      isNull(passwordResetTokens.usedAt),
-      gt(passwordResetTokens.expiresAt, now),
-    );
-    const [token] = await db
-      .select({ userId: passwordResetTokens.userId })
-      .from(passwordResetTokens)
-      .where(live)
-      .limit(1);
+    const token = await findLiveResetToken(db, tokenHash, now);
     if (!token) throw unauthenticated('Password reset link is invalid or has expired');
     if (token.userId !== input.id) throw unauthenticated('You can not reset your password');
     // A weak password leaves the token unspent, so the owner can try another one.
@@ -162,11 +155,7 @@ export function createPasswordService(deps: {
     const passwordHash = await hashPassword(input.newPassword);
     const ended = await db.transaction(async (tx) => {
       // Spent only if still live: of two resets racing with one token, one wins.
-      const [spent] = await tx
-        .update(passwordResetTokens)
-        .set({ usedAt: now })
-        .where(live)
-        .returning({ userId: passwordResetTokens.userId });
+      const spent = await spendResetToken(tx, tokenHash, now);
       if (!spent) throw unauthenticated('Password reset link is invalid or has expired');
       const user = await updateUser(tx, spent.userId, { passwordHash, updatedAt: now });
       if (!user) throw unauthenticated('Password reset link is invalid or has expired');

@@ -3,10 +3,16 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { ok, successSchema } from '../../lib/envelope.js';
 import type { AuthGuard } from '../../plugins/auth-guard.js';
-import { caller, readAccessToken } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
 import type { PerIpLimit } from '../../plugins/security.js';
-import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from './cookies.js';
+import {
+  caller,
+  clearAuthCookies,
+  clientInfo,
+  REFRESH_COOKIE,
+  readAccessToken,
+  setAuthCookies,
+} from './http.js';
 import type { PasswordService } from './passwords.js';
 import {
   changePasswordBody,
@@ -21,7 +27,6 @@ import {
   tokenPair,
 } from './schemas.js';
 import type { AuthService } from './service.js';
-import { clientInfo } from './sessions.js';
 
 const nothing = successSchema(z.null());
 

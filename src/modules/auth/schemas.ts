@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listQuerySchema } from '../../lib/list-query.js';
 import { passwordSchema } from '../../lib/password-policy.js';
 import { emailSchema, publicUser } from '../users/schemas.js';
 
@@ -47,3 +48,18 @@ export const sessionView = z.object({
   current: z.boolean(),
 });
 export type SessionView = z.infer<typeof sessionView>;
+
+export const SECURITY_EVENT_FILTERS = ['type', 'userId', 'actorId'] as const;
+export const securityEventListQuery = listQuerySchema(SECURITY_EVENT_FILTERS);
+export const securityEvent = z.object({
+  _id: z.string(),
+  type: z.string(),
+  userId: z.string().nullable(),
+  actorId: z.string().nullable(),
+  email: z.string().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+export type SecurityEventView = z.infer<typeof securityEvent>;

@@ -1,30 +1,29 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
+import type { AuthContext, ClientInfo } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { type AppError, forbidden, notFound, unauthenticated } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.js';
-import type { AuthContext } from '../../plugins/auth-guard.js';
 import { toPublicUser, updateUser } from '../users/repo.js';
 import type { PublicUser } from '../users/schemas.js';
 import { describeDevice } from './device.js';
-import type { LoginInput, SessionView } from './schemas.js';
-import { recordSecurityEvent } from './security-events.js';
 import {
-  type ClientInfo,
-  type IssuedTokens,
+  clearThrottle,
   listLiveSessions,
-  newSession,
+  prepareSignInAccount,
+  prepareSignInSession,
+  recordSecurityEvent,
   revokeSession,
   revokeUserSessions,
-  rotateRefreshToken,
-} from './sessions.js';
-import { prepareSignInAccount, prepareSignInSession } from './sign-in-statements.js';
-import { clearThrottle, delayAfterHits, LOGIN_FAILURES, throttledError, throttleKey } from './throttle.js';
+} from './repo.js';
+import type { LoginInput, SessionView } from './schemas.js';
+import { type IssuedTokens, newSession, rotateRefreshToken } from './sessions.js';
+import { delayAfterHits, LOGIN_FAILURES, throttledError, throttleKey } from './throttle.js';
 import type { TokenService } from './tokens.js';
 
-export const GOOGLE_ONLY_MESSAGE =
+const GOOGLE_ONLY_MESSAGE =
   'You have authenticated through Google. Please sign in with Google, or set a password first to sign in with email and password.';
 
 /** Why an account whose password is right may still not sign in (undefined: it may). */
@@ -49,7 +48,7 @@ export function createAuthService(deps: {
 }) {
   const { db, clock, config, tokens, events } = deps;
 
-  const readSignInAccount = prepareSignInAccount(db);
+  const readSignInAccount = prepareSignInAccount(db, LOGIN_FAILURES);
   const writeSignInSession = prepareSignInSession(db);
 
   async function login(
@@ -58,7 +57,7 @@ export function createAuthService(deps: {
   ): Promise<{ issued: IssuedTokens; user: PublicUser }> {
     const now = clock.now();
     const throttle = throttleKey('login', input.email);
-    const { user, auths, reserved, hits } = await readSignInAccount(throttle, input.email, now);
+    const { user, reserved, hits } = await readSignInAccount(throttle, input.email, now);
     if (!reserved) throw await throttledError(db, throttle, LOGIN_FAILURES, now);
 
     // Unknown emails and password-less accounts are checked against a dummy hash: same work, same timing.
@@ -101,7 +100,7 @@ export function createAuthService(deps: {
     }
     const { issued, row } = await newSession({ tokens, config }, user, client, now);
     await writeSignInSession(row, user.email, throttle);
-    return { issued, user: toPublicUser(user, auths) };
+    return { issued, user: toPublicUser(user) };
   }
 
   async function refresh(refreshToken: string | undefined, client: ClientInfo): Promise<IssuedTokens> {

@@ -1,13 +1,19 @@
-import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import type { Database, Executor } from '../../db/client.js';
-import { type Role, sessions, users } from '../../db/schema/index.js';
+import type { Role } from '../../db/schema/index.js';
+import type { ClientInfo } from '../../lib/caller.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { forbidden, unauthenticated } from '../../lib/errors.js';
 import { safeEqual, sha256 } from '../../lib/hash.js';
 import { newId } from '../../lib/ids.js';
-import { recordSecurityEvent } from './security-events.js';
+import {
+  endSession,
+  insertSession,
+  lockSessionWithUser,
+  type NewSessionRow,
+  recordSecurityEvent,
+  rotateSession,
+} from './repo.js';
 import type { TokenClaims, TokenService } from './tokens.js';
 
 export interface SessionUser {
@@ -16,19 +22,12 @@ export interface SessionUser {
   role: Role;
 }
 
-export interface ClientInfo {
-  ip?: string;
-  userAgent?: string;
-}
-
 export interface IssuedTokens {
   accessToken: string;
   refreshToken: string;
   sessionId: string;
   refreshExpiresAt: Date;
 }
-
-export type NewSessionRow = typeof sessions.$inferInsert;
 
 /** A new session's first access and refresh tokens and the row that records it (not yet written). */
 export async function newSession(
@@ -77,23 +76,12 @@ export async function startSession(
   provider = 'credentials',
 ): Promise<IssuedTokens> {
   const { issued, row } = await newSession(deps, user, client, now, provider);
-  await db.insert(sessions).values(row);
+  await insertSession(db, row);
   return issued;
 }
 
 /** Seconds of `now`, the precision a token's `iat` carries (so a successor can be signed again identically). */
 const toSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
-
-export type RevokeReason =
-  | 'logout'
-  | 'logout_all'
-  | 'revoked_by_user'
-  | 'refresh_token_reuse'
-  | 'password_changed'
-  | 'password_reset'
-  | 'role_changed'
-  | 'user_blocked'
-  | 'user_deleted';
 
 type RotationOutcome =
   | { kind: 'issue'; claims: TokenClaims; generation: number; issuedAt: Date; expiresAt: Date }
@@ -119,27 +107,7 @@ export async function rotateRefreshToken(
   const presentedHash = sha256(payload.jti);
 
   const outcome = await db.transaction(async (tx): Promise<RotationOutcome> => {
-    const [row] = await tx
-      .select({
-        userId: sessions.userId,
-        generation: sessions.generation,
-        currentTokenHash: sessions.currentTokenHash,
-        previousTokenHash: sessions.previousTokenHash,
-        currentIssuedAt: sessions.currentIssuedAt,
-        rotatedAt: sessions.rotatedAt,
-        idleExpiresAt: sessions.idleExpiresAt,
-        absoluteExpiresAt: sessions.absoluteExpiresAt,
-        revokedAt: sessions.revokedAt,
-        email: users.email,
-        role: users.role,
-        isActive: users.isActive,
-        isDeleted: users.isDeleted,
-        isVerified: users.isVerified,
-      })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.id, payload.sid))
-      .for('update', { of: sessions });
+    const row = await lockSessionWithUser(tx, payload.sid);
     if (!row || row.userId !== payload.userId || row.revokedAt) return { kind: 'ended' };
     if (row.absoluteExpiresAt <= now || row.idleExpiresAt <= now) return { kind: 'ended' };
     const blocked = accountBlockReason(row);
@@ -149,18 +117,14 @@ export async function rotateRefreshToken(
     if (safeEqual(presentedHash, row.currentTokenHash)) {
       const generation = row.generation + 1;
       const issuedAt = toSecond(now);
-      await tx
-        .update(sessions)
-        .set({
-          generation,
-          previousTokenHash: row.currentTokenHash,
-          currentTokenHash: sha256(tokens.refreshTokenId(payload.sid, generation)),
-          currentIssuedAt: issuedAt,
-          rotatedAt: now,
-          lastUsedAt: now,
-          ip: client.ip,
-        })
-        .where(eq(sessions.id, payload.sid));
+      await rotateSession(tx, payload.sid, {
+        generation,
+        previousTokenHash: row.currentTokenHash,
+        currentTokenHash: sha256(tokens.refreshTokenId(payload.sid, generation)),
+        currentIssuedAt: issuedAt,
+        at: now,
+        ip: client.ip,
+      });
       return { kind: 'issue', claims, generation, issuedAt, expiresAt: row.absoluteExpiresAt };
     }
     const withinGrace =
@@ -174,10 +138,7 @@ export async function rotateRefreshToken(
         expiresAt: row.absoluteExpiresAt,
       };
     }
-    await tx
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: 'refresh_token_reuse' })
-      .where(eq(sessions.id, payload.sid));
+    await endSession(tx, payload.sid, 'refresh_token_reuse', now);
     await recordSecurityEvent(tx, {
       type: 'refresh_token_reuse',
       userId: row.userId,
@@ -222,64 +183,4 @@ export function accountBlockReason(user: { isDeleted: boolean; isActive: string;
   if (user.isActive !== 'ACTIVE') return `User is ${user.isActive}`;
   if (!user.isVerified) return 'User is not verified';
   return undefined;
-}
-
-/** Revokes one live session of a user; false when there is no such live session. */
-export async function revokeSession(
-  db: Executor,
-  userId: string,
-  sessionId: string,
-  reason: RevokeReason,
-  now: Date,
-): Promise<boolean> {
-  const rows = await db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
-    .returning({ id: sessions.id });
-  return rows.length > 0;
-}
-
-/** Revokes every live session of a user, optionally keeping one (the caller's own). Returns how many. */
-export async function revokeUserSessions(
-  db: Executor,
-  userId: string,
-  reason: RevokeReason,
-  now: Date,
-  exceptSessionId?: string,
-): Promise<number> {
-  const rows = await db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined,
-      ),
-    )
-    .returning({ id: sessions.id });
-  return rows.length;
-}
-
-/** The user's sessions that can still be used, newest first. */
-export function listLiveSessions(db: Executor, userId: string, now: Date) {
-  return db
-    .select({
-      id: sessions.id,
-      ip: sessions.ip,
-      userAgent: sessions.userAgent,
-      provider: sessions.provider,
-      createdAt: sessions.createdAt,
-      lastUsedAt: sessions.lastUsedAt,
-      expiresAt: sessions.absoluteExpiresAt,
-    })
-    .from(sessions)
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.absoluteExpiresAt, now)))
-    .orderBy(desc(sessions.createdAt));
-}
-
-/** Where a request comes from, for session rows and the security log. */
-export function clientInfo(request: FastifyRequest): ClientInfo {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] };
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ok, successSchema } from '../../lib/envelope.js';
 import type { PerIpLimit } from '../../plugins/security.js';
-import { clientInfo } from '../auth/sessions.js';
+import { clientInfo } from '../auth/http.js';
 import { sendOtpBody, verifyOtpBody } from './schemas.js';
 import type { OtpService } from './service.js';
 

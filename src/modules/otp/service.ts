@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
+import type { ClientInfo } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import { rateLimited, unauthenticated } from '../../lib/errors.js';
 import { hmacSha256, safeEqual } from '../../lib/hash.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { otpEmail } from '../../lib/mail/templates.js';
-import { recordSecurityEvent } from '../auth/security-events.js';
-import type { ClientInfo } from '../auth/sessions.js';
+import { recordSecurityEvent } from '../auth/repo.js';
 import { assertNotThrottled, OTP_RESEND, recordHit, secondsBlocked, throttleKey } from '../auth/throttle.js';
 import { findUserByEmail, updateUser } from '../users/repo.js';
 import { closeOpenCodes, consumeCode, countFailedAttempt, insertCode, lockLiveCode } from './repo.js';

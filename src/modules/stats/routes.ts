@@ -12,6 +12,7 @@ import {
 } from './schemas.js';
 import type { StatsService } from './service.js';
 
+/** Which bookings the per-tour counts include; said in the descriptions of both routes that show them. */
 const COUNTING_BOOKINGS =
   'Highest booked tours and bookings per tour count only bookings that hold or bought seats ' +
   '(PENDING and COMPLETE); CANCEL and FAILED bookings do not count.';

@@ -70,33 +70,42 @@ export const tourTypeListSpec: ListSpec = {
 
 // ---- Tours ----
 
-export async function listTours(ex: Executor, parsed: ParsedList) {
+export async function listTours(db: Executor, parsed: ParsedList) {
   const [rows, [totalRow]] = await Promise.all([
-    ex
+    db
       .select()
       .from(tours)
       .where(parsed.where)
       .orderBy(...parsed.orderBy)
       .limit(parsed.limit)
       .offset(parsed.offset),
-    ex.select({ total: countAll }).from(tours).where(parsed.where),
+    db.select({ total: countAll }).from(tours).where(parsed.where),
   ]);
   return { rows, total: totalRow?.total ?? 0 };
 }
 
-/**
- * The catalogue's front page (GET /tour without filter, search or sort: newest first) and its total, as
- * named prepared statements; any other list goes through `listTours`.
- */
-export function prepareDefaultTourList(db: Database) {
-  const page = db
+/** `tour_list_default`: the catalogue's front page (GET /tour without filter, search or sort: newest first). */
+export function defaultTourListStatement(db: Database) {
+  return db
     .select()
     .from(tours)
     .orderBy(desc(tours.createdAt), desc(tours.id))
     .limit(sql.placeholder('limit'))
-    .offset(sql.placeholder('offset'))
-    .prepare('tour_list_default');
-  const count = db.select({ total: countAll }).from(tours).prepare('tour_count_all');
+    .offset(sql.placeholder('offset'));
+}
+
+/** `tour_count_all`: the front page's total. */
+export function tourCountAllStatement(db: Database) {
+  return db.select({ total: countAll }).from(tours);
+}
+
+/**
+ * The catalogue's front page and its total, as named prepared statements; any other list goes through
+ * `listTours`.
+ */
+export function prepareDefaultTourList(db: Database) {
+  const page = defaultTourListStatement(db).prepare('tour_list_default');
+  const count = tourCountAllStatement(db).prepare('tour_count_all');
   return async (limit: number, offset: number) => {
     const [rows, [totalRow]] = await Promise.all([page.execute({ limit, offset }), count.execute()]);
     return { rows, total: totalRow?.total ?? 0 };
@@ -106,7 +115,8 @@ export function prepareDefaultTourList(db: Database) {
 /** Shapes of filtered lists kept as prepared statements; rarer shapes beyond these are built per request. */
 const MAX_PREPARED_LIST_SHAPES = 32;
 
-function prepareListShape(db: Database, list: ShapedList, name: string) {
+/** `tour_list_<n>_page` and `tour_list_<n>_total`: a page of one shape of filtered list, and its total. */
+export function tourListShapeStatements(db: Database, list: ShapedList) {
   return {
     page: db
       .select()
@@ -114,10 +124,14 @@ function prepareListShape(db: Database, list: ShapedList, name: string) {
       .where(list.where)
       .orderBy(...list.orderBy)
       .limit(sql.placeholder('limit'))
-      .offset(sql.placeholder('offset'))
-      .prepare(`${name}_page`),
-    total: db.select({ total: countAll }).from(tours).where(list.where).prepare(`${name}_total`),
+      .offset(sql.placeholder('offset')),
+    total: db.select({ total: countAll }).from(tours).where(list.where),
   };
+}
+
+function prepareListShape(db: Database, list: ShapedList, name: string) {
+  const statements = tourListShapeStatements(db, list);
+  return { page: statements.page.prepare(`${name}_page`), total: statements.total.prepare(`${name}_total`) };
 }
 
 /**
@@ -143,43 +157,47 @@ export function prepareShapedTourList(db: Database) {
   };
 }
 
-/** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */
-export function prepareTourBySlug(db: Database) {
-  const query = db
+/** `tour_by_slug`: GET /tour/:slug. */
+export function tourBySlugStatement(db: Database) {
+  return db
     .select()
     .from(tours)
     .where(eq(tours.slug, sql.placeholder('slug')))
-    .limit(1)
-    .prepare('tour_by_slug');
+    .limit(1);
+}
+
+/** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */
+export function prepareTourBySlug(db: Database) {
+  const query = tourBySlugStatement(db).prepare('tour_by_slug');
   return async (slug: string): Promise<TourRow | undefined> => (await query.execute({ slug }))[0];
 }
 
 /** With `lock`, the row stays locked until the transaction ends (seat changes and deletes wait). */
-export async function findTourById(ex: Executor, id: string, lock = false): Promise<TourRow | undefined> {
-  const query = ex.select().from(tours).where(eq(tours.id, id)).limit(1);
+export async function findTourById(db: Executor, id: string, lock = false): Promise<TourRow | undefined> {
+  const query = db.select().from(tours).where(eq(tours.id, id)).limit(1);
   const [row] = lock ? await query.for('update') : await query;
   return row;
 }
 
-export async function tourSlugsLike(ex: Executor, base: string): Promise<string[]> {
-  const rows = await ex
+export async function tourSlugsLike(db: Executor, base: string): Promise<string[]> {
+  const rows = await db
     .select({ slug: tours.slug })
     .from(tours)
     .where(or(eq(tours.slug, base), like(tours.slug, `${escapeLike(base)}-%`)));
   return rows.map((r) => r.slug);
 }
 
-export async function insertTour(ex: Executor, values: NewTourRow): Promise<TourRow> {
-  const [row] = await ex.insert(tours).values(values).returning();
+export async function insertTour(db: Executor, values: NewTourRow): Promise<TourRow> {
+  const [row] = await db.insert(tours).values(values).returning();
   return row!;
 }
 
 export async function updateTourRow(
-  ex: Executor,
+  db: Executor,
   id: string,
   values: Partial<NewTourRow>,
 ): Promise<TourRow | undefined> {
-  const [row] = await ex
+  const [row] = await db
     .update(tours)
     .set({ ...values, updatedAt: new Date() })
     .where(eq(tours.id, id))
@@ -187,13 +205,13 @@ export async function updateTourRow(
   return row;
 }
 
-export async function deleteTourRow(ex: Executor, id: string): Promise<void> {
-  await ex.delete(tours).where(eq(tours.id, id));
+export async function deleteTourRow(db: Executor, id: string): Promise<void> {
+  await db.delete(tours).where(eq(tours.id, id));
 }
 
 /** Bookings that still hold seats or were paid: while any exist the tour stays. */
-export async function countActiveBookings(ex: Executor, tourId: string): Promise<number> {
-  const [row] = await ex
+export async function countActiveBookings(db: Executor, tourId: string): Promise<number> {
+  const [row] = await db
     .select({ n: count() })
     .from(bookings)
     .where(and(eq(bookings.tourId, tourId), inArray(bookings.status, SEAT_COUNTING_STATUSES)));
@@ -204,8 +222,8 @@ export async function countActiveBookings(ex: Executor, tourId: string): Promise
  * True when the division exists. The key-share lock keeps it from being deleted before the
  * transaction that references it commits.
  */
-export async function lockDivisionForReference(ex: Executor, id: string): Promise<boolean> {
-  const rows = await ex
+export async function lockDivisionForReference(db: Executor, id: string): Promise<boolean> {
+  const rows = await db
     .select({ id: divisions.id })
     .from(divisions)
     .where(eq(divisions.id, id))
@@ -213,8 +231,8 @@ export async function lockDivisionForReference(ex: Executor, id: string): Promis
   return rows.length > 0;
 }
 
-export async function lockTourTypeForReference(ex: Executor, id: string): Promise<boolean> {
-  const rows = await ex
+export async function lockTourTypeForReference(db: Executor, id: string): Promise<boolean> {
+  const rows = await db
     .select({ id: tourTypes.id })
     .from(tourTypes)
     .where(eq(tourTypes.id, id))
@@ -224,41 +242,41 @@ export async function lockTourTypeForReference(ex: Executor, id: string): Promis
 
 // ---- Tour types ----
 
-export async function listTourTypes(ex: Executor, parsed: ParsedList) {
+export async function listTourTypes(db: Executor, parsed: ParsedList) {
   const [rows, [totalRow]] = await Promise.all([
-    ex
+    db
       .select()
       .from(tourTypes)
       .where(parsed.where)
       .orderBy(...parsed.orderBy)
       .limit(parsed.limit)
       .offset(parsed.offset),
-    ex.select({ total: countAll }).from(tourTypes).where(parsed.where),
+    db.select({ total: countAll }).from(tourTypes).where(parsed.where),
   ]);
   return { rows, total: totalRow?.total ?? 0 };
 }
 
 export async function findTourTypeById(
-  ex: Executor,
+  db: Executor,
   id: string,
   lock = false,
 ): Promise<TourTypeRow | undefined> {
-  const query = ex.select().from(tourTypes).where(eq(tourTypes.id, id)).limit(1);
+  const query = db.select().from(tourTypes).where(eq(tourTypes.id, id)).limit(1);
   const [row] = lock ? await query.for('update') : await query;
   return row;
 }
 
-export async function insertTourType(ex: Executor, name: string): Promise<TourTypeRow> {
-  const [row] = await ex.insert(tourTypes).values({ name }).returning();
+export async function insertTourType(db: Executor, name: string): Promise<TourTypeRow> {
+  const [row] = await db.insert(tourTypes).values({ name }).returning();
   return row!;
 }
 
 export async function updateTourTypeRow(
-  ex: Executor,
+  db: Executor,
   id: string,
   name: string,
 ): Promise<TourTypeRow | undefined> {
-  const [row] = await ex
+  const [row] = await db
     .update(tourTypes)
     .set({ name, updatedAt: new Date() })
     .where(eq(tourTypes.id, id))
@@ -266,11 +284,11 @@ export async function updateTourTypeRow(
   return row;
 }
 
-export async function deleteTourTypeRow(ex: Executor, id: string): Promise<void> {
-  await ex.delete(tourTypes).where(eq(tourTypes.id, id));
+export async function deleteTourTypeRow(db: Executor, id: string): Promise<void> {
+  await db.delete(tourTypes).where(eq(tourTypes.id, id));
 }
 
-export async function countToursOfType(ex: Executor, tourTypeId: string): Promise<number> {
-  const [row] = await ex.select({ n: count() }).from(tours).where(eq(tours.tourTypeId, tourTypeId));
+export async function countToursOfType(db: Executor, tourTypeId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(tours).where(eq(tours.tourTypeId, tourTypeId));
   return row?.n ?? 0;
 }

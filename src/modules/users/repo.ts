@@ -1,27 +1,60 @@
-import { and, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
-import { securityEvents, userAuths, users } from '../../db/schema/index.js';
+import { IS_ACTIVE, ROLES, userAuths, users } from '../../db/schema/index.js';
 import { countAll, type ListSpec, type ParsedList } from '../../lib/list-query.js';
-import type { PublicUser, SecurityEventView } from './schemas.js';
+import type { PublicUser } from './schemas.js';
 
 export type UserRow = typeof users.$inferSelect;
-type AuthRow = { provider: string; providerId: string };
+type SignInMethod = { provider: string; providerId: string };
 
-export function toPublicUser(row: Omit<UserRow, 'passwordHash'>, auths: AuthRow[]): PublicUser {
+/**
+ * The sign-in methods of the `users` row in scope, oldest first, as a JSON array (`[]` when it has none). The
+ * subquery is a nested sql`` on purpose: in a select from one table the ORM writes the top-level columns of a
+ * selected expression without their table, which here would compare user_auths' own id instead of the user's.
+ */
+const signInMethods = sql<SignInMethod[]>`coalesce((${sql`
+        select json_agg(json_build_object('provider', ${userAuths.provider}, 'providerId', ${userAuths.providerId})
+                        order by ${userAuths.createdAt})
+        from ${userAuths} where ${userAuths.userId} = ${users.id}`}), '[]'::json)`;
+
+/**
+ * A user's public profile with their sign-in methods, as the columns of one select: the one definition behind
+ * every statement that answers with a profile (GET /user/:id, the guard's profile read, sign-in, the lists).
+ */
+export const profileColumns = {
+  id: users.id,
+  name: users.name,
+  email: users.email,
+  role: users.role,
+  phone: users.phone,
+  picture: users.picture,
+  address: users.address,
+  isDeleted: users.isDeleted,
+  isActive: users.isActive,
+  isVerified: users.isVerified,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
+  auths: signInMethods,
+};
+
+/** A user row without its password hash, with the sign-in methods (`profileColumns`). */
+export type UserProfile = Omit<UserRow, 'passwordHash'> & { auths: SignInMethod[] };
+
+export function toPublicUser(profile: UserProfile): PublicUser {
   return {
-    _id: row.id,
-    name: row.name,
-    email: row.email,
-    role: row.role,
-    phone: row.phone,
-    picture: row.picture,
-    address: row.address,
-    isDeleted: row.isDeleted,
-    isActive: row.isActive,
-    isVerified: row.isVerified,
-    auths: auths.map((a) => ({ provider: a.provider, providerId: a.providerId })),
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    _id: profile.id,
+    name: profile.name,
+    email: profile.email,
+    role: profile.role,
+    phone: profile.phone,
+    picture: profile.picture,
+    address: profile.address,
+    isDeleted: profile.isDeleted,
+    isActive: profile.isActive,
+    isVerified: profile.isVerified,
+    auths: profile.auths.map((a) => ({ provider: a.provider, providerId: a.providerId })),
+    createdAt: profile.createdAt.toISOString(),
+    updatedAt: profile.updatedAt.toISOString(),
   };
 }
 
@@ -42,63 +75,35 @@ export async function lockUser(db: Executor, id: string): Promise<UserRow | unde
   return row;
 }
 
-async function authsByUser(db: Executor, userIds: string[]): Promise<Map<string, AuthRow[]>> {
-  const byUser = new Map<string, AuthRow[]>();
-  if (userIds.length === 0) return byUser;
-  const rows = await db
-    .select({ userId: userAuths.userId, provider: userAuths.provider, providerId: userAuths.providerId })
-    .from(userAuths)
-    .where(inArray(userAuths.userId, userIds))
-    .orderBy(userAuths.createdAt);
-  for (const r of rows) {
-    const list = byUser.get(r.userId) ?? [];
-    list.push(r);
-    byUser.set(r.userId, list);
-  }
-  return byUser;
-}
-
-export async function publicUsers(db: Executor, rows: UserRow[]): Promise<PublicUser[]> {
-  const auths = await authsByUser(
-    db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => toPublicUser(r, auths.get(r.id) ?? []));
-}
-
 export async function publicUserById(db: Executor, id: string): Promise<PublicUser | undefined> {
-  const row = await findUserById(db, id);
-  return row ? (await publicUsers(db, [row]))[0] : undefined;
+  const [row] = await db.select(profileColumns).from(users).where(eq(users.id, id));
+  return row ? toPublicUser(row) : undefined;
+}
+
+/** GET /user/:id: the profile by id (named prepared statement `public_user_by_id`). */
+export function publicUserByIdStatement(db: Database) {
+  return db
+    .select(profileColumns)
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')));
 }
 
 /**
- * The profile read behind GET /user/me: the user and their sign-in methods in one named prepared statement,
- * so neither the ORM's query building nor PostgreSQL's parsing and planning is repeated per request.
+ * The profile read behind GET /user/:id as a named prepared statement, so neither the ORM's query building nor
+ * PostgreSQL's parsing and planning is repeated per request.
  */
 export function preparePublicUserById(db: Database) {
-  const query = db
-    .select({ user: users, provider: userAuths.provider, providerId: userAuths.providerId })
-    .from(users)
-    .leftJoin(userAuths, eq(userAuths.userId, users.id))
-    .where(eq(users.id, sql.placeholder('id')))
-    .orderBy(userAuths.createdAt)
-    .prepare('public_user_by_id');
+  const query = publicUserByIdStatement(db).prepare('public_user_by_id');
   return async (id: string): Promise<PublicUser | undefined> => {
-    const rows = await query.execute({ id });
-    if (!rows[0]) return undefined;
-    const auths = rows.flatMap((r) =>
-      r.provider !== null && r.providerId !== null
-        ? [{ provider: r.provider, providerId: r.providerId }]
-        : [],
-    );
-    return toPublicUser(rows[0].user, auths);
+    const [row] = await query.execute({ id });
+    return row ? toPublicUser(row) : undefined;
   };
 }
 
 export async function insertUser(
   db: Executor,
   values: typeof users.$inferInsert,
-  auth: AuthRow,
+  auth: SignInMethod,
 ): Promise<UserRow> {
   const [row] = await db.insert(users).values(values).returning();
   await db
@@ -108,7 +113,7 @@ export async function insertUser(
 }
 
 /** Adds a sign-in method unless the user already has it. */
-export async function addUserAuth(db: Executor, userId: string, auth: AuthRow): Promise<void> {
+export async function addUserAuth(db: Executor, userId: string, auth: SignInMethod): Promise<void> {
   await db
     .insert(userAuths)
     .values({ userId, provider: auth.provider, providerId: auth.providerId })
@@ -154,8 +159,8 @@ export const userListSpec: ListSpec = {
   searchable: [users.name, users.email, users.address],
   filters: {
     _id: { column: users.id, kind: 'id' },
-    role: { column: users.role, kind: { enum: ['SUPER_ADMIN', 'ADMIN', 'USER', 'GUIDE'] } },
-    isActive: { column: users.isActive, kind: { enum: ['ACTIVE', 'INACTIVE', 'BLOCKED'] } },
+    role: { column: users.role, kind: { enum: ROLES } },
+    isActive: { column: users.isActive, kind: { enum: IS_ACTIVE } },
     isVerified: { column: users.isVerified, kind: 'boolean' },
     isDeleted: { column: users.isDeleted, kind: 'boolean' },
   },
@@ -184,10 +189,11 @@ export const userListSpec: ListSpec = {
   ],
 };
 
+/** A page of profiles and the total of the list. */
 export async function listUsers(db: Executor, parsed: ParsedList) {
   const [rows, [count]] = await Promise.all([
     db
-      .select()
+      .select(profileColumns)
       .from(users)
       .where(parsed.where)
       .orderBy(...parsed.orderBy)
@@ -196,45 +202,4 @@ export async function listUsers(db: Executor, parsed: ParsedList) {
     db.select({ total: countAll }).from(users).where(parsed.where),
   ]);
   return { rows, total: count?.total ?? 0 };
-}
-
-export const securityEventListSpec: ListSpec = {
-  searchable: [securityEvents.email, securityEvents.type],
-  filters: {
-    type: { column: securityEvents.type, kind: 'text' },
-    userId: { column: securityEvents.userId, kind: 'id' },
-    actorId: { column: securityEvents.actorId, kind: 'id' },
-  },
-  sortable: { createdAt: securityEvents.createdAt, type: securityEvents.type },
-  tieBreaker: securityEvents.id,
-  projectable: [],
-};
-
-export async function listSecurityEvents(
-  db: Executor,
-  parsed: ParsedList,
-): Promise<{ items: SecurityEventView[]; total: number }> {
-  const where: SQL | undefined = parsed.where;
-  const [rows, [count]] = await Promise.all([
-    db
-      .select()
-      .from(securityEvents)
-      .where(where)
-      .orderBy(...parsed.orderBy)
-      .limit(parsed.limit)
-      .offset(parsed.offset),
-    db.select({ total: countAll }).from(securityEvents).where(where),
-  ]);
-  const items = rows.map((r) => ({
-    _id: r.id,
-    type: r.type,
-    userId: r.userId,
-    actorId: r.actorId,
-    email: r.email,
-    ip: r.ip,
-    userAgent: r.userAgent,
-    details: r.details,
-    createdAt: r.createdAt.toISOString(),
-  }));
-  return { items, total: count?.total ?? 0 };
 }

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
-import { type AuthGuard, caller, callerProfile } from '../../plugins/auth-guard.js';
+import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
 import type { PerIpLimit } from '../../plugins/security.js';
-import { clientInfo } from '../auth/sessions.js';
+import type { AccountSecurityService } from '../auth/account-security.js';
+import { caller, callerProfile, clientInfo } from '../auth/http.js';
+import { securityEvent, securityEventListQuery } from '../auth/schemas.js';
 import {
   projectedUser,
   publicUser,
   registerBody,
-  securityEvent,
-  securityEventListQuery,
   updateUserBody,
   userIdParams,
   userListQuery,
@@ -18,6 +18,7 @@ import type { UsersService } from './service.js';
 
 export interface UserRoutesOptions {
   users: UsersService;
+  accountSecurity: AccountSecurityService;
   guard: AuthGuard;
   /** Each registration hashes a password: limited per IP like sign-in. */
   authLimit: PerIpLimit;
@@ -25,7 +26,7 @@ export interface UserRoutesOptions {
 
 export const userRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (
   app,
-  { users, guard, authLimit: perIpLimit },
+  { users, accountSecurity, guard, authLimit: perIpLimit },
 ) => {
   const { requireAuth, requireAuthWithProfile } = guard;
 
@@ -93,7 +94,7 @@ export const userRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const { items, meta } = await users.securityEvents(request.query);
+      const { items, meta } = await accountSecurity.listEvents(request.query);
       return ok(reply, 'Security Events Retrieved Successfully', items, { meta });
     },
   );

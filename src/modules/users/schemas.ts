@@ -69,18 +69,3 @@ export type PublicUser = z.infer<typeof publicUser>;
 export const USER_FILTERS = ['_id', 'role', 'isActive', 'isVerified', 'isDeleted'] as const;
 export const userListQuery = listQuerySchema(USER_FILTERS);
 export const projectedUser = publicUser.partial().required({ _id: true });
-
-export const SECURITY_EVENT_FILTERS = ['type', 'userId', 'actorId'] as const;
-export const securityEventListQuery = listQuerySchema(SECURITY_EVENT_FILTERS);
-export const securityEvent = z.object({
-  _id: z.string(),
-  type: z.string(),
-  userId: z.string().nullable(),
-  actorId: z.string().nullable(),
-  email: z.string().nullable(),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-});
-export type SecurityEventView = z.infer<typeof securityEvent>;

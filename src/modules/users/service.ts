@@ -1,25 +1,21 @@
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
+import type { AuthContext, ClientInfo } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { isId } from '../../lib/ids.js';
 import { listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { hashPassword } from '../../lib/passwords.js';
-import type { AuthContext, CallerProfile } from '../../plugins/auth-guard.js';
-import { recordSecurityEvent, type SecurityEventType } from '../auth/security-events.js';
-import { type ClientInfo, type RevokeReason, revokeUserSessions } from '../auth/sessions.js';
 import {
   countOtherActiveSuperAdmins,
   insertUser,
-  listSecurityEvents,
   listUsers,
   lockSuperAdminChanges,
   lockUser,
   preparePublicUserById,
   publicUserById,
-  publicUsers,
-  securityEventListSpec,
   toPublicUser,
+  type UserProfile,
   updateUser,
   userListSpec,
 } from './repo.js';
@@ -27,8 +23,43 @@ import type { PublicUser, RegisterInput, UpdateUserInput } from './schemas.js';
 
 const PRIVILEGED_FIELDS = ['role', 'isActive', 'isDeleted', 'isVerified'] as const;
 
-export function createUsersService(deps: { db: Database; clock: Clock; events: EventLog }) {
-  const { db, clock, events: eventLog } = deps;
+type UserEventType =
+  | 'user_registered'
+  | 'role_changed'
+  | 'user_blocked'
+  | 'user_unblocked'
+  | 'user_deleted'
+  | 'user_restored';
+type SessionEndReason = 'role_changed' | 'user_blocked' | 'user_deleted';
+
+/**
+ * The security log and the sessions of an account, as this module changes them inside its own transactions.
+ * The auth module provides them; declared here so that users never depends on auth.
+ */
+export interface AccountSecurity {
+  recordEvent(
+    db: Executor,
+    event: {
+      type: UserEventType;
+      userId: string;
+      actorId?: string;
+      email: string;
+      client: ClientInfo;
+      details?: Record<string, unknown>;
+      at: Date;
+    },
+  ): Promise<void>;
+  /** Ends every live session of the user; how many were live. */
+  endSessions(db: Executor, userId: string, reason: SessionEndReason, now: Date): Promise<number>;
+}
+
+export function createUsersService(deps: {
+  db: Database;
+  clock: Clock;
+  accountSecurity: AccountSecurity;
+  events: EventLog;
+}) {
+  const { db, clock, accountSecurity, events: eventLog } = deps;
   const publicUserOf = preparePublicUserById(db);
 
   async function register(input: RegisterInput, client: ClientInfo): Promise<PublicUser> {
@@ -48,7 +79,7 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
         },
         { provider: 'credentials', providerId: input.email },
       );
-      await recordSecurityEvent(tx, {
+      await accountSecurity.recordEvent(tx, {
         type: 'user_registered',
         userId: row.id,
         email: row.email,
@@ -60,8 +91,8 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
   }
 
   /** The caller's own profile, already read by the guard together with the session check. */
-  function me(profile: CallerProfile): PublicUser {
-    return toPublicUser(profile, profile.auths);
+  function me(profile: UserProfile): PublicUser {
+    return toPublicUser(profile);
   }
 
   async function getById(id: string): Promise<PublicUser> {
@@ -73,7 +104,7 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
   async function list(query: Record<string, unknown>) {
     const parsed = parseListQuery(query, userListSpec);
     const { rows, total } = await listUsers(db, parsed);
-    const items = (await publicUsers(db, rows)).map((u) => ({ ...project(u, parsed.fields), _id: u._id }));
+    const items = rows.map(toPublicUser).map((u) => ({ ...project(u, parsed.fields), _id: u._id }));
     return { items, meta: listMeta(parsed, total) };
   }
 
@@ -92,7 +123,7 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
     if (!isId(targetId)) throw notFound('User not found');
     const now = clock.now();
 
-    let ended: { reason: RevokeReason; sessions: number } | undefined;
+    let ended: { reason: SessionEndReason; sessions: number } | undefined;
     const updated = await db.transaction(async (tx) => {
       const target = await lockUser(tx, targetId);
       if (!target) throw notFound('User not found');
@@ -131,7 +162,7 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
         updatedAt: now,
       });
 
-      const events: { type: SecurityEventType; details: Record<string, unknown>; revoke?: RevokeReason }[] =
+      const events: { type: UserEventType; details: Record<string, unknown>; revoke?: SessionEndReason }[] =
         [];
       if (roleChanged) {
         events.push({
@@ -156,7 +187,7 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
         });
       }
       for (const event of events) {
-        await recordSecurityEvent(tx, {
+        await accountSecurity.recordEvent(tx, {
           type: event.type,
           userId: target.id,
           actorId: actor.userId,
@@ -167,7 +198,8 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
         });
       }
       const revoke = events.find((e) => e.revoke)?.revoke ?? (unverified ? 'user_blocked' : undefined);
-      if (revoke) ended = { reason: revoke, sessions: await revokeUserSessions(tx, target.id, revoke, now) };
+      if (revoke)
+        ended = { reason: revoke, sessions: await accountSecurity.endSessions(tx, target.id, revoke, now) };
       return (await publicUserById(tx, target.id))!;
     });
     if (ended && ended.sessions > 0) {
@@ -180,13 +212,7 @@ export function createUsersService(deps: { db: Database; clock: Clock; events: E
     return updated;
   }
 
-  async function securityEvents(query: Record<string, unknown>) {
-    const parsed = parseListQuery(query, securityEventListSpec);
-    const { items, total } = await listSecurityEvents(db, parsed);
-    return { items, meta: listMeta(parsed, total) };
-  }
-
-  return { register, me, getById, list, update, securityEvents };
+  return { register, me, getById, list, update };
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;

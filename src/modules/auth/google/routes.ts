@@ -1,8 +1,7 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../../config.js';
-import { setAuthCookies } from '../cookies.js';
-import { clientInfo } from '../sessions.js';
+import { clientInfo, setAuthCookies } from '../http.js';
 import { callbackQuery, redirectResponse, startQuery } from './schemas.js';
 import { FLOW_TTL_SECONDS, type GoogleSignInService } from './service.js';
 

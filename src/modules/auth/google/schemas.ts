@@ -36,7 +36,6 @@ export const callbackQuery = z.looseObject({
   error_description: z.string().max(1024).optional(),
   iss: z.string().max(1024).optional(),
 });
-export type CallbackQuery = z.infer<typeof callbackQuery>;
 
 /** A browser is sent elsewhere: no body. */
 export const redirectResponse = z.null().describe('Redirect; see the `Location` header');

@@ -1,11 +1,12 @@
 import type { Config } from '../../../config.js';
 import type { Database, Executor } from '../../../db/client.js';
+import type { ClientInfo } from '../../../lib/caller.js';
 import type { Clock } from '../../../lib/clock.js';
 import { serviceUnavailable, upstreamError } from '../../../lib/errors.js';
 import { randomToken, safeEqual, sha256 } from '../../../lib/hash.js';
 import { addUserAuth, insertUser, updateUser } from '../../users/repo.js';
-import { recordSecurityEvent } from '../security-events.js';
-import { accountBlockReason, type ClientInfo, type IssuedTokens, startSession } from '../sessions.js';
+import { recordSecurityEvent } from '../repo.js';
+import { accountBlockReason, type IssuedTokens, startSession } from '../sessions.js';
 import type { TokenService } from '../tokens.js';
 import { type OidcClient, ProviderDeniedError, type VerifiedIdentity } from './oidc-client.js';
 import {

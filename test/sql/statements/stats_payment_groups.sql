@@ -1,0 +1,8 @@
+-- stats_payment_groups (stats/repo.ts paymentGroupsQuery)
+select status,
+  gateway_status,
+  count(*) as n,
+  sum(amount_minor) as amount
+from payments
+group by status,
+  gateway_status

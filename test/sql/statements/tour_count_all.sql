@@ -1,0 +1,3 @@
+-- tour_count_all
+select count(*)::int
+from "tours"
