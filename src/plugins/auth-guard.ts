@@ -8,10 +8,6 @@ import { readAccessToken } from '../modules/auth/http.js';
 import { createSessionCheck } from '../modules/auth/session-check.js';
 import type { TokenService } from '../modules/auth/tokens.js';
 
-// The caller's type and accessors, also offered here for the modules that take the caller from the guard.
-export type { AuthContext } from '../lib/caller.js';
-export { caller, callerProfile } from '../modules/auth/http.js';
-
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import {
-  createGateway,
-  type GatewayRefundRequest,
-  type PaymentGateway,
-} from '../../src/modules/payments/gateway.js';
+import type { GatewayRefundRequest, PaymentGateway } from '../../src/modules/payments/gateway.js';
+import { createGateway } from '../../src/modules/payments/gateway-choice.js';
 import { TEST_ENV } from '../helpers/app.js';
 import { type FakeSslCommerz, startFakeSslCommerz } from '../helpers/fake-sslcommerz.js';
 

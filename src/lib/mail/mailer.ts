@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config.js';
+import type { emailOutbox } from '../../db/schema/index.js';
 import type { Storage } from '../storage/storage.js';
-import type { OutboxRow } from './outbox.js';
 
 /** Delivers one outbox row. SMTP when configured; otherwise an `.eml` file under DATA_DIR/mail. */
 export interface Mailer {
@@ -11,6 +11,9 @@ export interface Mailer {
   send(row: OutboxRow): Promise<string>;
   readonly kind: 'smtp' | 'file';
 }
+
+/** A queued message as the outbox table holds it. */
+export type OutboxRow = typeof emailOutbox.$inferSelect;
 
 async function toNodemailerMessage(row: OutboxRow, from: string, storage: Storage) {
   const attachments = [];

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { emailOutbox, type OutboxAttachment } from '../../db/schema/index.js';
 import type { EventLog } from '../domain-events.js';
-import type { Mailer } from './mailer.js';
+import type { Mailer, OutboxRow } from './mailer.js';
 
 export interface EmailMessage {
   template: string;
@@ -47,7 +47,7 @@ export async function releaseHeldEmail(db: Executor, dedupeKey: string, now: Dat
     .where(and(eq(emailOutbox.dedupeKey, dedupeKey), eq(emailOutbox.status, 'PENDING')));
 }
 
-export type OutboxRow = typeof emailOutbox.$inferSelect;
+export type { OutboxRow };
 
 const MAX_ATTEMPTS = 10;
 const LOCK_SECONDS = 60;

@@ -1,12 +1,12 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { BOOKING_STATUSES, type BookingStatus, bookings, tours, users } from '../../db/schema/index.js';
+import type { AuthContext } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, conflict, forbidden, notFound, upstreamError, validationError } from '../../lib/errors.js';
 import { sha256 } from '../../lib/hash.js';
 import { type ListSpec, listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { toMajor } from '../../lib/money.js';
-import type { AuthContext } from '../../plugins/auth-guard.js';
 import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
 import { moveBooking } from './lifecycle.js';

@@ -1,7 +1,3 @@
-import type { Config } from '../../config.js';
-import { createLocalGateway } from './local-gateway.js';
-import { createSslCommerzGateway } from './sslcommerz-gateway.js';
-
 export interface GatewayCustomer {
   name: string;
   email: string;
@@ -119,17 +115,6 @@ export function refusedRefundAmount(amountMinor: number): GatewayRefund | undefi
   return Number.isSafeInteger(amountMinor) && amountMinor > 0
     ? undefined
     : { status: 'FAILED', reason: `refund amount ${amountMinor} is not a positive amount in minor units` };
-}
-
-/** SSLCommerz when its credentials are configured, otherwise the built-in local gateway. */
-export function createGateway(config: Config): PaymentGateway {
-  return config.sslcommerz
-    ? createSslCommerzGateway({
-        ...config.sslcommerz,
-        publicUrl: config.publicUrl,
-        timeoutMs: config.gatewayTimeoutMs,
-      })
-    : createLocalGateway({ publicUrl: config.publicUrl, secret: config.jwt.accessSecret });
 }
 
 /** Parses a gateway amount such as "1500.00" into minor units; NaN unless it is a plain decimal. */

@@ -1,5 +1,7 @@
 import { details, escapeHtml, renderPage } from './pages.js';
-import type { RedirectKind } from './service.js';
+
+/** Where a payer's browser is sent back to after the gateway. */
+export type RedirectKind = 'success' | 'fail' | 'cancel';
 
 export interface ResultPageInput {
   /** Which return URL the payer came back through. */

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ok } from '../../lib/envelope.js';
 import { notFound } from '../../lib/errors.js';
-import { type AuthGuard, caller } from '../../plugins/auth-guard.js';
+import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
+import { caller } from '../auth/http.js';
 import { PAGE_CSP } from './pages.js';
 import {
   bookingIdParams,

@@ -1,12 +1,12 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/client.js';
+import type { AuthContext } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { AppError, conflict, forbidden, notFound, upstreamError } from '../../lib/errors.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
 import type { Storage } from '../../lib/storage/storage.js';
-import type { AuthContext } from '../../plugins/auth-guard.js';
 import {
   confirmPaid,
   type LockedBooking,
@@ -27,7 +27,7 @@ import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
 import { bookingNotConfirmedEmail, paymentUnderReviewEmail } from './payment-emails.js';
 import * as repo from './repo.js';
-import { renderResultPage } from './result-page.js';
+import { type RedirectKind, renderResultPage } from './result-page.js';
 import { openPaymentSession, sessionSubjectOf } from './session.js';
 import { canMovePayment, ENDED_WITH_BOOKING, PAID, UNPAID, wasReceived } from './state.js';
 
@@ -44,7 +44,7 @@ export interface PaymentServiceDeps {
   onBackgroundError?: (err: unknown, what: string) => void;
 }
 
-export type RedirectKind = 'success' | 'fail' | 'cancel';
+export type { RedirectKind };
 
 /** What a gateway callback carries. All of it is untrusted: only the gateway's own validation counts. */
 export interface CallbackInput {

@@ -62,6 +62,17 @@ const ENDED_UNPAID = new Set(['FAILED', 'CANCELLED']);
  */
 export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGateway {
   const callbackBase = `${options.publicUrl}/api/v1/payment`;
+  /** A GET to one of the store's JSON APIs, with the store's credentials added. */
+  const askStore = (api: string, params: Record<string, string>) => {
+    const url = new URL(api);
+    url.search = new URLSearchParams({
+      ...params,
+      store_id: options.storeId,
+      store_passwd: options.storePass,
+      format: 'json',
+    }).toString();
+    return call(url.toString(), { method: 'GET' }, options.timeoutMs);
+  };
 
   return {
     name: 'sslcommerz',
@@ -119,14 +130,9 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
     },
 
     async validate(valId: string): Promise<GatewayVerdict> {
-      const url = new URL(options.validationApi);
-      url.search = new URLSearchParams({
+      const raw = await askStore(options.validationApi, {
         val_id: valId,
-        store_id: options.storeId,
-        store_passwd: options.storePass,
-        format: 'json',
-      }).toString();
-      const raw = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      });
       return {
         status: text(raw.status).toUpperCase(),
         tranId: text(raw.tran_id),
@@ -151,18 +157,13 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
       if (!request.bankTranId) {
         return { status: 'FAILED', reason: 'the payment has no bank transaction id to refund against' };
       }
-      const url = new URL(options.refundApi);
-      url.search = new URLSearchParams({
+      const answer = await askStore(options.refundApi, {
         bank_tran_id: request.bankTranId,
         refund_amount: refundAmountText(request.amountMinor),
         refund_remarks: request.remarks.slice(0, 255),
         refe_id: request.refundRef,
         refund_trans_id: request.refundRef,
-        store_id: options.storeId,
-        store_passwd: options.storePass,
-        format: 'json',
-      }).toString();
-      const answer = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      });
       const apiConnect = text(answer.APIConnect).toUpperCase();
       if (apiConnect !== 'DONE') {
         return {
@@ -188,14 +189,9 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
 
     /** Asks about a refund by its `refund_ref_id`: `refunded`, `processing`, or `cancelled` (failed). */
     async refundStatus(query: { gatewayRefundId: string; refundRef: string }): Promise<GatewayRefund> {
-      const url = new URL(options.refundApi);
-      url.search = new URLSearchParams({
+      const answer = await askStore(options.refundApi, {
         refund_ref_id: query.gatewayRefundId,
-        store_id: options.storeId,
-        store_passwd: options.storePass,
-        format: 'json',
-      }).toString();
-      const answer = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      });
       const apiConnect = text(answer.APIConnect).toUpperCase();
       // Not knowing is not failing: the refund may still go through, so the caller asks again later.
       if (apiConnect !== 'DONE') {
@@ -227,14 +223,9 @@ export function createSslCommerzGateway(options: SslCommerzOptions): PaymentGate
      * or was cancelled, and none that was paid or is still open (the payer may have retried).
      */
     async confirmsAbort(claim: AbortClaim) {
-      const url = new URL(options.transactionQueryApi);
-      url.search = new URLSearchParams({
+      const answer = await askStore(options.transactionQueryApi, {
         tran_id: claim.tranId,
-        store_id: options.storeId,
-        store_passwd: options.storePass,
-        format: 'json',
-      }).toString();
-      const answer = await call(url.toString(), { method: 'GET' }, options.timeoutMs);
+      });
       if (text(answer.APIConnect).toUpperCase() !== 'DONE' || !Array.isArray(answer.element)) return false;
       const statuses = (answer.element as unknown[])
         .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
