@@ -109,6 +109,9 @@ async function main() {
       // Far above what the run sends, so the limiters count but never answer 429.
       RATE_LIMIT_MAX: '100000000',
       AUTH_RATE_LIMIT_MAX: '100000000',
+      // Each bench user books many times: the per-account hold limits would answer 429 instead of measuring.
+      MAX_ACTIVE_HOLDS_PER_USER: '100000000',
+      MAX_HELD_SEATS_PER_USER: '100000000',
       REDIS_URL: process.env.BENCH_REDIS_URL ?? '',
       ...RUNTIME_ENV,
     };
