@@ -57,6 +57,19 @@ export function logOutput(
   };
 }
 
+const LEVEL_VALUES: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
+/** Whether a logger at `current` writes entries of `level` (pino's numbering; silent writes none). */
+const enabled = (current: string, level: 'debug' | 'info') =>
+  (LEVEL_VALUES[current] ?? Number.POSITIVE_INFINITY) <= LEVEL_VALUES[level]!;
+
 /**
  * One log line per request, when its answer has been sent, instead of Fastify's two (received, completed);
  * the arrival is logged at debug level only, to find requests that never finish. `req` and `res` go through
@@ -64,10 +77,12 @@ export function logOutput(
  */
 export class OneLinePerRequest extends LogController {
   override incomingRequest(request: FastifyRequest) {
-    request.log.debug({ req: request }, 'incoming request');
+    if (enabled(request.log.level, 'debug')) request.log.debug({ req: request }, 'incoming request');
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    // Production often logs at warn: a successful request then costs nothing here.
+    if (!error && !enabled(reply.log.level, 'info')) return;
     const line = { req: request, res: reply, responseTime: reply.elapsedTime };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
