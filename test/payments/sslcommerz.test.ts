@@ -258,6 +258,11 @@ describe('success callback verification', () => {
     const state = await bookingState(t.ctx, b.bookingId);
     expect(state.booking.status).toBe('COMPLETE');
     expect(state.payment).toMatchObject({ status: 'PAID', valId, gatewayStatus: 'VALIDATED' });
+    // The gateway's id of the money movement is kept: refunds are made against it.
+    const validated = fake.validationRequests.at(-1)!;
+    expect(validated.get('val_id')).toBe(valId);
+    expect(state.payment.bankTranId).toMatch(/^[0-9A-F]{12}$/);
+    expect(state.payment.bankTranId).toBe(state.payment.gatewayData?.bank_tran_id);
     expect(state.payment.invoiceKey).toBe(`invoices/${b.paymentId}.pdf`);
 
     // The same callback again, concurrently with the IPN.

@@ -124,6 +124,7 @@ export async function markPaymentPaid(tx: Executor, paymentId: string, verdict: 
       gatewayData: verdict.raw,
       gatewayStatus: verdict.status,
       valId: verdict.valId,
+      bankTranId: verdict.bankTranId ?? null,
       paidAt: now,
     })
     .where(and(eq(payments.id, paymentId), inArray(payments.status, paymentStatusesBefore(PAID))))
