@@ -617,14 +617,24 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
     expect(location(back).searchParams.get('status')).toBe('success');
   });
 
-  it('an admin rejects with CANCEL: seats released and the booking flagged for a refund', async () => {
+  it('an admin rejects with CANCEL or FAILED: seats released and the payment refunded in full', async () => {
     const { b } = await paidRisky({ maxGuest: 3, guestCount: 3 });
     const admin = await createUser(t.ctx, { role: 'ADMIN' });
     const rejected = await setStatus(b.bookingId, 'CANCEL', admin);
     expect(rejected.statusCode).toBe(200);
-    expect(rejected.json().data).toMatchObject({ status: 'CANCEL', payment: { status: 'PAID' } });
-    expect(rejected.json().data.needsReview).toMatch(/refund/i);
+    expect(rejected.json().data).toMatchObject({
+      status: 'CANCEL',
+      payment: { status: 'PAID' },
+      needsReview: null,
+      refunds: [{ amount: 3600.75, status: 'REQUESTED', reason: 'payment rejected after review' }],
+    });
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+    const failed = (await paidRisky({ maxGuest: 1, guestCount: 1 })).b;
+    const rejectedAsFailed = await setStatus(failed.bookingId, 'FAILED', admin);
+    expect(rejectedAsFailed.json().data).toMatchObject({
+      status: 'FAILED',
+      refunds: [{ amount: 1200.25, status: 'REQUESTED' }],
+    });
     expect(await invoiceMails(b.paymentId)).toHaveLength(0);
     expect((await setStatus(b.bookingId, 'COMPLETE', admin)).statusCode).toBe(409);
   });

@@ -61,6 +61,8 @@ export async function confirmPaid(
   payment: { risky: boolean },
 ): Promise<PaidBooking> {
   if (booking.status === CONFIRMED) return 'confirmed';
+  // Paid now: the terms of a cancellation are those of today, whatever the tour's policy becomes.
+  await repo.copyCancellationPolicy(tx, booking.id);
   let lateNote: string | undefined;
   if (booking.status !== PENDING) {
     const held = booking.seatsHeld || (await holdSeats(tx, booking.tourId, booking.guestCount));

@@ -24,6 +24,7 @@ const contextColumns = {
   transactionId: payments.transactionId,
   paymentStatus: payments.status,
   amountMinor: payments.amountMinor,
+  refundedMinor: payments.refundedMinor,
   currency: payments.currency,
   invoiceKey: payments.invoiceKey,
   paidAt: payments.paidAt,
