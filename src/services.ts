@@ -92,6 +92,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       redirects: config.paymentRedirects,
       gatewayTimeoutMs: config.gatewayTimeoutMs,
       events,
+      refunds,
       onBackgroundError,
     }),
     refunds,

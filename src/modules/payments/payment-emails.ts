@@ -51,15 +51,3 @@ export const paymentUnderReviewEmail = (p: PaymentContext) =>
       'We will email you again when the review is done, with your invoice if all is well.',
     ],
   });
-
-/** The payment arrived after the booking was cancelled or expired and its seats were gone. */
-export const bookingNotConfirmedEmail = (p: PaymentContext) =>
-  paymentMail(p, {
-    template: 'booking-not-confirmed',
-    subject: 'Payment received, booking not confirmed',
-    lines: [
-      'We have received your payment for {tour}, but the booking could not be confirmed: it was no ' +
-        'longer active when the payment arrived and its seats have since been taken.',
-      'The full amount will be refunded to you; our team is reviewing the payment and will contact you.',
-    ],
-  });

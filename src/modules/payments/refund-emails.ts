@@ -19,11 +19,14 @@ const refundFacts = (refund: Refund) => [
 export const refundIssuedEmail = (p: PaymentContext, refund: Refund, cancelled: boolean) =>
   paymentMail(p, {
     template: 'refund-issued',
-    subject: cancelled ? 'Your booking is cancelled: refund issued' : 'Your payment is being refunded',
+    subject: cancelled
+      ? 'Your booking is cancelled: refund issued'
+      : 'Payment received, booking not confirmed: refund issued',
     lines: [
       cancelled
         ? `Your booking for {tour} has been cancelled (${refund.reason}).`
-        : `Your payment for {tour} could not be used for a booking (${refund.reason}).`,
+        : 'We have received your payment for {tour}, but the booking could not be confirmed: it was no ' +
+          'longer active when the payment arrived and its seats have since been taken.',
       `We have issued a refund of ${formatMoney(refund.amountMinor, refund.currency)} to the card or account ` +
         'you paid with. We will email you again when the payment gateway confirms the money is on its way back; ' +
         'your bank may take a few more working days to show it.',

@@ -9,7 +9,7 @@ import type { EndedUnpaid } from '../bookings/state.js';
 /**
  * Payment state machine. A payment only moves forward: PAID never becomes FAILED or CANCELLED. Money the
  * gateway has validated is always recorded, even on a payment that was already failed or cancelled (the
- * booking is then flagged for an operator), because losing a real payment is worse than a manual refund.
+ * booking takes its seats back, or the payment is refunded), because a real payment must never be lost.
  */
 const NEXT: Record<PaymentStatus, readonly PaymentStatus[]> = {
   UNPAID: ['PAID', 'FAILED', 'CANCELLED'],
