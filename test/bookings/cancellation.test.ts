@@ -224,6 +224,40 @@ describe('POST /booking/:bookingId/cancel', () => {
   });
 });
 
+describe('cancellations by an admin', () => {
+  it('mail the customer about an unpaid booking someone else cancelled, with the reason', async () => {
+    const owner = await createUser(t.ctx);
+    const tour = await tourStartingIn(30 * 24 * HOUR);
+    const booked = await bookThroughApi(t.app, owner, tour.id, 1);
+    const res = await cancel(booked.bookingId, admin, { reason: 'Road closed by floods' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toMatchObject({ booking: { status: 'CANCEL' }, refund: null });
+    const mails = await mailsTo(owner.email);
+    expect(mails.map((m) => m.template)).toEqual(['booking-cancelled']);
+    expect(mails[0]!.text).toContain('Road closed by floods');
+    expect(mails[0]!.html).toContain('Road closed by floods');
+  });
+});
+
+describe('GET /refunds', () => {
+  it('lists refunds newest first, filtered by status, and names a bad filter (400)', async () => {
+    const first = await paidBooking();
+    const second = await paidBooking();
+    await cancel(first.bookingId, first.owner);
+    await cancel(second.bookingId, second.owner);
+    const res = await get('/refunds?status=REQUESTED&limit=2', admin);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.data.map((r: { booking: string }) => r.booking)).toEqual([
+      second.bookingId,
+      first.bookingId,
+    ]);
+    expect(res.json().data.meta).toMatchObject({ page: 1, limit: 2 });
+    const bad = await get('/refunds?status=DONE', admin);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errorSources[0].path).toBe('status');
+  });
+});
+
 describe('PATCH /booking/:bookingId/status CANCEL on a paid booking', () => {
   it('is the same cancellation: policy refund, seats released', async () => {
     const b = await paidBooking({ startsIn: 100 * HOUR });

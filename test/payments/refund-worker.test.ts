@@ -164,6 +164,20 @@ describe('the refund worker', () => {
     expect(job).toMatchObject({ status: 'DONE', attempts: 2 });
   });
 
+  it('a refund the gateway could not be reached for on any of its tries is FAILED for an operator', async () => {
+    const b = await cancelled();
+    fake.failNextRefundCalls(100, 'error');
+    let summary = await runJobs(clock.now());
+    for (let run = 1; run < 10; run++) summary = await runJobs(later(3600));
+    fake.failNextRefundCalls(0);
+    expect(summary).toMatchObject({ claimed: 1, done: 1 });
+    const failed = await refundRow(t.ctx, b.refundId);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.failureReason).toMatch(/could not be reached after 10 tries.*HTTP 500/);
+    expect(await mails(b.user.email, 'refund-failed')).toHaveLength(1);
+    expect(refundsAtGateway(b.bankTranId)).toHaveLength(0);
+  });
+
   it('a worker that died after initiating makes no second refund when another takes over', async () => {
     const b = await cancelled();
     // This instance's gateway reaches SSLCommerz, then never comes back with the answer.
