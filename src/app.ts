@@ -27,6 +27,7 @@ import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
 import type { PaymentGateway } from './modules/payments/gateway.js';
 import { createGateway } from './modules/payments/gateway-choice.js';
+import { refundRoutes } from './modules/payments/refund-routes.js';
 import { paymentRoutes } from './modules/payments/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
 import { tourRoutes } from './modules/tours/routes.js';
@@ -213,6 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(statsRoutes, { stats: services.stats, guard, prefix: '/api/v1/stats' });
   await app.register(bookingRoutes, { bookings: services.bookings, guard, prefix: '/api/v1/booking' });
   await app.register(paymentRoutes, { payments: services.payments, guard, prefix: '/api/v1/payment' });
+  await app.register(refundRoutes, { refunds: services.refunds, guard, prefix: '/api/v1/refunds' });
 
   if (deps.runJobs !== false) scheduleBackgroundJobs(app, ctx, services.jobHandlers);
   return app;

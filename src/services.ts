@@ -6,11 +6,13 @@ import { createOidcClient } from './modules/auth/google/oidc-client.js';
 import { createGoogleSignInService } from './modules/auth/google/service.js';
 import { createPasswordService } from './modules/auth/passwords.js';
 import { createAuthService } from './modules/auth/service.js';
+import { createBookingCancellation } from './modules/bookings/cancellation.js';
 import { createBookingService } from './modules/bookings/service.js';
 import { createDivisionService } from './modules/divisions/service.js';
 import { createOtpService } from './modules/otp/service.js';
 import { createBookingPayments } from './modules/payments/booking-payments.js';
 import { createInvoiceLinks } from './modules/payments/invoice-links.js';
+import { createRefundService, REFUND_JOB } from './modules/payments/refunds.js';
 import { createPaymentService } from './modules/payments/service.js';
 import { createStatsService } from './modules/stats/service.js';
 import { createTourService } from './modules/tours/service.js';
@@ -24,9 +26,18 @@ import { createAuthGuard } from './plugins/auth-guard.js';
  */
 export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
   const { config, db, clock, storage, gateway, tokens, events } = ctx;
+  const refunds = createRefundService({
+    db,
+    clock,
+    gateway,
+    gatewayTimeoutMs: config.gatewayTimeoutMs,
+    events,
+  });
   // Handlers of the durable job queue (lib/job-queue.ts), by job kind: a module that enqueues a kind adds its
-  // handler here, e.g. `'refund.process': (job, run) => refunds.processRefund(job.payload, run)`.
-  const jobHandlers: JobHandlers = {};
+  // handler here.
+  const jobHandlers: JobHandlers = {
+    [REFUND_JOB]: refunds.process,
+  };
   const accountSecurity = createAccountSecurity({ db });
   const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
   const onBackgroundError = (err: unknown, what: string) =>
@@ -39,8 +50,11 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     storage,
     invoiceLinks,
     gatewayTimeoutMs: config.gatewayTimeoutMs,
+    refunds,
     onBackgroundError,
   });
+  // Cancelling bookings with their seats and refunds: the bookings service and, later, departures use it.
+  const cancellation = createBookingCancellation({ clock, payments: bookingPayments });
   return {
     guard: createAuthGuard({ db, tokens, config, clock }),
     auth: createAuthService({ db, clock, config, tokens, events }),
@@ -65,6 +79,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       db,
       clock,
       payments: bookingPayments,
+      cancellation,
       holdMinutes: config.bookingHoldMinutes,
       holdLimits: config.holdLimits,
     }),
@@ -77,8 +92,10 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       redirects: config.paymentRedirects,
       gatewayTimeoutMs: config.gatewayTimeoutMs,
       events,
+      refunds,
       onBackgroundError,
     }),
+    refunds,
     stats: createStatsService({ db, clock }),
     jobHandlers,
   };

@@ -10,7 +10,6 @@ const LEVELS = {
   'payment.refused': 'warn',
   'payment.failed': 'info',
   'payment.cancelled': 'info',
-  // Refunds do not exist yet; the code that issues and completes them logs these.
   'refund.issued': 'info',
   'refund.completed': 'info',
   'refund.failed': 'error',

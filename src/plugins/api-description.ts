@@ -193,6 +193,25 @@ const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
       errorSources: [],
     },
   },
+  'POST /api/v1/booking/{bookingId}/cancel': {
+    403: {
+      description: 'Only an admin may choose `refundAmount`; or the role or account state forbids it.',
+      message: 'Only an admin may choose the refund amount',
+    },
+    409: {
+      description:
+        'The booking is already cancelled or failed, its payment is under review, or (for its owner) the paid trip has already started.',
+      message: 'This booking is already cancelled',
+      errorSources: [],
+    },
+  },
+  'POST /api/v1/refunds/{id}/retry': {
+    409: {
+      description: 'Only a FAILED refund can be retried.',
+      message: 'Only a FAILED refund can be retried; this one is PROCESSING',
+      errorSources: [],
+    },
+  },
   'POST /api/v1/payment/init-payment/{bookingId}': {
     409: {
       description: 'The booking is not awaiting payment (paid, cancelled, failed) or its hold has expired.',
@@ -285,7 +304,12 @@ const EXAMPLES_BY_NAME: [RegExp, (schema: Json) => unknown][] = [
   [/^address$/, () => 'House 12, Road 5, Dhanmondi, Dhaka'],
   [/[lL]ocation$/, () => 'Khulna'],
   [/^currency$/, () => 'BDT'],
-  [/^(amount|costFrom|unitPrice|price)$|Amount$|Revenue$|Cost/, () => 1500.5],
+  [/^(amount|costFrom|unitPrice|price|refundIfCancelledNow)$|Amount$|Revenue$|Cost/, () => 1500.5],
+  [/^hoursBefore$/, () => 168],
+  [/^refundPercent$/, () => 100],
+  [/^reason$/, () => 'Cancelled by the traveller: a family emergency'],
+  [/^failureReason$/, () => 'Card account closed'],
+  [/^gatewayRefundId$/, () => 'RF3A9C21D07B44'],
   [/^paymentUrl$/, () => `${BASE}/api/v1/payment/local-gateway/tran_5f2c9a7e1b3d4c6a8e0f1a2b3c4d5e6f`],
   [
     /^invoiceUrl$/,

@@ -88,7 +88,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * An SSLCommerz-like server on 127.0.0.1 (random port): session init, the order validation API, the
  * transaction query API (by our tran_id) and the refund API (initiate by bank_tran_id, query by
- * refund_ref_id). Payments the validation API reported paid can be refunded, up to what was paid.
+ * refund_ref_id). Payments the validation API reported paid can be refunded, up to what was paid. A refund
+ * initiated again with the same `refund_trans_id` is the same refund: SSLCommerz takes the merchant's refund
+ * id for exactly this, and the app relies on it to repeat an initiation whose answer it never recorded.
  */
 export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
   const initRequests: InitRequest[] = [];
@@ -236,6 +238,14 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
       return { APIConnect: 'INVALID_REQUEST', errorReason: 'refund_remarks is required' };
     const payment = paid.get(bankTranId);
     if (!payment) return answer('failed', 'Invalid bank_tran_id');
+    // The merchant's own refund id names one refund: asking again with it answers with that refund (as
+    // "already initiated") instead of refunding twice. This is the assumption the app's refund worker rests
+    // on when it asks again after a run that died before it recorded SSLCommerz's answer.
+    const refundTransId = q.get('refund_trans_id') ?? '';
+    const earlier = refundTransId
+      ? refunds.find((r) => r.bankTranId === bankTranId && r.refundTransId === refundTransId)
+      : undefined;
+    if (earlier) return answer('processing', '', earlier.refundRefId);
     if (!/^\d+\.\d{2}$/.test(amount) || Number(amount) <= 0) return answer('failed', 'Invalid refund_amount');
     const refundedMinor = refunds
       .filter((r) => r.bankTranId === bankTranId && r.status !== 'cancelled')

@@ -186,6 +186,18 @@ describe('SSLCommerz refunds', () => {
     expect((await gateway.refundStatus(query)).status).toBe('REFUNDED');
   });
 
+  it('initiating again with the same reference names the same refund instead of refunding twice', async () => {
+    const payment = await paidPayment(70_000);
+    const request = refundOf(payment, 70_000);
+    const first = await gateway.refund(request);
+    const again = await gateway.refund(request);
+    expect(again).toEqual({ status: 'PROCESSING', gatewayRefundId: first.gatewayRefundId });
+    expect(refundsMade(payment)).toHaveLength(1);
+    // Another reference is another refund (here refused: the payment is refunded in full already).
+    expect((await gateway.refund(refundOf(payment, 70_000))).status).toBe('FAILED');
+    expect(refundsMade(payment)).toHaveLength(1);
+  });
+
   it('a refund query SSLCommerz refuses rejects rather than calling the refund failed', async () => {
     await expect(
       gateway.refundStatus({ gatewayRefundId: 'RFUNKNOWN', refundRef: 'refund-x' }),

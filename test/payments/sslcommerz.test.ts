@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emailOutbox, paymentEvents } from '../../src/db/schema/index.js';
+import { emailOutbox, paymentEvents, refunds } from '../../src/db/schema/index.js';
 import { deliverDueEmails, type OutboxRow } from '../../src/lib/mail/outbox.js';
 import { expireStaleHolds } from '../../src/modules/bookings/hold-sweeper.js';
 import { closeUnpaidPayments } from '../../src/modules/payments/booking-payments.js';
@@ -8,6 +8,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { bookingState, createTour, movableClock, seatsBooked } from '../helpers/booking-fixtures.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
 import { type FakeSslCommerz, startFakeSslCommerz } from '../helpers/fake-sslcommerz.js';
+import { jobWorker } from '../helpers/refund-worker.js';
 
 const clock = movableClock();
 let t: TestApp;
@@ -258,6 +259,11 @@ describe('success callback verification', () => {
     const state = await bookingState(t.ctx, b.bookingId);
     expect(state.booking.status).toBe('COMPLETE');
     expect(state.payment).toMatchObject({ status: 'PAID', valId, gatewayStatus: 'VALIDATED' });
+    // The gateway's id of the money movement is kept: refunds are made against it.
+    const validated = fake.validationRequests.at(-1)!;
+    expect(validated.get('val_id')).toBe(valId);
+    expect(state.payment.bankTranId).toMatch(/^[0-9A-F]{12}$/);
+    expect(state.payment.bankTranId).toBe(state.payment.gatewayData?.bank_tran_id);
     expect(state.payment.invoiceKey).toBe(`invoices/${b.paymentId}.pdf`);
 
     // The same callback again, concurrently with the IPN.
@@ -436,7 +442,7 @@ describe('late payments for expired holds', () => {
     expect(await invoiceMails(b.paymentId)).toHaveLength(1);
   });
 
-  it('stay flagged without seats when the tour has sold out meanwhile', async () => {
+  it('are refunded in full automatically when the tour has sold out meanwhile', async () => {
     const b = await bookOne({ maxGuest: 2, guestCount: 2 });
     clock.advance(31 * 60_000);
     await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
@@ -455,8 +461,26 @@ describe('late payments for expired holds', () => {
     const state = await bookingState(t.ctx, b.bookingId);
     expect(state.payment.status).toBe('PAID');
     expect(state.booking.status).toBe('FAILED');
-    expect(state.booking.needsReview).toMatch(/no seats are left/);
+    expect(state.booking.needsReview).toBeNull();
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
+    const [refund] = await t.ctx.db.select().from(refunds).where(eq(refunds.bookingId, b.bookingId));
+    expect(refund).toMatchObject({
+      paymentId: b.paymentId,
+      amountMinor: 240_050,
+      status: 'REQUESTED',
+      requestedBy: null,
+      reason: expect.stringMatching(/^late payment/),
+    });
+
+    // The worker gives the money back through SSLCommerz.
+    const runJobs = jobWorker(t.app);
+    await runJobs(clock.now());
+    await runJobs(new Date(clock.now().getTime() + 3600_000));
+    expect((await bookingState(t.ctx, b.bookingId)).payment).toMatchObject({
+      status: 'REFUNDED',
+      refundedMinor: 240_050,
+    });
+    expect(fake.refunds.filter((r) => r.tranId === b.transactionId)).toHaveLength(1);
   });
 });
 
@@ -473,7 +497,7 @@ const setStatus = (bookingId: string, status: string, user: TestUser) =>
   });
 
 describe('late payments for cancelled bookings whose seats are gone', () => {
-  it('are recorded and flagged, but the customer is told the booking could not be confirmed', async () => {
+  it('are recorded and refunded in full; the customer is told the booking could not be confirmed', async () => {
     const b = await bookOne({ maxGuest: 2, guestCount: 2 });
     expect((await setStatus(b.bookingId, 'CANCEL', b.user)).statusCode).toBe(200);
     const other = await createUser(t.ctx);
@@ -496,12 +520,14 @@ describe('late payments for cancelled bookings whose seats are gone', () => {
     const message = to.searchParams.get('message') ?? '';
     expect(message).toMatch(/payment was received/i);
     expect(message).toMatch(/could not be confirmed/i);
-    expect(message).toMatch(/refund/i);
+    expect(message).toMatch(/refunded automatically/i);
 
     const state = await bookingState(t.ctx, b.bookingId);
     expect(state.payment.status).toBe('PAID');
     expect(state.booking.status).toBe('CANCEL');
-    expect(state.booking.needsReview).toMatch(/no seats are left/);
+    expect(state.booking.needsReview).toBeNull();
+    const late = await t.ctx.db.select().from(refunds).where(eq(refunds.bookingId, b.bookingId));
+    expect(late).toMatchObject([{ amountMinor: 240_050, status: 'REQUESTED', requestedBy: null }]);
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
 
     // The repeat, the IPN and a late cancel say the same; one mail, and it does not say "confirmed".
@@ -520,7 +546,9 @@ describe('late payments for cancelled bookings whose seats are gone', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.subject).toMatch(/not confirmed/i);
     expect(mails[0]!.text).toMatch(/could not be confirmed/);
-    expect(mails[0]!.text).toMatch(/refund/);
+    expect(mails[0]!.text).toMatch(/refund of BDT 2,400\.50/);
+    // Only one refund, however many times the payment was reported.
+    expect(await t.ctx.db.select().from(refunds).where(eq(refunds.bookingId, b.bookingId))).toHaveLength(1);
     expect(mails[0]!.text).toContain('BDT 2,400.50');
     expect(`${mails[0]!.text}\n${mails[0]!.html}`).not.toMatch(/is confirmed/);
   });
@@ -612,14 +640,24 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
     expect(location(back).searchParams.get('status')).toBe('success');
   });
 
-  it('an admin rejects with CANCEL: seats released and the booking flagged for a refund', async () => {
+  it('an admin rejects with CANCEL or FAILED: seats released and the payment refunded in full', async () => {
     const { b } = await paidRisky({ maxGuest: 3, guestCount: 3 });
     const admin = await createUser(t.ctx, { role: 'ADMIN' });
     const rejected = await setStatus(b.bookingId, 'CANCEL', admin);
     expect(rejected.statusCode).toBe(200);
-    expect(rejected.json().data).toMatchObject({ status: 'CANCEL', payment: { status: 'PAID' } });
-    expect(rejected.json().data.needsReview).toMatch(/refund/i);
+    expect(rejected.json().data).toMatchObject({
+      status: 'CANCEL',
+      payment: { status: 'PAID' },
+      needsReview: null,
+      refunds: [{ amount: 3600.75, status: 'REQUESTED', reason: 'payment rejected after review' }],
+    });
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+    const failed = (await paidRisky({ maxGuest: 1, guestCount: 1 })).b;
+    const rejectedAsFailed = await setStatus(failed.bookingId, 'FAILED', admin);
+    expect(rejectedAsFailed.json().data).toMatchObject({
+      status: 'FAILED',
+      refunds: [{ amount: 1200.25, status: 'REQUESTED' }],
+    });
     expect(await invoiceMails(b.paymentId)).toHaveLength(0);
     expect((await setStatus(b.bookingId, 'COMPLETE', admin)).statusCode).toBe(409);
   });

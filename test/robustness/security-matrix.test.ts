@@ -82,6 +82,10 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/booking/my-bookings': SIGNED_IN,
   'GET /api/v1/booking/{bookingId}': { who: 'signed-in', resource: 'owner' },
   'PATCH /api/v1/booking/{bookingId}/status': { who: 'signed-in', resource: 'owner' },
+  'POST /api/v1/booking/{bookingId}/cancel': { who: 'signed-in', resource: 'owner' },
+  'GET /api/v1/booking/{bookingId}/refunds': { who: 'signed-in', resource: 'owner' },
+  'GET /api/v1/refunds': ADMIN_ONLY,
+  'POST /api/v1/refunds/{id}/retry': ADMIN_ONLY,
   'POST /api/v1/payment/init-payment/{bookingId}': { who: 'signed-in', resource: 'owner-only' },
   // Gateway callbacks: nothing in them is trusted; the gateway's validation API decides.
   'POST /api/v1/payment/success': PUBLIC,
@@ -139,6 +143,7 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
     'PATCH /api/v1/tour/{id}': { title: 'Matrix Tour 2' },
     'POST /api/v1/booking': { tour: world.tour.id, guestCount: 1 },
     'PATCH /api/v1/booking/{bookingId}/status': { status: 'CANCEL' },
+    'POST /api/v1/booking/{bookingId}/cancel': { reason: 'Matrix' },
   };
   return { method: op.method, url, payload: bodies[operationKey(op)] };
 }

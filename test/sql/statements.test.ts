@@ -114,6 +114,8 @@ const statsQueries = {
   bookingsPerDayQuery: stats.bookingsPerDayQuery(firstDay, 30),
   paymentGroupsQuery: stats.paymentGroupsQuery(),
   revenuePerDayQuery: stats.revenuePerDayQuery(firstDay, 30),
+  refundGroupsQuery: stats.refundGroupsQuery(),
+  cancellationsQuery: stats.cancellationsQuery(),
 } satisfies Record<Extract<keyof typeof stats, `${string}Query`>, SQL>;
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const statsStatements: Statement[] = Object.entries(statsQueries).map(([name, query]) => ({

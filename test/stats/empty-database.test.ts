@@ -17,6 +17,12 @@ async function get(path: string) {
   return res.json().data;
 }
 
+const NO_REFUNDS = {
+  count: 0,
+  amount: 0,
+  byStatus: ['REQUESTED', 'PROCESSING', 'REFUNDED', 'FAILED'].map((_id) => ({ _id, count: 0, amount: 0 })),
+};
+
 const zeroDays = (days: number) => Array.from({ length: days }, () => expect.objectContaining({ count: 0 }));
 
 describe('stats on an empty database', () => {
@@ -70,6 +76,8 @@ describe('stats on an empty database', () => {
       totalBookingByUniqueUsers: 0,
       conversion: { createdBookings: 0, paidBookings: 0, rate: 0 },
       conversionLast30Days: { createdBookings: 0, paidBookings: 0, rate: 0 },
+      cancellations: { total: 0, afterPayment: 0 },
+      refunds: NO_REFUNDS,
     });
     expect(stats.bookingsPerDay).toEqual(zeroDays(30));
   });
@@ -88,6 +96,8 @@ describe('stats on an empty database', () => {
       totalRevenue: [{ _id: null, totalRevenue: 0 }],
       avgPaymentAmount: [{ _id: null, avgPaymentAMount: 0, avgPaymentAmount: 0 }],
       paymentGatewayData: [],
+      cancellations: { total: 0, afterPayment: 0 },
+      refunds: NO_REFUNDS,
     });
     expect(stats.revenuePerDay).toEqual(
       Array.from({ length: 30 }, () => expect.objectContaining({ revenue: 0, payments: 0 })),

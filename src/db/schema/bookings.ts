@@ -11,7 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tours } from './catalogue.js';
+import { type CancellationPolicy, tours } from './catalogue.js';
 import { createdAt, id, timestamps, tstz } from './columns.js';
 import { users } from './users.js';
 
@@ -19,6 +19,8 @@ export const BOOKING_STATUSES = ['PENDING', 'COMPLETE', 'CANCEL', 'FAILED'] as c
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 export const PAYMENT_STATUSES = ['UNPAID', 'PAID', 'FAILED', 'CANCELLED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export const REFUND_STATUSES = ['REQUESTED', 'PROCESSING', 'REFUNDED', 'FAILED'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 export const bookings = pgTable(
   'bookings',
@@ -42,6 +44,8 @@ export const bookings = pgTable(
     seatsHeld: boolean('seats_held').notNull().default(true),
     /** Set when something needs an operator (e.g. a valid payment that arrived after the hold expired). */
     needsReview: text('needs_review'),
+    /** The tour's cancellation policy when the booking was paid: a later change of the tour's never applies. */
+    cancellationPolicy: jsonb('cancellation_policy').$type<CancellationPolicy>(),
     ...timestamps(),
   },
   (t) => [
@@ -80,6 +84,8 @@ export const payments = pgTable(
     valId: text('val_id'),
     /** The gateway's own id for the money movement (SSLCommerz `bank_tran_id`): refunds are made against it. */
     bankTranId: text('bank_tran_id'),
+    /** Money given back so far by completed refunds, in minor units; the payment is REFUNDED once it is all. */
+    refundedMinor: bigint('refunded_minor', { mode: 'number' }).notNull().default(0),
     /** Storage key of the invoice PDF (never a public URL). */
     invoiceKey: text('invoice_key'),
     paidAt: tstz('paid_at'),
@@ -91,10 +97,57 @@ export const payments = pgTable(
     index('payments_created_at_idx').on(t.createdAt),
     index('payments_paid_at_idx').on(t.paidAt),
     // Admin payment statistics: status/gateway totals and revenue per day, both index-only.
-    index('payments_stats_idx').on(t.status, t.gatewayStatus, t.amountMinor),
-    index('payments_revenue_idx').on(t.paidAt, t.amountMinor).where(sql`${t.status} = 'PAID'`),
+    index('payments_stats_idx').on(t.status, t.gatewayStatus, t.amountMinor, t.refundedMinor),
+    index('payments_revenue_idx')
+      .on(t.paidAt, t.amountMinor, t.refundedMinor)
+      .where(sql`${t.status} = 'PAID'`),
     check('payments_status_check', sql`${t.status} in ('UNPAID','PAID','FAILED','CANCELLED','REFUNDED')`),
     check('payments_amount_check', sql`${t.amountMinor} >= 0`),
+    check('payments_refunded_check', sql`${t.refundedMinor} >= 0 and ${t.refundedMinor} <= ${t.amountMinor}`),
+  ],
+);
+
+/**
+ * Money given back for a booking: written in the transaction that cancels it (or that records a payment no
+ * booking can take), carried out after commit by the job queue through the payment gateway.
+ */
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: id(),
+    bookingId: uuid('booking_id')
+      .notNull()
+      .references(() => bookings.id, { onDelete: 'cascade' }),
+    paymentId: uuid('payment_id')
+      .notNull()
+      .references(() => payments.id, { onDelete: 'cascade' }),
+    amountMinor: bigint('amount_minor', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').$type<RefundStatus>().notNull().default('REQUESTED'),
+    reason: text('reason').notNull(),
+    /** Who asked for it; null when the system did (a payment that arrived for a booking it could not confirm). */
+    requestedBy: uuid('requested_by').references(() => users.id, { onDelete: 'set null' }),
+    /**
+     * Our reference sent to the gateway with the refund, so that asking twice names one refund. It changes
+     * only when a refund the gateway accepted and then failed is tried again.
+     */
+    refundRef: text('refund_ref').notNull(),
+    gatewayRefundId: text('gateway_refund_id'),
+    failureReason: text('failure_reason'),
+    /** Tries so far: 1, plus one per operator retry of a FAILED refund. */
+    attempts: integer('attempts').notNull().default(1),
+    ...timestamps(),
+  },
+  (t) => [
+    // One refund per payment: a cancellation happens once, so a second refund for it can never be written.
+    uniqueIndex('refunds_payment_id_key').on(t.paymentId),
+    index('refunds_booking_id_idx').on(t.bookingId),
+    index('refunds_requested_by_idx').on(t.requestedBy),
+    index('refunds_created_at_idx').on(t.createdAt, t.id),
+    index('refunds_status_created_at_idx').on(t.status, t.createdAt),
+    check('refunds_status_check', sql`${t.status} in ('REQUESTED','PROCESSING','REFUNDED','FAILED')`),
+    check('refunds_amount_check', sql`${t.amountMinor} > 0`),
+    check('refunds_attempts_check', sql`${t.attempts} > 0`),
   ],
 );
 

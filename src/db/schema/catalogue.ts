@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { id, timestamps, tstz } from './columns.js';
 
 export const divisions = pgTable(
@@ -33,6 +33,24 @@ export const tourTypes = pgTable(
   ],
 );
 
+/**
+ * One tier of a cancellation policy: cancelled at least `hoursBefore` hours before the start, the customer gets
+ * `refundPercent` of what they paid back. The tier with the largest `hoursBefore` that still applies wins;
+ * when none does, nothing is refunded.
+ */
+export interface CancellationTier {
+  hoursBefore: number;
+  refundPercent: number;
+}
+export type CancellationPolicy = CancellationTier[];
+
+/** 100% up to a week before the start, 50% up to two days before, nothing after. */
+export const DEFAULT_CANCELLATION_POLICY: CancellationPolicy = [
+  { hoursBefore: 168, refundPercent: 100 },
+  { hoursBefore: 48, refundPercent: 50 },
+  { hoursBefore: 0, refundPercent: 0 },
+];
+
 export const tours = pgTable(
   'tours',
   {
@@ -56,6 +74,11 @@ export const tours = pgTable(
     /** Seat capacity; null means unlimited. */
     maxGuest: integer('max_guest'),
     minAge: integer('min_age'),
+    /** What a cancellation refunds; copied onto each booking when it is paid. */
+    cancellationPolicy: jsonb('cancellation_policy')
+      .$type<CancellationPolicy>()
+      .notNull()
+      .default(DEFAULT_CANCELLATION_POLICY),
     /** Seats held by pending bookings plus seats sold; changed only through the seat service. */
     seatsBooked: integer('seats_booked').notNull().default(0),
     divisionId: uuid('division_id')

@@ -39,7 +39,8 @@ export async function moveBooking(
 
 /**
  * Where a paid payment leaves its booking, and so what the customer may be told: only a confirmed booking is
- * confirmed; a pending one waits for an admin to review the payment; any other was not confirmed.
+ * confirmed; a pending one waits for an admin to review the payment; any other was not confirmed (and its
+ * payment is refunded in full).
  */
 export type PaidBooking = 'confirmed' | 'under-review' | 'not-confirmed';
 
@@ -51,9 +52,9 @@ const RISKY_PAYMENT_NOTE =
 
 /**
  * Puts a booking whose payment just became PAID where it belongs. A late payment (the booking expired or
- * was cancelled) takes its seats back if any are left; without seats the booking stays as it was, flagged
- * for a refund. A payment the gateway marks risky keeps the seats but leaves the booking pending until an
- * admin approves or rejects it (the hold sweeper leaves such bookings alone).
+ * was cancelled) takes its seats back if any are left; without seats the booking stays as it was and the
+ * caller refunds the payment ('not-confirmed'). A payment the gateway marks risky keeps the seats but leaves
+ * the booking pending until an admin approves or rejects it (the hold sweeper leaves such bookings alone).
  */
 export async function confirmPaid(
   tx: Executor,
@@ -61,17 +62,12 @@ export async function confirmPaid(
   payment: { risky: boolean },
 ): Promise<PaidBooking> {
   if (booking.status === CONFIRMED) return 'confirmed';
+  // Paid now: the terms of a cancellation are those of today, whatever the tour's policy becomes.
+  await repo.copyCancellationPolicy(tx, booking.id);
   let lateNote: string | undefined;
   if (booking.status !== PENDING) {
     const held = booking.seatsHeld || (await holdSeats(tx, booking.tourId, booking.guestCount));
-    if (!held) {
-      await repo.flagForReview(
-        tx,
-        booking.id,
-        `Paid after the booking was ${booking.status} and no seats are left: refund or rebook`,
-      );
-      return 'not-confirmed';
-    }
+    if (!held) return 'not-confirmed';
     if (!booking.seatsHeld) await markSeatsHeld(tx, booking.id);
     lateNote = `Paid after the booking was ${booking.status}; its seats were held again`;
   }

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, lte, not, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lte, not, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { type BookingStatus, bookings, payments, tours, users } from '../../db/schema/index.js';
 import { countAll } from '../../lib/list-query.js';
@@ -26,6 +26,8 @@ const bookingColumns = {
 const detailColumns = {
   ...bookingColumns,
   needsReview: bookings.needsReview,
+  bookingCancellationPolicy: bookings.cancellationPolicy,
+  tourCancellationPolicy: tours.cancellationPolicy,
   userId: users.id,
   userName: users.name,
   userEmail: users.email,
@@ -43,6 +45,7 @@ const detailColumns = {
   transactionId: payments.transactionId,
   paymentStatus: payments.status,
   paymentAmountMinor: payments.amountMinor,
+  paymentRefundedMinor: payments.refundedMinor,
   paymentCurrency: payments.currency,
   invoiceKey: payments.invoiceKey,
 };
@@ -119,6 +122,12 @@ export async function selectBookingSummaries(db: Executor, window: ListWindow) {
 export async function countBookings(db: Executor, where: SQL | undefined): Promise<number> {
   const [row] = await db.select({ n: countAll }).from(bookings).where(where);
   return row?.n ?? 0;
+}
+
+/** Whose booking it is, for routes open to its owner and admins. */
+export async function findBookingOwner(db: Executor, bookingId: string) {
+  const [row] = await db.select({ userId: bookings.userId }).from(bookings).where(eq(bookings.id, bookingId));
+  return row;
 }
 
 export async function findCustomer(db: Executor, userId: string) {
@@ -198,7 +207,12 @@ export type LockedBookingRow = NonNullable<Awaited<ReturnType<typeof lockBooking
  */
 export async function findPaymentOf(tx: Executor, bookingId: string) {
   const [row] = await tx
-    .select({ id: payments.id, received: paymentReceived })
+    .select({
+      id: payments.id,
+      received: paymentReceived,
+      amountMinor: payments.amountMinor,
+      refundedMinor: payments.refundedMinor,
+    })
     .from(payments)
     .where(eq(payments.bookingId, bookingId));
   return row;
@@ -221,6 +235,41 @@ export async function moveBookings(
     .where(and(inArray(bookings.id, bookingIds), inArray(bookings.status, bookingStatusesBefore(to))))
     .returning({ id: bookings.id });
   return moved.map((r) => r.id);
+}
+
+/**
+ * When a booking's trip starts: what cancellation policies count back from, and after which only an admin
+ * may cancel it. For now the start of its tour.
+ */
+export const bookingStartsAt = (row: { tourStartDate: Date | null }): Date | null => row.tourStartDate;
+
+/** What a cancellation of the booking refunds: its policy (copied when paid, else its tour's) and its start. */
+export async function findCancellationTerms(tx: Executor, bookingId: string) {
+  const [row] = await tx
+    .select({
+      bookingCancellationPolicy: bookings.cancellationPolicy,
+      tourCancellationPolicy: tours.cancellationPolicy,
+      tourStartDate: tours.startDate,
+    })
+    .from(bookings)
+    .innerJoin(tours, eq(tours.id, bookings.tourId))
+    .where(eq(bookings.id, bookingId));
+  return (
+    row && {
+      policy: row.bookingCancellationPolicy ?? row.tourCancellationPolicy,
+      startsAt: bookingStartsAt(row),
+    }
+  );
+}
+
+/** Fixes the booking's cancellation policy at its tour's current one, once: when it is paid. */
+export async function copyCancellationPolicy(tx: Executor, bookingId: string): Promise<void> {
+  await tx
+    .update(bookings)
+    .set({
+      cancellationPolicy: sql`(select ${tours.cancellationPolicy} from ${tours} where ${tours.id} = ${bookings.tourId})`,
+    })
+    .where(and(eq(bookings.id, bookingId), isNull(bookings.cancellationPolicy)));
 }
 
 /** Tells an operator why a booking needs a look, whatever its status. */

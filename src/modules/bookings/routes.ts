@@ -8,6 +8,9 @@ import {
   adminListResponse,
   bookingDetailResponse,
   bookingIdParams,
+  bookingRefundsResponse,
+  cancelBookingBody,
+  cancelBookingResponse,
   changeStatusBody,
   createBookingBody,
   createBookingResponse,
@@ -123,12 +126,13 @@ export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; gu
         tags: ['Bookings'],
         summary: 'Change a booking status',
         description:
-          'Owner: only PENDING → CANCEL. Admin: PENDING → CANCEL, PENDING → FAILED, COMPLETE → CANCEL ' +
-          '(flagged for a refund). COMPLETE comes only from a validated payment. Any other transition → 409. ' +
-          'Cancelling or failing releases the held seats exactly once; the unpaid payment becomes ' +
-          'CANCELLED or FAILED. A PENDING booking whose payment is PAID is held for review (the gateway ' +
-          'marked the payment risky): an admin approves it with COMPLETE (invoice emailed) or rejects it ' +
-          'with CANCEL or FAILED (seats released, flagged for a refund); its owner cannot cancel it (409).',
+          'Owner: PENDING → CANCEL, COMPLETE → CANCEL. Admin: PENDING → CANCEL, PENDING → FAILED, ' +
+          'COMPLETE → CANCEL. COMPLETE comes only from a validated payment. Any other transition → 409. ' +
+          'CANCEL is exactly POST /booking/{bookingId}/cancel without options: seats released exactly once, ' +
+          'an unpaid payment CANCELLED, a paid booking refunded what its cancellation policy gives now. A ' +
+          'PENDING booking whose payment is PAID is held for review (the gateway marked the payment risky): ' +
+          'an admin approves it with COMPLETE (invoice emailed) or rejects it with CANCEL or FAILED (seats ' +
+          'released, the payment refunded in full); its owner cannot cancel it (409).',
         security,
         params: bookingIdParams,
         body: changeStatusBody,
@@ -140,6 +144,56 @@ export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; gu
         reply,
         'Booking status updated successfully',
         await service.changeStatus(caller(request), request.params.bookingId, request.body.status),
+      ),
+  );
+
+  app.post(
+    '/:bookingId/cancel',
+    {
+      preValidation: signedIn,
+      schema: {
+        tags: ['Bookings'],
+        summary: 'Cancel a booking (owner or admin), refunding a paid one by its cancellation policy',
+        description:
+          'PENDING → CANCEL: seats released, the unpaid payment CANCELLED. COMPLETE → CANCEL: seats released ' +
+          'and a refund of what the cancellation policy gives at this moment (`refundIfCancelledNow`; ' +
+          '`refund` is null when nothing is due), carried out by the payment gateway after the answer. An ' +
+          'admin may pass `refundAmount` (major units, at most what was paid, with a `reason`) instead. A ' +
+          'paid booking whose trip has started: 409 for the owner, admins may still cancel. An already ' +
+          'cancelled or failed booking: 409, so of parallel cancels one cancels and refunds, the others get ' +
+          "409. Someone else's booking → 404.",
+        security,
+        params: bookingIdParams,
+        body: cancelBookingBody,
+        response: { 200: cancelBookingResponse },
+      },
+    },
+    async (request, reply) =>
+      ok(
+        reply,
+        'Booking cancelled successfully',
+        await service.cancel(caller(request), request.params.bookingId, request.body),
+      ),
+  );
+
+  app.get(
+    '/:bookingId/refunds',
+    {
+      preValidation: signedIn,
+      schema: {
+        tags: ['Bookings'],
+        summary: "The booking's refunds (owner or admin)",
+        description: "Oldest first. Someone else's booking → 404.",
+        security,
+        params: bookingIdParams,
+        response: { 200: bookingRefundsResponse },
+      },
+    },
+    async (request, reply) =>
+      ok(
+        reply,
+        'Refunds retrieved successfully',
+        await service.refundsOfBooking(caller(request), request.params.bookingId),
       ),
   );
 };

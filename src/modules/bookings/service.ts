@@ -6,13 +6,21 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, conflict, forbidden, notFound, upstreamError, validationError } from '../../lib/errors.js';
 import { sha256 } from '../../lib/hash.js';
 import { type ListSpec, listMeta, parseListQuery, project } from '../../lib/list-query.js';
-import { toMajor } from '../../lib/money.js';
+import { toMajor, toMinor } from '../../lib/money.js';
+import type { BookingCancellation } from './cancellation.js';
+import { hasStarted, refundDueAt } from './cancellation-policy.js';
 import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
 import { moveBooking } from './lifecycle.js';
-import type { BookingPayments } from './payment-port.js';
+import type { BookingPayments, RefundView } from './payment-port.js';
 import * as repo from './repo.js';
-import { type BookingDetail, type BookingSummary, type CreateBookingInput, PROJECTABLE } from './schemas.js';
+import {
+  type BookingDetail,
+  type BookingSummary,
+  type CancelBookingInput,
+  type CreateBookingInput,
+  PROJECTABLE,
+} from './schemas.js';
 import { holdSeats, releaseHeldSeats } from './seats.js';
 import { assertRequestableMove, CONFIRMED, ENDED_UNPAID, isEndedUnpaid, PENDING } from './state.js';
 
@@ -21,6 +29,8 @@ export interface BookingServiceDeps {
   clock: Clock;
   /** The payment side of a booking: its payment row, gateway session and invoice. */
   payments: BookingPayments;
+  /** Cancelling bookings with their seats and refunds (shared with the departure cancellation). */
+  cancellation: BookingCancellation;
   holdMinutes: number;
   holdLimits: HoldLimits;
 }
@@ -48,7 +58,31 @@ function bookingFields(row: repo.BookingSummaryRow | repo.BookingDetailRow) {
   };
 }
 
-function toDetail(row: repo.BookingDetailRow, view: { admin: boolean; invoiceUrl?: string | null }) {
+/**
+ * What the owner would get back by cancelling now (0 while unpaid); null when they can no longer cancel. A
+ * booking paid before policies were copied onto bookings falls back to its tour's.
+ */
+function refundIfCancelledNow(row: repo.BookingDetailRow, now: Date): number | null {
+  const paid = row.paymentStatus === 'PAID';
+  if (row.status === PENDING) return paid ? null : 0;
+  if (row.status !== CONFIRMED || !paid) return null;
+  const startsAt = repo.bookingStartsAt(row);
+  if (hasStarted(startsAt, now)) return null;
+  const paidMinor = row.paymentAmountMinor ?? 0;
+  const refundable = paidMinor - (row.paymentRefundedMinor ?? 0);
+  const policy = row.bookingCancellationPolicy ?? row.tourCancellationPolicy;
+  return toMajor(Math.min(refundable, refundDueAt(policy, paidMinor, startsAt, now)));
+}
+
+interface DetailView {
+  admin: boolean;
+  now: Date;
+  invoiceUrl?: string | null;
+  /** Admin views: the booking's refunds. */
+  refunds?: RefundView[];
+}
+
+function toDetail(row: repo.BookingDetailRow, view: DetailView) {
   const detail: BookingDetail = {
     ...bookingFields(row),
     tour: {
@@ -75,13 +109,19 @@ function toDetail(row: repo.BookingDetailRow, view: { admin: boolean; invoiceUrl
             booking: row.id,
             transactionId: row.transactionId,
             amount: toMajor(row.paymentAmountMinor),
+            refundedAmount: toMajor(row.paymentRefundedMinor ?? 0),
             currency: row.paymentCurrency ?? row.currency,
             status: row.paymentStatus,
             ...(view.admin ? { invoiceUrl: view.invoiceUrl ?? null } : {}),
           }
         : null,
+    cancellationPolicy: row.bookingCancellationPolicy ?? row.tourCancellationPolicy,
+    refundIfCancelledNow: refundIfCancelledNow(row, view.now),
   };
-  if (view.admin) detail.needsReview = row.needsReview;
+  if (view.admin) {
+    detail.needsReview = row.needsReview;
+    detail.refunds = view.refunds ?? [];
+  }
   return detail;
 }
 
@@ -125,11 +165,23 @@ const MY_LIST: ListSpec = {
   },
   sortable: commonSortable,
   tieBreaker: bookings.id,
-  projectable: PROJECTABLE.filter((f) => f !== 'needsReview'),
+  projectable: PROJECTABLE.filter((f) => f !== 'needsReview' && f !== 'refunds'),
 };
 
 export function createBookingService(deps: BookingServiceDeps) {
-  const { db, clock, payments } = deps;
+  const { db, clock, payments, cancellation } = deps;
+
+  /** A booking as `who` may see it: admins also get its review note, invoice link and refunds. */
+  async function detailFor(who: AuthContext, row: repo.BookingDetailRow) {
+    if (!isAdmin(who)) return toDetail(row, { admin: false, now: clock.now() });
+    const refunds = await payments.refundsOf(db, [row.id]);
+    return toDetail(row, {
+      admin: true,
+      now: clock.now(),
+      invoiceUrl: payments.invoiceUrl(row),
+      refunds: refunds.get(row.id),
+    });
+  }
 
   /** Gives a booking's seats back and marks it FAILED; used when its payment session could not be opened. */
   async function abandonBooking(bookingId: string) {
@@ -201,7 +253,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       );
     }
     const detail = await repo.findBookingDetail(db, booking.id);
-    return { paymentUrl, booking: toDetail(detail!, { admin: false }) };
+    return { paymentUrl, booking: toDetail(detail!, { admin: false, now: clock.now() }) };
   }
 
   return {
@@ -236,8 +288,24 @@ export function createBookingService(deps: BookingServiceDeps) {
         repo.selectBookingDetails(db, parsed),
         repo.countBookingDetails(db, parsed.where),
       ]);
+      const wantsRefunds = !parsed.fields || parsed.fields.includes('refunds');
+      const refunds = wantsRefunds
+        ? await payments.refundsOf(
+            db,
+            rows.map((row) => row.id),
+          )
+        : new Map<string, RefundView[]>();
+      const now = clock.now();
       const data = rows.map((row) =>
-        projectItem(toDetail(row, { admin: true, invoiceUrl: payments.invoiceUrl(row) }), parsed.fields),
+        projectItem(
+          toDetail(row, {
+            admin: true,
+            now,
+            invoiceUrl: payments.invoiceUrl(row),
+            refunds: refunds.get(row.id),
+          }),
+          parsed.fields,
+        ),
       );
       return { data, meta: listMeta(parsed, total) };
     },
@@ -258,58 +326,69 @@ export function createBookingService(deps: BookingServiceDeps) {
     async getBooking(who: AuthContext, bookingId: string) {
       const row = await repo.findBookingDetail(db, bookingId);
       if (!row || (!isAdmin(who) && row.userId !== who.userId)) throw notFound('Booking not found');
-      return toDetail(row, {
-        admin: isAdmin(who),
-        invoiceUrl: isAdmin(who) ? payments.invoiceUrl(row) : undefined,
-      });
+      return detailFor(who, row);
+    },
+
+    /** The booking's refunds, oldest first (owner or admin; others 404). */
+    async refundsOfBooking(who: AuthContext, bookingId: string): Promise<RefundView[]> {
+      const owner = await repo.findBookingOwner(db, bookingId);
+      if (!owner || (!isAdmin(who) && owner.userId !== who.userId)) throw notFound('Booking not found');
+      return (await payments.refundsOf(db, [bookingId])).get(bookingId) ?? [];
     },
 
     /**
-     * A PENDING booking whose payment is PAID is under review (the gateway marked the payment risky): an
-     * admin approves it with COMPLETE (the invoice goes out as for any payment) or rejects it with CANCEL
-     * or FAILED (seats released, flagged for a refund); its owner can no longer cancel it here.
+     * POST /booking/:id/cancel: the owner or an admin cancels; a paid booking is refunded what its
+     * cancellation policy gives now, or what an admin chose. Parallel cancels take turns on the booking's
+     * lock: the first cancels, the others find it cancelled (409), so there is one refund.
+     */
+    async cancel(who: AuthContext, bookingId: string, input: CancelBookingInput) {
+      const by = { userId: who.userId, admin: isAdmin(who) };
+      const ended = await db.transaction((tx) =>
+        cancellation.cancelBooking(tx, bookingId, {
+          by,
+          reason: input?.reason,
+          refund: input?.refundAmount === undefined ? 'policy' : { amountMinor: toMinor(input.refundAmount) },
+        }),
+      );
+      cancellation.announce(ended);
+      const row = await repo.findBookingDetail(db, bookingId);
+      return { booking: await detailFor(who, row!), refund: ended.refund };
+    },
+
+    /**
+     * The legacy status route. CANCEL (and an admin's FAILED of a pending booking) is a cancellation, the
+     * same as POST /booking/:id/cancel without options. A PENDING booking whose payment is PAID is under
+     * review (the gateway marked the payment risky): an admin approves it with COMPLETE (the invoice goes
+     * out as for any payment) or rejects it with CANCEL or FAILED (seats released, the payment refunded in
+     * full); its owner can no longer cancel it here.
      */
     async changeStatus(who: AuthContext, bookingId: string, next: BookingStatus) {
       const admin = isAdmin(who);
-      const approved = await db.transaction(async (tx) => {
+      const by = { userId: who.userId, admin };
+      const outcome = await db.transaction(async (tx) => {
         const booking = await repo.lockBooking(tx, bookingId);
         if (!booking || (!admin && booking.userId !== who.userId)) throw notFound('Booking not found');
         if (!admin && next !== ENDED_UNPAID.cancel) {
-          throw forbidden('You can only cancel your own pending booking');
+          throw forbidden('You can only cancel your own booking');
+        }
+        if (isEndedUnpaid(next)) {
+          return { ended: await cancellation.endLocked(tx, booking, { by, refund: 'policy' }, next) };
         }
         const payment = await repo.findPaymentOf(tx, booking.id);
-        const underReview = booking.status === PENDING && payment?.received === true;
-        if (underReview && !admin) {
-          throw conflict(
-            'This booking is paid and its payment is under review; please contact us to cancel it',
-          );
-        }
-        if (underReview && next === CONFIRMED) {
+        if (booking.status === PENDING && payment?.received === true && next === CONFIRMED) {
           await moveBooking(tx, booking, CONFIRMED, null);
           await payments.queueInvoice(tx, payment.id);
-          return payment.id;
+          return { approved: payment.id };
         }
         assertRequestableMove(admin ? 'admin' : 'owner', booking.status, next);
-        await releaseHeldSeats(tx, [booking.id]);
-        if (booking.status === CONFIRMED || underReview) {
-          await moveBooking(
-            tx,
-            booking,
-            next,
-            underReview
-              ? 'Payment rejected after review: a refund is due'
-              : 'Cancelled after payment: a refund is due',
-          );
-          return undefined;
-        }
-        await moveBooking(tx, booking, next);
-        if (isEndedUnpaid(next)) await payments.closeUnpaid(tx, [booking.id], next);
-        return undefined;
+        // The machine allows no other move a caller may ask for; this is never reached.
+        throw conflict(`A ${booking.status} booking cannot be changed to ${next}`);
       });
+      if (outcome.ended) cancellation.announce(outcome.ended);
       // Outside the transaction; if it fails, the housekeeping job generates the invoice and sends the mail.
-      if (approved) await payments.issueInvoice(approved);
+      if (outcome.approved) await payments.issueInvoice(outcome.approved);
       const row = await repo.findBookingDetail(db, bookingId);
-      return toDetail(row!, { admin, invoiceUrl: admin ? payments.invoiceUrl(row!) : undefined });
+      return detailFor(who, row!);
     },
   };
 }

@@ -8,7 +8,7 @@ import { conflict } from '../../lib/errors.js';
  */
 const NEXT: Record<BookingStatus, readonly BookingStatus[]> = {
   PENDING: ['COMPLETE', 'CANCEL', 'FAILED'],
-  // Cancelled by an admin after payment, flagged for a refund.
+  // Cancelled after payment, with the refund its cancellation policy gives.
   COMPLETE: ['CANCEL'],
   CANCEL: ['COMPLETE', 'PENDING'],
   FAILED: ['COMPLETE', 'PENDING'],
@@ -51,15 +51,15 @@ export const isEndedUnpaid = (status: BookingStatus): status is EndedUnpaid =>
   (Object.values(ENDED_UNPAID) as BookingStatus[]).includes(status);
 
 /**
- * The moves a caller may ask for through the API, a part of the machine: owners may only cancel a pending
- * booking; COMPLETE comes only from a validated payment, or from an admin approving a paid booking held
- * for review.
+ * The moves a caller may ask for through the API, a part of the machine: owners may only cancel (a paid
+ * booking with the refund its cancellation policy gives); COMPLETE comes only from a validated payment, or
+ * from an admin approving a paid booking held for review.
  */
 export const REQUESTABLE_MOVES: Record<
   Requester,
   Partial<Record<BookingStatus, readonly BookingStatus[]>>
 > = {
-  owner: { PENDING: ['CANCEL'] },
+  owner: { PENDING: ['CANCEL'], COMPLETE: ['CANCEL'] },
   admin: { PENDING: ['CANCEL', 'FAILED'], COMPLETE: ['CANCEL'] },
 };
 export type Requester = 'owner' | 'admin';

@@ -7,6 +7,7 @@ import type { EndedUnpaid } from '../bookings/state.js';
 import type { PaymentGateway } from './gateway.js';
 import { ensureInvoice, queueInvoiceEmail } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
+import type { RefundService } from './refunds.js';
 import * as repo from './repo.js';
 import { openPaymentSession } from './session.js';
 import { ENDED_WITH_BOOKING, UNPAID } from './state.js';
@@ -18,6 +19,7 @@ export interface BookingPaymentsDeps {
   storage: Storage;
   invoiceLinks: InvoiceLinks;
   gatewayTimeoutMs: number;
+  refunds: RefundService;
   /** Told about work that failed after the booking change itself was recorded (a job retries it). */
   onBackgroundError?: (err: unknown, what: string) => void;
 }
@@ -67,5 +69,11 @@ export function createBookingPayments(deps: BookingPaymentsDeps): BookingPayment
 
     invoiceUrl: ({ paymentId, invoiceKey }) =>
       paymentId && invoiceKey ? invoiceLinks.url(paymentId, clock.now()) : null,
+
+    refundCancelled: (tx, refund) => deps.refunds.refundCancelled(tx, refund),
+
+    announceRefund: (refund) => deps.refunds.announce(refund),
+
+    refundsOf: (executor, bookingIds) => deps.refunds.refundsOf(executor, bookingIds),
   };
 }

@@ -10,14 +10,19 @@ import type { PaymentContext } from './repo.js';
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function paymentMail(
+/**
+ * A mail about a payment: greeting, `lines` ({tour} names the tour), then the payment's facts and any
+ * `facts` of the mail's own. One per template and payment unless `dedupeKey` says otherwise.
+ */
+export function paymentMail(
   p: PaymentContext,
-  mail: { template: string; subject: string; lines: string[] },
+  mail: { template: string; subject: string; lines: string[]; facts?: string[]; dedupeKey?: string },
 ): EmailMessage {
   const facts = [
     `Transaction ID: ${p.transactionId}`,
     `Guests: ${p.guestCount}`,
     `Amount received: ${formatMoney(p.amountMinor, p.currency)}`,
+    ...(mail.facts ?? []),
   ];
   const tour = `"${p.tourTitle}"`;
   const fill = (line: string) => line.replace('{tour}', tour);
@@ -31,7 +36,7 @@ function paymentMail(
     html:
       `<p>Dear ${escapeHtml(p.userName)},</p>${mail.lines.map((l) => `<p>${fillHtml(l)}</p>`).join('')}` +
       `<ul>${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`,
-    dedupeKey: `${mail.template}:${p.paymentId}`,
+    dedupeKey: mail.dedupeKey ?? `${mail.template}:${p.paymentId}`,
   };
 }
 
@@ -44,17 +49,5 @@ export const paymentUnderReviewEmail = (p: PaymentContext) =>
       'We have received your payment for {tour}. The payment gateway asked us to check it before we ' +
         'finalise your booking, so it is now under review and your seats are kept for you.',
       'We will email you again when the review is done, with your invoice if all is well.',
-    ],
-  });
-
-/** The payment arrived after the booking was cancelled or expired and its seats were gone. */
-export const bookingNotConfirmedEmail = (p: PaymentContext) =>
-  paymentMail(p, {
-    template: 'booking-not-confirmed',
-    subject: 'Payment received, booking not confirmed',
-    lines: [
-      'We have received your payment for {tour}, but the booking could not be confirmed: it was no ' +
-        'longer active when the payment arrived and its seats have since been taken.',
-      'The full amount will be refunded to you; our team is reviewing the payment and will contact you.',
     ],
   });

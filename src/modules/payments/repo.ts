@@ -24,6 +24,7 @@ const contextColumns = {
   transactionId: payments.transactionId,
   paymentStatus: payments.status,
   amountMinor: payments.amountMinor,
+  refundedMinor: payments.refundedMinor,
   currency: payments.currency,
   invoiceKey: payments.invoiceKey,
   paidAt: payments.paidAt,
@@ -124,6 +125,7 @@ export async function markPaymentPaid(tx: Executor, paymentId: string, verdict: 
       gatewayData: verdict.raw,
       gatewayStatus: verdict.status,
       valId: verdict.valId,
+      bankTranId: verdict.bankTranId ?? null,
       paidAt: now,
     })
     .where(and(eq(payments.id, paymentId), inArray(payments.status, paymentStatusesBefore(PAID))))

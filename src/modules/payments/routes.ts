@@ -67,7 +67,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; gu
       note:
         ' A payment the gateway marks risky (risk_level 1) keeps the seats and waits for an admin: the ' +
         'success page gets `status=pending`. A payment for a booking that could not be confirmed (cancelled ' +
-        'or expired, seats gone) is recorded and flagged, and the browser goes to the fail page.',
+        'or expired, seats gone) is recorded and refunded in full automatically, and the browser goes to the ' +
+        'fail page with a message saying so.',
     },
     {
       kind: 'fail',

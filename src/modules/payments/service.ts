@@ -25,7 +25,8 @@ import { ensureInvoiceFor, formatMoney, queueInvoiceEmail } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
-import { bookingNotConfirmedEmail, paymentUnderReviewEmail } from './payment-emails.js';
+import { paymentUnderReviewEmail } from './payment-emails.js';
+import { type RefundService, toRefundView } from './refunds.js';
 import * as repo from './repo.js';
 import { type RedirectKind, renderResultPage } from './result-page.js';
 import { openPaymentSession, sessionSubjectOf } from './session.js';
@@ -40,6 +41,7 @@ export interface PaymentServiceDeps {
   redirects: Config['paymentRedirects'];
   gatewayTimeoutMs: number;
   events: EventLog;
+  refunds: RefundService;
   /** Told about work that failed after the payment itself was recorded (a job retries it). */
   onBackgroundError?: (err: unknown, what: string) => void;
 }
@@ -56,7 +58,11 @@ export interface CallbackInput {
 const UNDER_REVIEW_MESSAGE =
   'Payment received and under review; your seats are kept and we will email you when the review is done';
 const NOT_CONFIRMED_MESSAGE =
-  'Payment was received but the booking could not be confirmed; the payment will be reviewed and refunded';
+  'Payment was received but the booking could not be confirmed: it was no longer held and its seats are gone, ' +
+  'so the full amount is being refunded automatically';
+
+/** The refund of a payment that arrived for a booking no longer waiting for it, whose seats are gone. */
+const LATE_PAYMENT_REASON = 'late payment: the booking was no longer held and its seats were gone';
 
 type Settlement =
   | { outcome: 'paid'; payment: repo.PaymentRow; booking: PaidBooking; newlyPaid: boolean }
@@ -124,13 +130,19 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       const payment = { ...locked, ...paid };
       const placed = await confirmPaid(tx, bookingOf(locked), { risky: verdict.risky });
       if (placed === 'confirmed') await queueInvoiceEmail(tx, payment, now);
-      else {
-        await enqueueEmail(
-          tx,
-          placed === 'under-review' ? paymentUnderReviewEmail(payment) : bookingNotConfirmedEmail(payment),
-        );
-      }
-      return { newlyPaid: true, booking: placed, payment } as const;
+      if (placed === 'under-review') await enqueueEmail(tx, paymentUnderReviewEmail(payment));
+      // Recorded, never lost, and given back whole: the customer's mail is the refund's.
+      const refund =
+        placed === 'not-confirmed'
+          ? await deps.refunds.issue(tx, {
+              bookingId: locked.bookingId,
+              amountMinor: locked.amountMinor,
+              reason: LATE_PAYMENT_REASON,
+              requestedBy: null,
+              cancelled: false,
+            })
+          : undefined;
+      return { newlyPaid: true, booking: placed, payment, refund } as const;
     });
   }
 
@@ -171,6 +183,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (reason) return reject(reason);
 
     const confirmed = await confirmPayment(payment.id, verdict, kind);
+    if (confirmed.newlyPaid && confirmed.refund) deps.refunds.announce(toRefundView(confirmed.refund));
     if (confirmed.newlyPaid) {
       deps.events(
         'payment.confirmed',

@@ -1,10 +1,15 @@
-import { PAYMENT_STATUSES, type PaymentStatus } from '../../db/schema/index.js';
+import {
+  PAYMENT_STATUSES,
+  type PaymentStatus,
+  REFUND_STATUSES,
+  type RefundStatus,
+} from '../../db/schema/index.js';
 import type { EndedUnpaid } from '../bookings/state.js';
 
 /**
  * Payment state machine. A payment only moves forward: PAID never becomes FAILED or CANCELLED. Money the
  * gateway has validated is always recorded, even on a payment that was already failed or cancelled (the
- * booking is then flagged for an operator), because losing a real payment is worse than a manual refund.
+ * booking takes its seats back, or the payment is refunded), because a real payment must never be lost.
  */
 const NEXT: Record<PaymentStatus, readonly PaymentStatus[]> = {
   UNPAID: ['PAID', 'FAILED', 'CANCELLED'],
@@ -34,3 +39,21 @@ export const ENDED_WITH_BOOKING = { FAILED: 'FAILED', CANCEL: 'CANCELLED' } as c
   EndedUnpaid,
   PaymentStatus
 >;
+
+/**
+ * Refund state machine: REQUESTED (written with the cancellation) → PROCESSING (the worker has taken it to
+ * the gateway) → REFUNDED or FAILED; an operator's retry takes a FAILED refund back to REQUESTED.
+ */
+const REFUND_NEXT: Record<RefundStatus, readonly RefundStatus[]> = {
+  REQUESTED: ['PROCESSING'],
+  PROCESSING: ['REFUNDED', 'FAILED'],
+  REFUNDED: [],
+  FAILED: ['REQUESTED'],
+};
+
+export const canMoveRefund = (from: RefundStatus, to: RefundStatus): boolean =>
+  REFUND_NEXT[from].includes(to);
+
+/** Every status from which a refund may move to `to`. */
+export const refundStatusesBefore = (to: RefundStatus): RefundStatus[] =>
+  REFUND_STATUSES.filter((from) => canMoveRefund(from, to));

@@ -270,12 +270,17 @@ export interface PaymentGroup {
   gatewayStatus: string | null;
   count: number;
   amountMinor: number;
+  /** Given back by completed refunds. */
+  refundedMinor: number;
 }
 
-/** Payments per status and gateway status with their amounts (index-only scan of payments_stats_idx). */
+/**
+ * Payments per status and gateway status with their amounts and what refunds gave back of them (index-only
+ * scan of payments_stats_idx).
+ */
 export function paymentGroupsQuery() {
   return sql`
-    select status, gateway_status, count(*) as n, sum(amount_minor) as amount
+    select status, gateway_status, count(*) as n, sum(amount_minor) as amount, sum(refunded_minor) as refunded
     from payments group by status, gateway_status`;
 }
 
@@ -286,7 +291,49 @@ export async function paymentGroups(db: Executor): Promise<PaymentGroup[]> {
     gatewayStatus: r.gateway_status === null ? null : String(r.gateway_status),
     count: num(r.n),
     amountMinor: num(r.amount),
+    refundedMinor: num(r.refunded),
   }));
+}
+
+export interface RefundGroup {
+  status: string;
+  count: number;
+  amountMinor: number;
+}
+
+/** Refunds per status with their amounts (a scan of the refunds table, which stays small beside bookings). */
+export function refundGroupsQuery() {
+  return sql`
+    select status, count(*) as n, sum(amount_minor) as amount from refunds group by status`;
+}
+
+export async function refundGroups(db: Executor): Promise<RefundGroup[]> {
+  const rows = await selectRows(db, refundGroupsQuery());
+  return rows.map((r) => ({ status: String(r.status), count: num(r.n), amountMinor: num(r.amount) }));
+}
+
+export interface Cancellations {
+  total: number;
+  /** Cancelled bookings whose payment had been received. */
+  afterPayment: number;
+}
+
+/**
+ * Cancelled bookings, and how many of them had been paid (bookings_status_guests_idx finds them; the payment of
+ * each is one probe of payments_booking_id_key).
+ */
+export function cancellationsQuery() {
+  return sql`
+    select count(*) as n,
+           count(*) filter (where exists (
+             select 1 from payments p where p.booking_id = b.id and p.status in ('PAID', 'REFUNDED')
+           )) as paid
+    from bookings b where b.status = 'CANCEL'`;
+}
+
+export async function cancellations(db: Executor): Promise<Cancellations> {
+  const rows = await selectRows(db, cancellationsQuery());
+  return { total: num(rows[0]?.n), afterPayment: num(rows[0]?.paid) };
 }
 
 export interface DayRevenue {
@@ -295,14 +342,17 @@ export interface DayRevenue {
   revenueMinor: number;
 }
 
-/** PAID payments by the UTC day they were paid on, every day present (partial index payments_revenue_idx). */
+/**
+ * PAID payments by the UTC day they were paid on, less what refunds gave back of them, every day present
+ * (partial index payments_revenue_idx). A payment refunded in full is REFUNDED and counts no more.
+ */
 export function revenuePerDayQuery(firstDay: Date, days: number) {
   return sql`
     select to_char((${at(firstDay)} + d.i * interval '24 hours') at time zone 'UTC', 'YYYY-MM-DD') as day,
            s.n, s.amount
     from generate_series(0, ${days - 1}) as d(i)
     cross join lateral (
-      select count(*) as n, coalesce(sum(p.amount_minor), 0) as amount from payments p
+      select count(*) as n, coalesce(sum(p.amount_minor - p.refunded_minor), 0) as amount from payments p
       where p.status = 'PAID'
         and p.paid_at >= ${at(firstDay)} + d.i * interval '24 hours'
         and p.paid_at < ${at(firstDay)} + (d.i + 1) * interval '24 hours'

@@ -22,6 +22,19 @@ const conversion = z.object({
   rate: z.number().describe('paidBookings / createdBookings, 4 decimals; 0 when nothing was created'),
 });
 
+const refundFigures = z.object({
+  count: count.describe('Refunds completed (REFUNDED)'),
+  amount: z.number().describe('Money given back by completed refunds, major units'),
+  byStatus: z
+    .array(z.object({ _id: z.string(), count, amount: z.number() }))
+    .describe('Every refund by status (REQUESTED, PROCESSING, REFUNDED, FAILED) with its amount'),
+});
+
+const cancellationFigures = z.object({
+  total: count.describe('Bookings cancelled'),
+  afterPayment: count.describe('Of them, bookings cancelled after their payment was received'),
+});
+
 export const userStatsSchema = z.object({
   totalUsers: count,
   totalActiveUsers: count,
@@ -90,12 +103,16 @@ export const bookingStatsSchema = z.object({
   bookingsPerDay: z.array(dayCount),
   conversion,
   conversionLast30Days: conversion,
+  cancellations: cancellationFigures,
+  refunds: refundFigures,
 });
 
 export const paymentStatsSchema = z.object({
   totalPayment: count,
   totalPaymentByStatus: z.array(keyedCount),
-  totalRevenue: z.array(z.object({ _id: z.null(), totalRevenue: z.number() })),
+  totalRevenue: z
+    .array(z.object({ _id: z.null(), totalRevenue: z.number() }))
+    .describe('What was paid less what refunds gave back, major units'),
   avgPaymentAmount: z.array(
     z.object({ _id: z.null(), avgPaymentAMount: z.number(), avgPaymentAmount: z.number() }),
   ),
@@ -104,10 +121,14 @@ export const paymentStatsSchema = z.object({
   revenuePerDay: z.array(
     z.object({
       date: z.string().describe('UTC day, YYYY-MM-DD'),
-      revenue: z.number().describe('Sum of PAID payments paid that day, major units'),
+      revenue: z
+        .number()
+        .describe('Sum of PAID payments paid that day less what refunds gave back of them, major units'),
       payments: count,
     }),
   ),
+  cancellations: cancellationFigures,
+  refunds: refundFigures,
 });
 
 export type UserStats = z.infer<typeof userStatsSchema>;

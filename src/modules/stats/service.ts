@@ -1,5 +1,5 @@
 import type { Database } from '../../db/client.js';
-import { BOOKING_STATUSES, PAYMENT_STATUSES, ROLES } from '../../db/schema/index.js';
+import { BOOKING_STATUSES, PAYMENT_STATUSES, REFUND_STATUSES, ROLES } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { DEFAULT_CURRENCY, toMajor } from '../../lib/money.js';
 import { CONFIRMED } from '../bookings/state.js';
@@ -35,6 +35,23 @@ const bookedTourView = (t: repo.BookedTour) => ({
  */
 export function createStatsService(deps: { db: Database; clock: Clock }) {
   const { db, clock } = deps;
+
+  /** Refunds completed (count and amount), and every refund by status. */
+  function refundFigures(groups: repo.RefundGroup[]) {
+    const completed = groups.filter((g) => g.status === 'REFUNDED');
+    return {
+      count: sumOf(completed, (g) => g.count),
+      amount: toMajor(sumOf(completed, (g) => g.amountMinor)),
+      byStatus: REFUND_STATUSES.map((status) => {
+        const of = groups.filter((g) => g.status === status);
+        return {
+          _id: status,
+          count: sumOf(of, (g) => g.count),
+          amount: toMajor(sumOf(of, (g) => g.amountMinor)),
+        };
+      }),
+    };
+  }
 
   /** Deleted users are left out of every user figure (they are reported apart as totalDeletedUsers). */
   async function userStats(): Promise<UserStats> {
@@ -92,12 +109,14 @@ export function createStatsService(deps: { db: Database; clock: Clock }) {
   async function bookingStats(options: { days: number }): Promise<BookingStats> {
     const now = clock.now();
     const since30Days = new Date(now.getTime() - 30 * DAY_MS);
-    const [groups, recent, uniqueUsers, perTour, perDay] = await Promise.all([
+    const [groups, recent, uniqueUsers, perTour, perDay, cancelled, refunds] = await Promise.all([
       repo.bookingStatusGroups(db),
       repo.recentBookings(db, new Date(now.getTime() - 7 * DAY_MS), since30Days),
       repo.distinctBookingUsers(db),
       repo.mostBookedTours(db, BOOKINGS_PER_TOUR),
       repo.bookingsPerDay(db, firstDayOfSeries(now, options.days), options.days),
+      repo.cancellations(db),
+      repo.refundGroups(db),
     ]);
     const total = sumOf(groups, (g) => g.count);
     const withStatus = (status: string) => sumOf(groups, (g) => (g.status === status ? g.count : 0));
@@ -123,20 +142,28 @@ export function createStatsService(deps: { db: Database; clock: Clock }) {
         paidBookings: recent.completeSince30Days,
         rate: ratio(recent.completeSince30Days, recent.since30Days),
       },
+      cancellations: cancelled,
+      refunds: refundFigures(refunds),
     };
   }
 
-  /** Revenue and the average amount count PAID payments only (not unpaid, failed, cancelled or refunded). */
+  /**
+   * Revenue is what PAID payments brought in less what refunds gave back of them (a payment refunded in full is
+   * REFUNDED and brings in nothing); the average amount is that of PAID payments as paid.
+   */
   async function paymentStats(options: { days: number }): Promise<PaymentStats> {
     const now = clock.now();
-    const [groups, perDay] = await Promise.all([
+    const [groups, perDay, cancelled, refunds] = await Promise.all([
       repo.paymentGroups(db),
       repo.revenuePerDay(db, firstDayOfSeries(now, options.days), options.days),
+      repo.cancellations(db),
+      repo.refundGroups(db),
     ]);
     const paid = groups.filter((g) => g.status === PAID);
-    const revenueMinor = sumOf(paid, (g) => g.amountMinor);
+    const paidMinor = sumOf(paid, (g) => g.amountMinor);
+    const revenueMinor = paidMinor - sumOf(paid, (g) => g.refundedMinor);
     const average = averageMajor(
-      revenueMinor,
+      paidMinor,
       sumOf(paid, (g) => g.count),
     );
     const byGatewayStatus = new Map<string, number>();
@@ -161,6 +188,8 @@ export function createStatsService(deps: { db: Database; clock: Clock }) {
         revenue: toMajor(d.revenueMinor),
         payments: d.payments,
       })),
+      cancellations: cancelled,
+      refunds: refundFigures(refunds),
     };
   }
 

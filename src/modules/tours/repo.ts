@@ -52,6 +52,7 @@ export const tourListSpec: ListSpec = {
     'tourPlan',
     'division',
     'tourType',
+    'cancellationPolicy',
     'createdAt',
     'updatedAt',
   ],

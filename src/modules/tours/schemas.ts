@@ -24,6 +24,45 @@ export const idParams = z.object({ id: z.string().refine(isId, 'id must be a val
 
 // ---- Tours ----
 
+/** The longest notice a policy tier may ask for: five years. */
+const MAX_HOURS_BEFORE = 5 * 365 * 24;
+
+/**
+ * A tour's cancellation policy as the API takes and shows it: tiers of `{hoursBefore, refundPercent}`, kept
+ * in descending `hoursBefore`. Cancelled at least `hoursBefore` hours before the start, the customer gets
+ * `refundPercent` of the amount paid back (the tier with the largest such `hoursBefore`; none: nothing).
+ */
+export const cancellationPolicySchema = z
+  .array(
+    z.object({
+      hoursBefore: z
+        .number()
+        .int('hoursBefore must be a whole number of hours')
+        .min(0, 'hoursBefore must not be negative')
+        .max(MAX_HOURS_BEFORE, `hoursBefore must be at most ${MAX_HOURS_BEFORE}`),
+      refundPercent: z
+        .number()
+        .min(0, 'refundPercent must be between 0 and 100')
+        .max(100, 'refundPercent must be between 0 and 100')
+        .refine(hasAtMostTwoDecimals, 'refundPercent must have at most 2 decimals'),
+    }),
+  )
+  .max(20, 'a cancellation policy has at most 20 tiers')
+  .superRefine((tiers, ctx) => {
+    const seen = new Set<number>();
+    tiers.forEach((tier, i) => {
+      if (seen.has(tier.hoursBefore)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'hoursBefore'],
+          message: `hoursBefore ${tier.hoursBefore} appears twice in the cancellation policy`,
+        });
+      }
+      seen.add(tier.hoursBefore);
+    });
+  })
+  .transform((tiers) => [...tiers].sort((a, b) => b.hoursBefore - a.hoursBefore));
+
 export const tourSchema = z.object({
   _id: z.string(),
   slug: z.string(),
@@ -47,6 +86,8 @@ export const tourSchema = z.object({
   tourPlan: z.array(z.string()),
   division: z.string(),
   tourType: z.string(),
+  /** What a cancellation refunds (see cancellationPolicySchema); copied onto each booking when it is paid. */
+  cancellationPolicy: z.array(z.object({ hoursBefore: z.number().int(), refundPercent: z.number() })),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -115,6 +156,7 @@ const tourFields = {
   minAge: age.nullable(),
   division: id('division'),
   tourType: id('tourType'),
+  cancellationPolicy: cancellationPolicySchema,
 };
 
 function endNotBeforeStart(value: { startDate?: Date; endDate?: Date }, ctx: z.RefinementCtx) {
@@ -137,6 +179,7 @@ export const createTourBody = z
     tourPlan: textList.default([]),
     maxGuest: tourFields.maxGuest.optional(),
     minAge: tourFields.minAge.optional(),
+    cancellationPolicy: cancellationPolicySchema.optional(),
   })
   .superRefine(endNotBeforeStart);
 export type CreateTourInput = z.infer<typeof createTourBody>;

@@ -66,6 +66,7 @@ export function toTourDto(row: TourRow): TourDto {
     tourPlan: row.tourPlan ?? [],
     division: row.divisionId,
     tourType: row.tourTypeId,
+    cancellationPolicy: row.cancellationPolicy,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -99,6 +100,7 @@ function tourColumns(input: Partial<CreateTourInput>): Partial<NewTourRow> {
   if (input.minAge !== undefined) columns.minAge = input.minAge;
   if (input.division !== undefined) columns.divisionId = input.division;
   if (input.tourType !== undefined) columns.tourTypeId = input.tourType;
+  if (input.cancellationPolicy !== undefined) columns.cancellationPolicy = input.cancellationPolicy;
   return columns;
 }
 

@@ -9,7 +9,7 @@ select to_char(($1::timestamptz + d.i * interval '24 hours') at time zone 'UTC',
 from generate_series(0, $2) as d(i)
 cross join lateral (
   select count(*) as n,
-    coalesce(sum(p.amount_minor), 0) as amount
+    coalesce(sum(p.amount_minor - p.refunded_minor), 0) as amount
   from payments p
   where p.status = 'PAID' and p.paid_at >= $3::timestamptz + d.i * interval '24 hours' and p.paid_at < $4::timestamptz + (d.i + 1) * interval '24 hours') s
 order by d.i
