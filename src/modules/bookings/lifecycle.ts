@@ -2,7 +2,7 @@ import type { Executor } from '../../db/client.js';
 import type { BookingStatus } from '../../db/schema/index.js';
 import { conflict } from '../../lib/errors.js';
 import * as repo from './repo.js';
-import { holdSeats, markSeatsHeld, releaseHeldSeats } from './seats.js';
+import { markSeatsHeld, reholdSeats, releaseHeldSeats } from './seats.js';
 import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state.js';
 
 /**
@@ -15,6 +15,7 @@ import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state
 export interface LockedBooking {
   id: string;
   tourId: string;
+  departureId: string;
   status: BookingStatus;
   guestCount: number;
   seatsHeld: boolean;
@@ -63,7 +64,7 @@ export async function confirmPaid(
   if (booking.status === CONFIRMED) return 'confirmed';
   let lateNote: string | undefined;
   if (booking.status !== PENDING) {
-    const held = booking.seatsHeld || (await holdSeats(tx, booking.tourId, booking.guestCount));
+    const held = booking.seatsHeld || (await reholdSeats(tx, booking.departureId, booking.guestCount));
     if (!held) {
       await repo.flagForReview(
         tx,

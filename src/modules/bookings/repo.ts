@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, lte, not, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { type BookingStatus, bookings, payments, tours, users } from '../../db/schema/index.js';
+import { type BookingStatus, bookings, departures, payments, tours, users } from '../../db/schema/index.js';
 import { countAll } from '../../lib/list-query.js';
 import { bookingStatusesBefore, PENDING } from './state.js';
 
@@ -13,6 +13,7 @@ const paymentReceived = sql<boolean>`${payments.status} = 'PAID'`;
 /** Columns of the booking itself, shared by the detailed and the summary views. */
 const bookingColumns = {
   id: bookings.id,
+  departureId: bookings.departureId,
   status: bookings.status,
   guestCount: bookings.guestCount,
   unitPriceMinor: bookings.unitPriceMinor,
@@ -37,8 +38,9 @@ const detailColumns = {
   tourCostFromMinor: tours.costFromMinor,
   tourImages: tours.images,
   tourLocation: tours.location,
-  tourStartDate: tours.startDate,
-  tourEndDate: tours.endDate,
+  // A booking's tour shows the dates of the departure booked.
+  tourStartDate: departures.startDate,
+  tourEndDate: departures.endDate,
   paymentId: payments.id,
   transactionId: payments.transactionId,
   paymentStatus: payments.status,
@@ -60,13 +62,14 @@ export interface ListWindow {
   offset: number;
 }
 
-/** Bookings with tour, user and payment joined; `where` may use any of the four tables. */
+/** Bookings with tour, departure, user and payment joined; `where` may use any of the five tables. */
 export async function selectBookingDetails(db: Executor, window: ListWindow): Promise<BookingDetailRow[]> {
   return (await db
     .select(detailColumns)
     .from(bookings)
     .innerJoin(users, eq(users.id, bookings.userId))
     .innerJoin(tours, eq(tours.id, bookings.tourId))
+    .innerJoin(departures, eq(departures.id, bookings.departureId))
     .leftJoin(payments, eq(payments.bookingId, bookings.id))
     .where(window.where)
     .orderBy(...window.orderBy)
@@ -173,7 +176,6 @@ export async function findTourForBooking(db: Executor, tourId: string) {
       id: tours.id,
       title: tours.title,
       costFromMinor: tours.costFromMinor,
-      startDate: tours.startDate,
     })
     .from(tours)
     .where(eq(tours.id, tourId));

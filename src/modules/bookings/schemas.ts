@@ -15,6 +15,8 @@ export const idParam = (name: string) =>
 export const createBookingBody = z.object({
   tour: idParam('tour'),
   guestCount: z.number().int().min(1).max(MAX_GUESTS_PER_BOOKING),
+  /** The departure of `tour` to book; default its next bookable departure. */
+  departure: idParam('departure').optional(),
 });
 export type CreateBookingInput = z.infer<typeof createBookingBody>;
 
@@ -36,6 +38,7 @@ export const changeStatusBody = z.object({ status: z.enum(BOOKING_STATUSES) });
 
 const isoDate = z.string();
 
+/** The booked tour; `startDate` and `endDate` are the booked departure's. */
 export const bookingTourSchema = z.object({
   _id: z.string(),
   title: z.string(),
@@ -68,6 +71,8 @@ export const bookingPaymentSchema = z.object({
 
 const bookingCore = {
   _id: z.string(),
+  /** The departure booked (the tour's run whose seats are held). */
+  departure: z.string(),
   status: z.enum(BOOKING_STATUSES),
   guestCount: z.number().int(),
   unitPrice: z.number(),
@@ -98,8 +103,8 @@ export const bookingSummarySchema = z.object({
 });
 export type BookingSummary = z.infer<typeof bookingSummarySchema>;
 
-export const ADMIN_LIST_FILTERS = ['_id', 'status', 'tour', 'user'] as const;
-export const MY_LIST_FILTERS = ['_id', 'status', 'tour'] as const;
+export const ADMIN_LIST_FILTERS = ['_id', 'status', 'tour', 'departure', 'user'] as const;
+export const MY_LIST_FILTERS = ['_id', 'status', 'tour', 'departure'] as const;
 export const adminListQuery = listQuerySchema(ADMIN_LIST_FILTERS);
 export const myListQuery = listQuerySchema(MY_LIST_FILTERS);
 
@@ -114,6 +119,7 @@ export const PROJECTABLE = [
   'createdAt',
   'updatedAt',
   'tour',
+  'departure',
   'user',
   'payment',
   'needsReview',
