@@ -47,29 +47,54 @@ function endNotBeforeStart(value: { startDate?: Date; endDate?: Date }, ctx: z.R
   }
 }
 
-export const newDepartureBody = z
-  .object({
-    startDate: isoDate('startDate'),
-    endDate: isoDate('endDate'),
-    /** Default: the tour's maxGuest. */
-    capacity: capacity.optional(),
-    /** Default (absent or null): the tour's costFrom. */
-    price: price.nullable().optional(),
-    guide: id('guide').nullable().optional(),
-  })
-  .superRefine(endNotBeforeStart);
+const departureFields = {
+  startDate: isoDate('startDate'),
+  endDate: isoDate('endDate'),
+  /** Default: the tour's maxGuest. */
+  capacity: capacity.optional(),
+  /** Default (absent or null): the tour's costFrom. */
+  price: price.nullable().optional(),
+  guide: id('guide').nullable().optional(),
+};
+
+export const newDepartureBody = z.object(departureFields).superRefine(endNotBeforeStart);
 export type NewDepartureInput = z.infer<typeof newDepartureBody>;
 
-/** One departure, or `{departures: [...]}` created together. */
-export const createDeparturesBody = z.union([
-  z.object({
+/**
+ * One departure, or `{departures: [...]}` created together. One object rather than a union, so that a bad
+ * field is named in the answer whichever form was sent.
+ */
+export const createDeparturesBody = z
+  .object({
     departures: z
       .array(newDepartureBody)
       .min(1, 'departures must not be empty')
-      .max(MAX_DEPARTURES_PER_REQUEST, `at most ${MAX_DEPARTURES_PER_REQUEST} departures at a time`),
-  }),
-  newDepartureBody,
-]);
+      .max(MAX_DEPARTURES_PER_REQUEST, `at most ${MAX_DEPARTURES_PER_REQUEST} departures at a time`)
+      .optional(),
+    ...departureFields,
+    startDate: departureFields.startDate.optional(),
+    endDate: departureFields.endDate.optional(),
+  })
+  .superRefine((value, ctx) => {
+    const single = (Object.keys(departureFields) as (keyof typeof departureFields)[]).filter(
+      (key) => value[key] !== undefined,
+    );
+    if (value.departures !== undefined) {
+      if (single.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [single[0]!],
+          message: 'send one departure or a `departures` list, not both',
+        });
+      }
+      return;
+    }
+    for (const key of ['startDate', 'endDate'] as const) {
+      if (value[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required` });
+    }
+    endNotBeforeStart(value, ctx);
+  });
 export type CreateDeparturesInput = z.infer<typeof createDeparturesBody>;
 
 export const updateDepartureBody = z

@@ -205,8 +205,9 @@ export function createDepartureService({ db, clock }: DepartureServiceDeps) {
 
     /** Creates one or several departures of a tour in one transaction; all or none. */
     async create(tourId: string, input: CreateDeparturesInput): Promise<DepartureDto[]> {
-      const batch = 'departures' in input;
-      const items: NewDepartureInput[] = batch ? input.departures : [input];
+      const batch = input.departures !== undefined;
+      // The schema has checked that a single departure has both dates.
+      const items = input.departures ?? [input as NewDepartureInput];
       const at = (i: number, field: string) => (batch ? `departures.${i}.${field}` : field);
       const now = clock.now();
       const starts = new Set<number>();

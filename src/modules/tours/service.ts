@@ -40,13 +40,7 @@ import {
   tourSlugsLike,
   updateTourRow,
 } from './repo.js';
-import {
-  type CreateTourInput,
-  type TourDto,
-  type TourListFilters,
-  tourListFilters,
-  type UpdateTourInput,
-} from './schemas.js';
+import type { CreateTourInput, TourDto, TourListFilters, UpdateTourInput } from './schemas.js';
 
 export interface TourServiceDeps {
   db: Database;
@@ -183,8 +177,9 @@ export function createTourService({ db, storage, log, clock }: TourServiceDeps) 
   }
 
   return {
-    async list(query: Record<string, unknown>) {
-      const filters = tourListFilters.parse(query);
+    /** `query` as the route validated it: the departure-date filters are dates already. */
+    async list(query: Record<string, unknown> & TourListFilters) {
+      const filters = query;
       const now = clock.now();
       const parsed = withDepartureRange(parseListQueryShape(query, tourListSpec), filters);
       const sorted = typeof query.sort === 'string' && query.sort.trim() !== '';
