@@ -13,8 +13,6 @@ const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 export interface HeldDeparture {
   id: string;
   tourId: string;
-  /** The price per guest in minor units: the departure's own, else its tour's costFrom (null: no price). */
-  priceMinor: number | null;
   currency: string;
   seatsBooked: number;
   capacity: number | null;
@@ -23,7 +21,6 @@ export interface HeldDeparture {
 type HeldRow = {
   id: string;
   tour_id: string;
-  unit_price_minor: string | number | null;
   currency: string;
   seats_booked: number;
   capacity: number | null;
@@ -32,15 +29,12 @@ type HeldRow = {
 const toHeld = (row: HeldRow): HeldDeparture => ({
   id: row.id,
   tourId: row.tour_id,
-  priceMinor: row.unit_price_minor === null ? null : Number(row.unit_price_minor),
   currency: row.currency,
   seatsBooked: row.seats_booked,
   capacity: row.capacity,
 });
 
-// The price is read with the seats just locked, so a booking's price snapshot matches the seats it holds.
-const heldColumns = sql`id, tour_id, currency, seats_booked, capacity,
-  coalesce(price_minor, (select cost_from_minor from tours where tours.id = departures.tour_id)) as unit_price_minor`;
+const heldColumns = sql`id, tour_id, currency, seats_booked, capacity`;
 
 /**
  * Holds `seats` on a departure that is open for booking (SCHEDULED and not started at `now`) if they are

@@ -195,6 +195,11 @@ export function createBookingService(deps: BookingServiceDeps) {
     if (!tour) throw notFound('Tour not found');
     const now = clock.now();
     const departure = await chooseDeparture(tour.id, input.departure, now);
+    // Seen sold out already: answered without a transaction, so a crowd on a sold-out departure does not
+    // queue for its row lock. Seats that look free are still held only by the conditional update below.
+    if (departure.capacity !== null && departure.seatsBooked + input.guestCount > departure.capacity) {
+      throw conflict('Not enough seats left on this departure', 'SOLD_OUT');
+    }
     if (departure.priceMinor === null && tour.costFromMinor === null) {
       throw validationError('tour', 'This tour has no price yet');
     }
@@ -206,24 +211,29 @@ export function createBookingService(deps: BookingServiceDeps) {
         deps.holdLimits,
         deps.holdMinutes,
       );
-      const held = await holdSeats(tx, departure.id, input.guestCount, now);
-      if (!held) throw await whyNotHeld(tx, departure.id, now);
-      const unitPriceMinor = held.priceMinor;
-      if (unitPriceMinor === null) throw validationError('tour', 'This tour has no price yet');
+      const unitPriceMinor = (departure.priceMinor ?? tour.costFromMinor)!;
       const amountMinor = unitPriceMinor * input.guestCount;
       const booking = await repo.insertBooking(tx, {
         userId,
-        tourId: held.tourId,
-        departureId: held.id,
+        tourId: tour.id,
+        departureId: departure.id,
         status: PENDING,
         guestCount: input.guestCount,
         unitPriceMinor,
         amountMinor,
-        currency: held.currency,
+        currency: departure.currency,
         holdExpiresAt: new Date(now.getTime() + deps.holdMinutes * 60_000),
         seatsHeld: true,
       });
-      const payment = await payments.createFor(tx, { id: booking.id, amountMinor, currency: held.currency });
+      const payment = await payments.createFor(tx, {
+        id: booking.id,
+        amountMinor,
+        currency: departure.currency,
+      });
+      // The seats last: the departure's row, which every booking of it wants, stays locked only until the
+      // commit that follows, so a popular departure serves its queue quickly.
+      const held = await holdSeats(tx, departure.id, input.guestCount, now);
+      if (!held) throw await whyNotHeld(tx, departure.id, now);
       return { booking, payment };
     });
 
