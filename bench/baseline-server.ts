@@ -29,10 +29,18 @@ const app = Fastify({ logger: false });
 
 app.get('/constant', async () => ({ success: true, message: 'constant', data: { ok: true } }));
 
-const TOUR_PAGE = `select id as "_id", slug, title, description, images, cost_from_minor, currency, max_guest,
-  min_age, seats_booked, departure_location, arrival_location, location, start_date, end_date, amenities,
-  included, excluded, tour_plan, division_id as division, tour_type_id as "tourType", created_at, updated_at
-  from tours`;
+// The tour's schedule is its next bookable departure (else its latest), and its count of upcoming ones.
+const TOUR_PAGE = `select t.id as "_id", t.slug, t.title, t.description, t.images, t.cost_from_minor, t.currency,
+  t.max_guest, t.min_age, nd.id as "nextDeparture", nd.capacity, nd.seats_booked, nd.status, t.departure_location,
+  t.arrival_location, t.location, nd.start_date, nd.end_date, t.amenities, t.included, t.excluded, t.tour_plan,
+  t.division_id as division, t.tour_type_id as "tourType", t.created_at, t.updated_at,
+  (select count(*)::int from departures d where d.tour_id = t.id and d.status = 'SCHEDULED'
+     and d.start_date > now()) as departures
+  from tours t left join lateral (
+    select id, start_date, end_date, capacity, seats_booked, status from departures d where d.tour_id = t.id
+    order by (status = 'SCHEDULED' and start_date > now()) desc,
+      case when status = 'SCHEDULED' and start_date > now() then start_date end, start_date desc
+    limit 1) nd on true`;
 
 /** The list the app serves at GET /tour: one page newest first, and the total for `meta`. */
 app.get('/sql/tour', async (request) => {
@@ -41,16 +49,16 @@ app.get('/sql/tour', async (request) => {
   const params: string[] = [];
   if (q.division) {
     params.push(q.division);
-    where.push(`division_id = $${params.length}`);
+    where.push(`t.division_id = $${params.length}`);
   }
   if (q.tourType) {
     params.push(q.tourType);
-    where.push(`tour_type_id = $${params.length}`);
+    where.push(`t.tour_type_id = $${params.length}`);
   }
   if (q.searchTerm) {
     params.push(`%${q.searchTerm.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     const n = params.length;
-    where.push(`(title ilike $${n} or description ilike $${n} or location ilike $${n})`);
+    where.push(`(t.title ilike $${n} or t.description ilike $${n} or t.location ilike $${n})`);
   }
   const clause = where.length > 0 ? ` where ${where.join(' and ')}` : '';
   // Named statements, as the app uses for its hottest reads: one per filter shape.
@@ -58,12 +66,12 @@ app.get('/sql/tour', async (request) => {
   const [page, count] = await Promise.all([
     pool.query({
       name: `tour_page_${shape}`,
-      text: `${TOUR_PAGE}${clause} order by created_at desc, id desc limit 10`,
+      text: `${TOUR_PAGE}${clause} order by t.created_at desc, t.id desc limit 10`,
       values: params,
     }),
     pool.query<{ total: number }>({
       name: `tour_count_${shape}`,
-      text: `select count(*)::int as total from tours${clause}`,
+      text: `select count(*)::int as total from tours t${clause}`,
       values: params,
     }),
   ]);
@@ -80,7 +88,7 @@ app.get('/sql/tour/:slug', async (request, reply) => {
   const { slug } = request.params as { slug: string };
   const { rows } = await pool.query({
     name: 'tour_by_slug',
-    text: `${TOUR_PAGE} where slug = $1 limit 1`,
+    text: `${TOUR_PAGE} where t.slug = $1 limit 1`,
     values: [slug],
   });
   if (!rows[0]) return reply.code(404).send({ success: false, message: 'Tour not found' });

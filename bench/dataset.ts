@@ -15,8 +15,8 @@
  * Bookings are in every status (PENDING only on upcoming tours, created in the last 25 minutes with a
  * live hold), each with one payment whose status matches (COMPLETE→PAID, PENDING→UNPAID,
  * CANCEL→CANCELLED or REFUNDED, FAILED→FAILED). A tour's held and sold seats never exceed its
- * capacity: bookings that would overflow are recorded as FAILED, and tours.seats_booked is the sum of
- * the guests of its PENDING and COMPLETE bookings.
+ * capacity: bookings that would overflow are recorded as FAILED. Each tour has one departure (its dates and
+ * capacity), whose seats_booked is the sum of the guests of its PENDING and COMPLETE bookings.
  *
  * CLI: tsx bench/dataset.ts [--database-url URL] [--seed N] [--tours N] [--users N] [--bookings N]
  *      (defaults: DATABASE_URL, seed 42, 10000 tours, 50000 users, 100000 bookings)
@@ -281,20 +281,26 @@ function datasetStatements(
     `alter table bench_tours add column created_at timestamptz, add column id uuid`,
     `update bench_tours set created_at = least(start_date - (20 + ${rnd('i', 19)} * 100) * interval '1 day',
                                                ${at} - interval '1 day' - ${rnd('i', 20)} * interval '200 days')`,
-    `update bench_tours set id = ${uuidV7('created_at', `'tour' || i`)}`,
+    `alter table bench_tours add column departure_id uuid`,
+    `update bench_tours set id = ${uuidV7('created_at', `'tour' || i`)},
+                            departure_id = ${uuidV7('created_at', `'departure' || i`)}`,
     `create unique index on bench_tours (i)`,
     `insert into tours (id, title, slug, description, location, departure_location, arrival_location,
-                        cost_from_minor, start_date, end_date, included, excluded, amenities, tour_plan,
-                        max_guest, min_age, seats_booked, division_id, tour_type_id, created_at, updated_at)
+                        cost_from_minor, included, excluded, amenities, tour_plan,
+                        max_guest, min_age, division_id, tour_type_id, created_at, updated_at)
      select t.id, t.place || ' ' || t.kind || ' ' || t.i,
             regexp_replace(lower(t.place || ' ' || t.kind), '[^a-z0-9]+', '-', 'g') || '-' || t.i,
             'A ' || t.days || '-day ' || lower(t.kind) || ' to ' || t.place || ' in the ' || d.name || ' division.',
-            t.place, 'Dhaka', t.place, t.cost_from_minor, t.start_date, t.start_date + t.days * interval '1 day',
+            t.place, 'Dhaka', t.place, t.cost_from_minor,
             array['Transport', 'Hotel', 'Breakfast'], array['Lunch', 'Personal expenses'],
             array['Guide', 'Wi-Fi'], array['Day 1: departure from Dhaka', 'Last day: return to Dhaka'],
             t.max_guest, case when ${rnd('t.i', 21)} < 0.5 then null else 5 + floor(${rnd('t.i', 21)} * 14)::int end,
-            0, t.division_id, t.tour_type_id, t.created_at, t.created_at
+            t.division_id, t.tour_type_id, t.created_at, t.created_at
      from bench_tours t join divisions d on d.id = t.division_id`,
+    `insert into departures (id, tour_id, start_date, end_date, capacity, currency, status, created_at, updated_at)
+     select departure_id, id, start_date, start_date + days * interval '1 day', max_guest, 'BDT', 'SCHEDULED',
+            created_at, created_at
+     from bench_tours`,
 
     // Bookings: a quarter go to popular tours. PENDING only on upcoming tours, with a live hold.
     `create temp table bench_bookings on commit drop as
@@ -307,7 +313,7 @@ function datasetStatements(
               ${rnd('i', 35)} as r_time
        from generate_series(1, ${bookings}) as i
      ), timed as (
-       select p.*, t.id as tour_id, t.max_guest, t.cost_from_minor,
+       select p.*, t.id as tour_id, t.departure_id, t.max_guest, t.cost_from_minor,
               case when t.start_date > ${at} and p.r_status < 0.04 then 'PENDING'
                    when p.r_status < 0.70 then 'COMPLETE'
                    when p.r_status < 0.84 then 'CANCEL'
@@ -319,7 +325,7 @@ function datasetStatements(
               end as created_at
        from picked p join bench_tours t on t.i = p.tour_i
      )
-     select x.i, x.tour_id, x.max_guest, x.cost_from_minor, c.id as user_id, x.guest_count, x.status, x.created_at
+     select x.i, x.tour_id, x.departure_id, x.max_guest, x.cost_from_minor, c.id as user_id, x.guest_count, x.status, x.created_at
      from timed x
      join bench_customers c on c.k = 1 + floor(${rnd('x.i', 32)} * greatest(1, least(${customers},
        floor(${customers} * (1 - extract(epoch from ${at} - x.created_at) / ${730 * 86400})))))::int`,
@@ -335,9 +341,9 @@ function datasetStatements(
        and r.running > b.max_guest`,
     `alter table bench_bookings add column id uuid`,
     `update bench_bookings set id = ${uuidV7('created_at', `'b' || i`)}`,
-    `insert into bookings (id, user_id, tour_id, status, guest_count, unit_price_minor, amount_minor, currency,
-                           hold_expires_at, seats_held, created_at, updated_at)
-     select id, user_id, tour_id, status, guest_count, cost_from_minor, cost_from_minor * guest_count, 'BDT',
+    `insert into bookings (id, user_id, tour_id, departure_id, status, guest_count, unit_price_minor, amount_minor,
+                           currency, hold_expires_at, seats_held, created_at, updated_at)
+     select id, user_id, tour_id, departure_id, status, guest_count, cost_from_minor, cost_from_minor * guest_count, 'BDT',
             created_at + interval '30 minutes', status in ('PENDING', 'COMPLETE'),
             created_at, case when status = 'PENDING' then created_at else created_at + interval '30 minutes' end
      from bench_bookings`,
@@ -370,10 +376,10 @@ function datasetStatements(
     // Paid bookings had their invoice issued when they were paid (rendered again on download if the file is
     // missing), so the app's invoice catch-up job has no backlog to render during a benchmark.
     `update payments set invoice_key = 'invoices/' || id || '.pdf' where status in ('PAID', 'REFUNDED')`,
-    `update tours t set seats_booked = s.seats
-     from (select tour_id, sum(guest_count)::int as seats from bench_bookings
-           where status in ('PENDING', 'COMPLETE') group by tour_id) s
-     where s.tour_id = t.id`,
+    `update departures d set seats_booked = s.seats
+     from (select departure_id, sum(guest_count)::int as seats from bench_bookings
+           where status in ('PENDING', 'COMPLETE') group by departure_id) s
+     where s.departure_id = d.id`,
   ];
 }
 

@@ -69,10 +69,11 @@ export async function prepareFixtures(
 
   // Room for every request of the run, so the scenario measures contended seat holds rather than SOLD_OUT.
   const bookingTours = rowsOf<{ id: string }>(
-    await db.execute(sql`update tours set max_guest = seats_booked + 1000000
-      where id in (select id from tours where start_date > now() + interval '14 days'
-                   and cost_from_minor is not null order by id limit ${options.bookingTours})
-      returning id`),
+    await db.execute(sql`update departures set capacity = seats_booked + 1000000
+      where id in (select d.id from departures d join tours t on t.id = d.tour_id
+                   where d.start_date > now() + interval '14 days' and d.status = 'SCHEDULED'
+                     and t.cost_from_minor is not null order by t.id limit ${options.bookingTours})
+      returning tour_id as id`),
   ).map((r) => r.id);
 
   return {
@@ -86,19 +87,19 @@ export async function prepareFixtures(
   };
 }
 
-/** Seats held on the booking tours must equal the guests of their seat-holding bookings. */
+/** Seats held on the booking tours' departures must equal the guests of their seat-holding bookings. */
 export async function seatDrift(db: Database, tourIds: string[]): Promise<number> {
   const ids = sql.join(
     tourIds.map((id) => sql`${id}::uuid`),
     sql`, `,
   );
   const [row] = rowsOf<{ drift: number }>(
-    await db.execute(sql`select coalesce(sum(abs(t.seats_booked - coalesce(b.held, 0))), 0)::int as drift
-      from tours t left join (
-        select tour_id, sum(guest_count)::int as held from bookings
-        where status in ('PENDING', 'COMPLETE') group by tour_id
-      ) b on b.tour_id = t.id
-      where t.id in (${ids})`),
+    await db.execute(sql`select coalesce(sum(abs(d.seats_booked - coalesce(b.held, 0))), 0)::int as drift
+      from departures d left join (
+        select departure_id, sum(guest_count)::int as held from bookings
+        where status in ('PENDING', 'COMPLETE') group by departure_id
+      ) b on b.departure_id = d.id
+      where d.tour_id in (${ids})`),
   );
   return row?.drift ?? 0;
 }

@@ -22,6 +22,7 @@ import { googleAuthRoutes } from './modules/auth/google/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { createTokenService } from './modules/auth/tokens.js';
 import { bookingRoutes } from './modules/bookings/routes.js';
+import { departureRoutes } from './modules/departures/routes.js';
 import { divisionRoutes } from './modules/divisions/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
@@ -195,6 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     prefix: '/api/v1/tour',
   });
+  await app.register(departureRoutes, { departures: services.departures, guard, prefix: '/api/v1' });
   await app.register(authRoutes, {
     auth: services.auth,
     passwords: services.passwords,

@@ -8,6 +8,7 @@ import { createPasswordService } from './modules/auth/passwords.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createBookingCancellation } from './modules/bookings/cancellation.js';
 import { createBookingService } from './modules/bookings/service.js';
+import { createDepartureService } from './modules/departures/service.js';
 import { createDivisionService } from './modules/divisions/service.js';
 import { createOtpService } from './modules/otp/service.js';
 import { createBookingPayments } from './modules/payments/booking-payments.js';
@@ -73,8 +74,9 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     users: createUsersService({ db, clock, accountSecurity, events }),
     otp: createOtpService({ db, clock, config }),
     divisions: createDivisionService({ db, storage, log }),
-    tours: createTourService({ db, storage, log }),
+    tours: createTourService({ db, storage, log, clock }),
     tourTypes: createTourTypeService({ db }),
+    departures: createDepartureService({ db, clock }),
     bookings: createBookingService({
       db,
       clock,

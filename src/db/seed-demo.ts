@@ -5,7 +5,7 @@ import { divisionSlugBase } from '../modules/divisions/service.js';
 import { tourSlugBase } from '../modules/tours/service.js';
 import type { Database, Executor } from './client.js';
 import { landscapePng, PALETTES } from './demo-images.js';
-import { divisions, tours, tourTypes } from './schema/index.js';
+import { departures, divisions, tours, tourTypes } from './schema/index.js';
 
 /**
  * The demo catalogue `npm start` loads into an empty database: Bangladesh's eight divisions, six
@@ -72,7 +72,7 @@ interface DemoTour {
   location: string;
   departure: string;
   days: number;
-  /** Days from today to the first day of the tour. */
+  /** Days from today to the first day of the tour's first departure. */
   startsIn: number;
   cost: number;
   maxGuest: number;
@@ -518,32 +518,52 @@ export async function seedDemoCatalogue(db: Database, storage: Storage, now = ne
     const inserted = await tx
       .insert(tours)
       .values(
-        TOURS.map((t) => {
-          const start = new Date(today + t.startsIn * DAY_MS + 3 * 60 * 60 * 1000);
-          return {
-            title: t.title,
-            slug: tourSlugBase(t.title),
-            description: t.description,
-            location: t.location,
-            departureLocation: t.departure,
-            arrivalLocation: t.location,
-            images: [images.get(tourSlugBase(t.title))!],
-            costFromMinor: toMinor(t.cost),
-            startDate: start,
-            endDate: new Date(start.getTime() + (t.days - 1) * DAY_MS + 9 * 60 * 60 * 1000),
-            included: INCLUDED,
-            excluded: EXCLUDED,
-            amenities: AMENITIES_BY_TYPE[t.type],
-            tourPlan: t.plan,
-            maxGuest: t.maxGuest,
-            minAge: t.minAge,
-            divisionId: divisionId.get(t.division)!,
-            tourTypeId: typeId.get(t.type)!,
-          };
-        }),
+        TOURS.map((t) => ({
+          title: t.title,
+          slug: tourSlugBase(t.title),
+          description: t.description,
+          location: t.location,
+          departureLocation: t.departure,
+          arrivalLocation: t.location,
+          images: [images.get(tourSlugBase(t.title))!],
+          costFromMinor: toMinor(t.cost),
+          included: INCLUDED,
+          excluded: EXCLUDED,
+          amenities: AMENITIES_BY_TYPE[t.type],
+          tourPlan: t.plan,
+          maxGuest: t.maxGuest,
+          minAge: t.minAge,
+          divisionId: divisionId.get(t.division)!,
+          tourTypeId: typeId.get(t.type)!,
+        })),
       )
       .returning({ id: tours.id });
+    await tx
+      .insert(departures)
+      .values(
+        TOURS.flatMap((t, i) => demoDepartures(t, i, today).map((d) => ({ ...d, tourId: inserted[i]!.id }))),
+      );
     return inserted.length;
+  });
+}
+
+/** Runs of a demo tour scheduled this far apart, in days. */
+const DEPARTURE_INTERVAL_DAYS = 30;
+
+/**
+ * Three to five monthly departures of a demo tour, the first on its `startsIn` day. Every fourth tour's second
+ * departure is nearly full (its seats counted as sold elsewhere), so sold-out handling has something to show.
+ */
+function demoDepartures(t: DemoTour, index: number, today: number) {
+  const count = 3 + (index % 3);
+  return Array.from({ length: count }, (_, k) => {
+    const start = new Date(today + (t.startsIn + k * DEPARTURE_INTERVAL_DAYS) * DAY_MS + 3 * 60 * 60 * 1000);
+    return {
+      startDate: start,
+      endDate: new Date(start.getTime() + (t.days - 1) * DAY_MS + 9 * 60 * 60 * 1000),
+      capacity: t.maxGuest,
+      seatsBooked: index % 4 === 0 && k === 1 ? t.maxGuest - 2 : 0,
+    };
   });
 }
 

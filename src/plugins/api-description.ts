@@ -175,12 +175,29 @@ const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
       errorSources: [],
     },
   },
+  'POST /api/v1/tour/{tourId}/departures': {
+    409: {
+      description: 'Two departures of the tour would start at the same instant.',
+      message: 'This tour already has a departure starting at that instant',
+      errorSources: [],
+    },
+  },
+  'PATCH /api/v1/departures/{id}': {
+    409: {
+      description:
+        'capacity would be lower than the seats already booked, another departure of the tour starts at the new ' +
+        'startDate, or the departure is cancelled.',
+      message: 'capacity cannot be lower than the 4 seat(s) already booked on this departure',
+      errorSources: [],
+    },
+  },
   'POST /api/v1/booking': {
     409: {
       description:
-        'Not enough seats left (`SOLD_OUT`), or a request with the same Idempotency-Key is still running (`CONFLICT`).',
+        'Not enough seats left on the departure (`SOLD_OUT`), the departure asked for is closed, cancelled or ' +
+        'started, or a request with the same Idempotency-Key is still running (`CONFLICT`).',
       code: 'SOLD_OUT',
-      message: 'Not enough seats left on this tour',
+      message: 'Not enough seats left on this departure',
       errorSources: [],
     },
     422: {},

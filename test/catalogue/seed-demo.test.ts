@@ -60,6 +60,21 @@ describe('demo catalogue', () => {
     expect(image.rawPayload.subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('schedules three to five departures per tour over the coming months, some nearly full', async () => {
+    const { data } = await get('/api/v1/tour?limit=100&fields=_id,departures');
+    let nearlyFull = 0;
+    for (const tour of data) {
+      const departures = (await get(`/api/v1/tour/${tour._id}/departures?from=2026-01-01&limit=100`)).data;
+      expect(departures.length).toBeGreaterThanOrEqual(3);
+      expect(departures.length).toBeLessThanOrEqual(5);
+      for (const d of departures) expect(Date.parse(d.startDate)).toBeGreaterThan(NOW.getTime());
+      nearlyFull += departures.filter(
+        (d: { availableSeats: number; capacity: number }) => d.availableSeats > 0 && d.availableSeats <= 2,
+      ).length;
+    }
+    expect(nearlyFull).toBeGreaterThan(0);
+  });
+
   it('makes search and filters meaningful', async () => {
     const sundarbans = await get('/api/v1/tour?searchTerm=sundarbans');
     expect(sundarbans.meta.total).toBeGreaterThanOrEqual(2);

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bookings, tours } from '../../src/db/schema/index.js';
-import type { TourRow } from '../../src/modules/tours/repo.js';
+import { bookings, departures } from '../../src/db/schema/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import type { TestTour } from '../helpers/catalogue.js';
 import {
   createDivision,
   createTour,
@@ -239,7 +239,7 @@ describe('GET /tour', () => {
   it('answers every sort shape in order with the exact total, beyond the shapes kept as prepared statements', async () => {
     const division = await createDivision(t.ctx);
     const day = 24 * 3600 * 1000;
-    const made: TourRow[] = [];
+    const made: TestTour[] = [];
     for (const [k, title] of ['Bravo', 'Alpha', 'Charlie'].entries()) {
       made.push(
         await createTour(t.ctx, {
@@ -262,7 +262,7 @@ describe('GET /tour', () => {
     for (const first of tokens) {
       for (const second of tokens) {
         const field = first.replace('-', '') as keyof typeof key;
-        const by = key[field] as (x: TourRow) => string | number;
+        const by = key[field] as (x: TestTour) => string | number;
         const expected = [...made]
           .sort((a, b) => (by(a) < by(b) ? -1 : by(a) > by(b) ? 1 : 0) * (first.startsWith('-') ? -1 : 1))
           .map((x) => x.id);
@@ -330,7 +330,7 @@ describe('GET /tour', () => {
 
   it('reports availableSeats from seats booked, and null for unlimited tours', async () => {
     const limited = await createTour(t.ctx, { maxGuest: 12 });
-    await t.ctx.db.update(tours).set({ seatsBooked: 5 }).where(eq(tours.id, limited.id));
+    await t.ctx.db.update(departures).set({ seatsBooked: 5 }).where(eq(departures.id, limited.departureId));
     const unlimited = await createTour(t.ctx, { maxGuest: null });
     const res = await t.app.inject({ method: 'GET', url: `/api/v1/tour?_id=${limited.id}` });
     expect(res.json().data[0]).toMatchObject({ maxGuest: 12, availableSeats: 7 });
@@ -435,7 +435,7 @@ describe('PATCH /tour/:id', () => {
 
   it('answers 409 when maxGuest would fall below the seats already booked', async () => {
     const tour = await createTour(t.ctx, { maxGuest: 10 });
-    await t.ctx.db.update(tours).set({ seatsBooked: 6 }).where(eq(tours.id, tour.id));
+    await t.ctx.db.update(departures).set({ seatsBooked: 6 }).where(eq(departures.id, tour.departureId));
     const res = await patchJson(tour.id, { maxGuest: 5 });
     expect(res.statusCode).toBe(409);
     expect((await patchJson(tour.id, { maxGuest: 6 })).json().data.availableSeats).toBe(0);
@@ -460,9 +460,11 @@ describe('DELETE /tour/:id', () => {
     t.app.inject({ method: 'DELETE', url: `/api/v1/tour/${id}`, headers });
 
   async function book(tourId: string, status: 'PENDING' | 'COMPLETE' | 'CANCEL') {
+    const [departure] = await t.ctx.db.select().from(departures).where(eq(departures.tourId, tourId));
     await t.ctx.db.insert(bookings).values({
       userId: user.id,
       tourId,
+      departureId: departure!.id,
       status,
       guestCount: 1,
       unitPriceMinor: 100,

@@ -62,7 +62,9 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const url = databaseUrl(name);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tour-test-'));
   const config = loadConfig({ ...TEST_ENV, DATA_DIR: dataDir, DATABASE_URL: url, ...options.env });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, poolMax: 10 });
+  // A small pool by default (many test files run at once); a test about load may ask for the real size.
+  const poolMax = options.env?.DATABASE_POOL_MAX ? config.databasePoolMax : 10;
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, poolMax });
   const { env: _env, databaseName: _db, beforeReady, ...deps } = options;
   const app = await buildApp({ runJobs: false, logger: false, ...deps, config, database });
   await beforeReady?.(app);

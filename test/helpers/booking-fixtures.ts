@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from '../../src/context.js';
-import { bookings, divisions, payments, tours, tourTypes } from '../../src/db/schema/index.js';
+import { bookings, departures, divisions, payments, tours, tourTypes } from '../../src/db/schema/index.js';
 
 export interface TourOptions {
   title?: string;
   /** Price per guest in major units (BDT). */
   costFrom?: number | null;
   maxGuest?: number | null;
+  /** Its one departure's start (default in 30 days); null: a tour scheduled without dates (in the past). */
   startDate?: Date | null;
 }
 
-/** Inserts a division, a tour type and a bookable tour directly (the catalogue routes are not needed). */
+/**
+ * Inserts a division, a tour type and a bookable tour with one departure directly (the catalogue routes are not
+ * needed).
+ */
 export async function createTour(ctx: AppContext, options: TourOptions = {}) {
   const suffix = randomBytes(4).toString('hex');
   const [division] = await ctx.db
@@ -32,17 +36,27 @@ export async function createTour(ctx: AppContext, options: TourOptions = {}) {
       images: ['http://api.test.local/uploads/images/a.webp'],
       costFromMinor: options.costFrom === null ? null : Math.round((options.costFrom ?? 1500.5) * 100),
       maxGuest: options.maxGuest === undefined ? 20 : options.maxGuest,
-      startDate:
-        options.startDate === undefined ? new Date(Date.now() + 30 * 24 * 3600_000) : options.startDate,
       divisionId: division!.id,
       tourTypeId: tourType!.id,
     })
     .returning();
-  return tour!;
+  const startDate =
+    options.startDate === undefined
+      ? new Date(Date.now() + 30 * 24 * 3600_000)
+      : (options.startDate ?? tour!.createdAt);
+  const [departure] = await ctx.db
+    .insert(departures)
+    .values({ tourId: tour!.id, startDate, endDate: startDate, capacity: tour!.maxGuest })
+    .returning();
+  return { ...tour!, departureId: departure!.id, startDate };
 }
 
+/** Seats held or sold on all of the tour's departures. */
 export async function seatsBooked(ctx: AppContext, tourId: string): Promise<number> {
-  const [row] = await ctx.db.select({ n: tours.seatsBooked }).from(tours).where(eq(tours.id, tourId));
+  const [row] = await ctx.db
+    .select({ n: sql<number>`coalesce(sum(${departures.seatsBooked}), 0)::int` })
+    .from(departures)
+    .where(eq(departures.tourId, tourId));
   return row!.n;
 }
 

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../../src/context.js';
 import { landscapePng, PALETTES } from '../../src/db/demo-images.js';
+import { departures } from '../../src/db/schema/index.js';
 import { writeWithUniqueSlug } from '../../src/lib/slug.js';
 import { type DivisionRow, divisionSlugsLike, insertDivision } from '../../src/modules/divisions/repo.js';
 import { divisionSlugBase } from '../../src/modules/divisions/service.js';
@@ -52,19 +53,26 @@ export interface TourOptions extends Partial<Omit<NewTourRow, 'id' | 'slug' | 'd
   division?: string;
   /** Tour type id; a new tour type is created when absent. */
   tourType?: string;
+  /** The start of its one departure (default in 30 days); it ends 3 days later unless `endDate` says. */
+  startDate?: Date;
+  endDate?: Date;
 }
 
+/** A tour row with its one departure's id and dates. */
+export type TestTour = TourRow & { departureId: string; startDate: Date; endDate: Date };
+
 /**
- * A bookable tour: starts in 30 days (relative to the app clock), costs 1500.50 BDT per guest,
- * 20 seats. Money is given in minor units (`costFromMinor`), as stored.
+ * A bookable tour with one departure: starts in 30 days (relative to the app clock), costs 1500.50 BDT per
+ * guest, 20 seats. Money is given in minor units (`costFromMinor`), as stored.
  */
-export async function createTour(ctx: AppContext, options: TourOptions = {}): Promise<TourRow> {
-  const { division, tourType, ...columns } = options;
+export async function createTour(ctx: AppContext, options: TourOptions = {}): Promise<TestTour> {
+  const { division, tourType, startDate, endDate, ...columns } = options;
   const divisionId = division ?? (await createDivision(ctx)).id;
   const tourTypeId = tourType ?? (await createTourType(ctx)).id;
   const title = columns.title ?? `Tour ${unique()}`;
-  const start = columns.startDate ?? new Date(ctx.clock.now().getTime() + 30 * DAY_MS);
-  return writeWithUniqueSlug({
+  const start = startDate ?? new Date(ctx.clock.now().getTime() + 30 * DAY_MS);
+  const end = endDate ?? new Date(start.getTime() + 3 * DAY_MS);
+  const tour = await writeWithUniqueSlug({
     base: tourSlugBase(title),
     constraint: 'tours_slug_key',
     taken: (base) => tourSlugsLike(ctx.db, base),
@@ -75,15 +83,24 @@ export async function createTour(ctx: AppContext, options: TourOptions = {}): Pr
         costFromMinor: 150_050,
         maxGuest: 20,
         minAge: 0,
-        endDate: new Date(start.getTime() + 3 * DAY_MS),
         ...columns,
         title,
-        startDate: start,
         slug,
         divisionId,
         tourTypeId,
       }),
   });
+  const [departure] = await ctx.db
+    .insert(departures)
+    .values({
+      tourId: tour.id,
+      startDate: start,
+      endDate: end,
+      capacity: tour.maxGuest,
+      currency: tour.currency,
+    })
+    .returning();
+  return { ...tour, departureId: departure!.id, startDate: start, endDate: end };
 }
 
 /** A real (tiny) PNG image. */

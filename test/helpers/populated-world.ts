@@ -16,7 +16,7 @@ export interface PopulatedWorld {
   stranger: TestUser;
   division: { id: string; slug: string };
   tourType: { id: string };
-  tour: { id: string; slug: string };
+  tour: { id: string; slug: string; departureId: string };
   pending: Booked;
   paid: Booked;
 }
@@ -93,7 +93,7 @@ export async function populateWorld(app: FastifyInstance): Promise<PopulatedWorl
     stranger,
     division: { id: division.id, slug: division.slug },
     tourType: { id: tourType.id },
-    tour: { id: tour.id, slug: tour.slug },
+    tour: { id: tour.id, slug: tour.slug, departureId: tour.departureId },
     pending,
     paid,
   };

@@ -7,8 +7,8 @@ async function rows<T>(db: Database, query: SQL): Promise<T[]> {
 }
 
 /**
- * Nothing half-written: every booking has its payment, every tour's seats_booked equals the seats its
- * holding bookings hold, and only PENDING or COMPLETE bookings hold seats.
+ * Nothing half-written: every booking has its payment, every departure's seats_booked equals the seats
+ * its holding bookings hold, and only PENDING or COMPLETE bookings hold seats.
  */
 export async function expectConsistentBookings(db: Database) {
   const orphans = await rows<{ n: number }>(
@@ -19,12 +19,12 @@ export async function expectConsistentBookings(db: Database) {
   const drift = await rows<{ id: string; seats_booked: number; held: number }>(
     db,
     sql`
-    select t.id, t.seats_booked, coalesce(sum(b.guest_count) filter (where b.seats_held), 0)::int as held
-    from tours t left join bookings b on b.tour_id = t.id
-    group by t.id, t.seats_booked
-    having t.seats_booked <> coalesce(sum(b.guest_count) filter (where b.seats_held), 0)`,
+    select d.id, d.seats_booked, coalesce(sum(b.guest_count) filter (where b.seats_held), 0)::int as held
+    from departures d left join bookings b on b.departure_id = d.id
+    group by d.id, d.seats_booked
+    having d.seats_booked <> coalesce(sum(b.guest_count) filter (where b.seats_held), 0)`,
   );
-  expect(drift, 'tours whose seats_booked differs from the seats held').toEqual([]);
+  expect(drift, 'departures whose seats_booked differs from the seats held').toEqual([]);
   const strayHolds = await rows<{ n: number }>(
     db,
     sql`select count(*)::int as n from bookings where seats_held and status not in ('PENDING', 'COMPLETE')`,

@@ -77,6 +77,10 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/tour/{slug}': PUBLIC,
   'PATCH /api/v1/tour/{id}': ADMIN_ONLY,
   'DELETE /api/v1/tour/{id}': ADMIN_ONLY,
+  'GET /api/v1/tour/{tourId}/departures': PUBLIC,
+  'POST /api/v1/tour/{tourId}/departures': ADMIN_ONLY,
+  'GET /api/v1/departures/{id}': PUBLIC,
+  'PATCH /api/v1/departures/{id}': ADMIN_ONLY,
   'POST /api/v1/booking': SIGNED_IN,
   'GET /api/v1/booking': ADMIN_ONLY,
   'GET /api/v1/booking/my-bookings': SIGNED_IN,
@@ -120,7 +124,10 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
           ? world.tourType.id
           : op.path.includes('/division/')
             ? world.division.id
-            : world.tour.id,
+            : op.path.includes('/departures/')
+              ? world.tour.departureId
+              : world.tour.id,
+    tourId: world.tour.id,
     bookingId: world.pending.bookingId,
     paymentId: world.paid.paymentId,
     slug: world.tour.slug,
@@ -141,6 +148,8 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
       endDate: '2030-01-03',
     },
     'PATCH /api/v1/tour/{id}': { title: 'Matrix Tour 2' },
+    'POST /api/v1/tour/{tourId}/departures': { startDate: '2030-02-01', endDate: '2030-02-03', capacity: 10 },
+    'PATCH /api/v1/departures/{id}': { capacity: 100 },
     'POST /api/v1/booking': { tour: world.tour.id, guestCount: 1 },
     'PATCH /api/v1/booking/{bookingId}/status': { status: 'CANCEL' },
     'POST /api/v1/booking/{bookingId}/cancel': { reason: 'Matrix' },

@@ -3,6 +3,7 @@ import type { AppContext } from '../../src/context.js';
 import {
   type BookingStatus,
   bookings,
+  departures,
   divisions,
   type IsActive,
   type PaymentStatus,
@@ -110,17 +111,27 @@ export async function insertKnownDataset(ctx: AppContext, callers: Callers): Pro
     tourTypeId,
     costFromMinor,
     maxGuest,
-    startDate,
-    seatsBooked,
+    departure: { id: newId(), startDate, seatsBooked },
   });
   const coxBeach = tour('Cox Beach', dhaka!.id, beach!.id, 150_050, 10, later(10 * DAY), 5);
   const sylhetHike = tour('Sylhet Hike', sylhet!.id, hiking!.id, 200_000, 20, later(5 * DAY), 4);
   const oldDhakaWalk = tour('Old Dhaka Walk', dhaka!.id, hiking!.id, null, null, ago(20 * DAY), 0);
   const sajek = tour('Sajek', dhaka!.id, beach!.id, 99_999, null, later(30 * DAY), 0);
-  await ctx.db.insert(tours).values([coxBeach, sylhetHike, oldDhakaWalk, sajek]);
+  const allTours = [coxBeach, sylhetHike, oldDhakaWalk, sajek];
+  await ctx.db.insert(tours).values(allTours.map(({ departure: _d, ...row }) => row));
+  await ctx.db.insert(departures).values(
+    allTours.map((t) => ({
+      id: t.departure.id,
+      tourId: t.id,
+      startDate: t.departure.startDate,
+      endDate: t.departure.startDate,
+      capacity: t.maxGuest,
+      seatsBooked: t.departure.seatsBooked,
+    })),
+  );
 
   interface Row {
-    tour: { id: string; costFromMinor: number | null };
+    tour: { id: string; costFromMinor: number | null; departure: { id: string } };
     userId: string;
     status: BookingStatus;
     guests: number;
@@ -216,6 +227,7 @@ export async function insertKnownDataset(ctx: AppContext, callers: Callers): Pro
       .insert(bookings)
       .values({
         tourId: r.tour.id,
+        departureId: r.tour.departure.id,
         userId: r.userId,
         status: r.status,
         guestCount: r.guests,

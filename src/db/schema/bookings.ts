@@ -13,6 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { type CancellationPolicy, tours } from './catalogue.js';
 import { createdAt, id, timestamps, tstz } from './columns.js';
+import { departures } from './departures.js';
 import { users } from './users.js';
 
 export const BOOKING_STATUSES = ['PENDING', 'COMPLETE', 'CANCEL', 'FAILED'] as const;
@@ -32,6 +33,10 @@ export const bookings = pgTable(
     tourId: uuid('tour_id')
       .notNull()
       .references(() => tours.id, { onDelete: 'restrict' }),
+    /** The run of the tour booked; its seats are the ones held. */
+    departureId: uuid('departure_id')
+      .notNull()
+      .references(() => departures.id, { onDelete: 'restrict' }),
     status: text('status').$type<BookingStatus>().notNull().default('PENDING'),
     guestCount: integer('guest_count').notNull(),
     /** Price snapshot at booking time, in minor units. */
@@ -40,7 +45,7 @@ export const bookings = pgTable(
     currency: text('currency').notNull().default('BDT'),
     /** Seats are held while PENDING until this instant; the sweeper releases them afterwards. */
     holdExpiresAt: tstz('hold_expires_at').notNull(),
-    /** True while this booking's seats count in tours.seats_booked (held or sold). */
+    /** True while this booking's seats count in departures.seats_booked (held or sold). */
     seatsHeld: boolean('seats_held').notNull().default(true),
     /** Set when something needs an operator (e.g. a valid payment that arrived after the hold expired). */
     needsReview: text('needs_review'),
@@ -51,6 +56,7 @@ export const bookings = pgTable(
   (t) => [
     index('bookings_user_id_idx').on(t.userId, t.createdAt),
     index('bookings_tour_id_idx').on(t.tourId),
+    index('bookings_departure_id_idx').on(t.departureId),
     // Admin statistics (index-only scans): bookings per tour that count, status totals with guests,
     // distinct booking users (the narrow index is what makes the planner prefer it to a table scan).
     index('bookings_counted_tour_idx').on(t.tourId).where(sql`${t.status} in ('PENDING', 'COMPLETE')`),

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { id, timestamps, tstz } from './columns.js';
+import { id, timestamps } from './columns.js';
 
 export const divisions = pgTable(
   'divisions',
@@ -65,13 +65,11 @@ export const tours = pgTable(
     /** Price per guest in minor units (poisha). */
     costFromMinor: bigint('cost_from_minor', { mode: 'number' }),
     currency: text('currency').notNull().default('BDT'),
-    startDate: tstz('start_date'),
-    endDate: tstz('end_date'),
     included: text('included').array().notNull().default(sql`'{}'::text[]`),
     excluded: text('excluded').array().notNull().default(sql`'{}'::text[]`),
     amenities: text('amenities').array().notNull().default(sql`'{}'::text[]`),
     tourPlan: text('tour_plan').array().notNull().default(sql`'{}'::text[]`),
-    /** Seat capacity; null means unlimited. */
+    /** Capacity given to new departures; null means unlimited. */
     maxGuest: integer('max_guest'),
     minAge: integer('min_age'),
     /** What a cancellation refunds; copied onto each booking when it is paid. */
@@ -79,8 +77,6 @@ export const tours = pgTable(
       .$type<CancellationPolicy>()
       .notNull()
       .default(DEFAULT_CANCELLATION_POLICY),
-    /** Seats held by pending bookings plus seats sold; changed only through the seat service. */
-    seatsBooked: integer('seats_booked').notNull().default(0),
     divisionId: uuid('division_id')
       .notNull()
       .references(() => divisions.id, { onDelete: 'restrict' }),
@@ -94,20 +90,11 @@ export const tours = pgTable(
     index('tours_division_id_idx').on(t.divisionId),
     index('tours_tour_type_id_idx').on(t.tourTypeId),
     index('tours_created_at_idx').on(t.createdAt),
-    index('tours_start_date_idx').on(t.startDate),
     index('tours_cost_from_idx').on(t.costFromMinor),
     index('tours_title_trgm_idx').using('gin', sql`${t.title} gin_trgm_ops`),
     index('tours_description_trgm_idx').using('gin', sql`${t.description} gin_trgm_ops`),
     index('tours_location_trgm_idx').using('gin', sql`${t.location} gin_trgm_ops`),
-    check(
-      'tours_seats_check',
-      sql`${t.seatsBooked} >= 0 and (${t.maxGuest} is null or ${t.seatsBooked} <= ${t.maxGuest})`,
-    ),
     check('tours_max_guest_check', sql`${t.maxGuest} is null or ${t.maxGuest} >= 0`),
     check('tours_cost_check', sql`${t.costFromMinor} is null or ${t.costFromMinor} >= 0`),
-    check(
-      'tours_dates_check',
-      sql`${t.endDate} is null or ${t.startDate} is null or ${t.endDate} >= ${t.startDate}`,
-    ),
   ],
 );

@@ -69,3 +69,38 @@ export function passwordResetEmail(input: {
     ),
   };
 }
+
+/** A departure a customer has paid for moved or changed its price. */
+export function departureChangedEmail(input: {
+  name: string;
+  tourTitle: string;
+  guestCount: number;
+  changes: string[];
+  startDate: string;
+  endDate: string;
+}): RenderedEmail {
+  const { name, tourTitle, guestCount, changes } = input;
+  const dates = `${input.startDate} to ${input.endDate}`;
+  return {
+    template: 'departure-changed',
+    subject: `Your trip "${tourTitle}" has changed`,
+    text: [
+      `Hello ${name},`,
+      '',
+      `Your paid booking for "${tourTitle}" (${guestCount} guest(s)) is affected by a change:`,
+      ...changes.map((c) => `- ${c}`),
+      '',
+      `The trip now runs ${dates}. Your booking stays confirmed and the price you paid does not change.`,
+      'If the new schedule does not suit you, reply to this email or contact us.',
+    ].join('\n'),
+    html: emailLayout(
+      'Your trip has changed',
+      `<p>Hello ${escapeHtml(name)},</p>
+<p>Your paid booking for <strong>${escapeHtml(tourTitle)}</strong> (${guestCount} guest(s)) is affected by a change:</p>
+<ul>${changes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>
+<p>The trip now runs ${escapeHtml(dates)}. Your booking stays confirmed and the price you paid does not change.</p>
+<p>If the new schedule does not suit you, reply to this email or contact us.</p>`,
+      'You receive this email because you booked this trip.',
+    ),
+  };
+}

@@ -2,7 +2,7 @@ import type { Executor } from '../../db/client.js';
 import type { BookingStatus } from '../../db/schema/index.js';
 import { conflict } from '../../lib/errors.js';
 import * as repo from './repo.js';
-import { holdSeats, markSeatsHeld, releaseHeldSeats } from './seats.js';
+import { markSeatsHeld, reholdSeats, releaseHeldSeats } from './seats.js';
 import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state.js';
 
 /**
@@ -15,6 +15,7 @@ import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state
 export interface LockedBooking {
   id: string;
   tourId: string;
+  departureId: string;
   status: BookingStatus;
   guestCount: number;
   seatsHeld: boolean;
@@ -66,7 +67,7 @@ export async function confirmPaid(
   await repo.copyCancellationPolicy(tx, booking.id);
   let lateNote: string | undefined;
   if (booking.status !== PENDING) {
-    const held = booking.seatsHeld || (await holdSeats(tx, booking.tourId, booking.guestCount));
+    const held = booking.seatsHeld || (await reholdSeats(tx, booking.departureId, booking.guestCount));
     if (!held) return 'not-confirmed';
     if (!booking.seatsHeld) await markSeatsHeld(tx, booking.id);
     lateNote = `Paid after the booking was ${booking.status}; its seats were held again`;

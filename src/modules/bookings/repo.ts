@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, isNull, lte, not, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { type BookingStatus, bookings, payments, tours, users } from '../../db/schema/index.js';
+import { type BookingStatus, bookings, departures, payments, tours, users } from '../../db/schema/index.js';
 import { countAll } from '../../lib/list-query.js';
 import { bookingStatusesBefore, PENDING } from './state.js';
 
@@ -13,6 +13,7 @@ const paymentReceived = sql<boolean>`${payments.status} = 'PAID'`;
 /** Columns of the booking itself, shared by the detailed and the summary views. */
 const bookingColumns = {
   id: bookings.id,
+  departureId: bookings.departureId,
   status: bookings.status,
   guestCount: bookings.guestCount,
   unitPriceMinor: bookings.unitPriceMinor,
@@ -39,8 +40,9 @@ const detailColumns = {
   tourCostFromMinor: tours.costFromMinor,
   tourImages: tours.images,
   tourLocation: tours.location,
-  tourStartDate: tours.startDate,
-  tourEndDate: tours.endDate,
+  // A booking's tour shows the dates of the departure booked.
+  tourStartDate: departures.startDate,
+  tourEndDate: departures.endDate,
   paymentId: payments.id,
   transactionId: payments.transactionId,
   paymentStatus: payments.status,
@@ -63,13 +65,14 @@ export interface ListWindow {
   offset: number;
 }
 
-/** Bookings with tour, user and payment joined; `where` may use any of the four tables. */
+/** Bookings with tour, departure, user and payment joined; `where` may use any of the five tables. */
 export async function selectBookingDetails(db: Executor, window: ListWindow): Promise<BookingDetailRow[]> {
   return (await db
     .select(detailColumns)
     .from(bookings)
     .innerJoin(users, eq(users.id, bookings.userId))
     .innerJoin(tours, eq(tours.id, bookings.tourId))
+    .innerJoin(departures, eq(departures.id, bookings.departureId))
     .leftJoin(payments, eq(payments.bookingId, bookings.id))
     .where(window.where)
     .orderBy(...window.orderBy)
@@ -182,7 +185,6 @@ export async function findTourForBooking(db: Executor, tourId: string) {
       id: tours.id,
       title: tours.title,
       costFromMinor: tours.costFromMinor,
-      startDate: tours.startDate,
     })
     .from(tours)
     .where(eq(tours.id, tourId));
@@ -239,7 +241,7 @@ export async function moveBookings(
 
 /**
  * When a booking's trip starts: what cancellation policies count back from, and after which only an admin
- * may cancel it. For now the start of its tour.
+ * may cancel it. The start of its departure.
  */
 export const bookingStartsAt = (row: { tourStartDate: Date | null }): Date | null => row.tourStartDate;
 
@@ -249,10 +251,11 @@ export async function findCancellationTerms(tx: Executor, bookingId: string) {
     .select({
       bookingCancellationPolicy: bookings.cancellationPolicy,
       tourCancellationPolicy: tours.cancellationPolicy,
-      tourStartDate: tours.startDate,
+      tourStartDate: departures.startDate,
     })
     .from(bookings)
     .innerJoin(tours, eq(tours.id, bookings.tourId))
+    .innerJoin(departures, eq(departures.id, bookings.departureId))
     .where(eq(bookings.id, bookingId));
   return (
     row && {

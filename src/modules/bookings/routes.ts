@@ -35,8 +35,10 @@ export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; gu
         tags: ['Bookings'],
         summary: 'Book a tour: hold seats and open a payment session',
         description:
-          'Needs phone and address on the profile. Seats are held until the hold expires ' +
-          '(BOOKING_HOLD_MINUTES); not enough seats → 409 SOLD_OUT. One account may hold at most ' +
+          'Needs phone and address on the profile. `departure` (optional) picks a departure of `tour`; without it ' +
+          "the booking is for the tour's next bookable departure. A departure of another tour → 400; a closed, " +
+          'cancelled or started one → 409. Seats are held on the departure until the hold expires ' +
+          '(BOOKING_HOLD_MINUTES); not enough seats there → 409 SOLD_OUT, never another date. One account may hold at most ' +
           'MAX_ACTIVE_HOLDS_PER_USER unpaid bookings and MAX_HELD_SEATS_PER_USER seats at a time: past them ' +
           '429 RATE_LIMITED, with Retry-After until its first hold runs out. With an Idempotency-Key header, the ' +
           'same key and body replay the first response, another body is a 422, and a request still ' +
@@ -65,7 +67,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; gu
         tags: ['Bookings'],
         summary: 'All bookings (admin), with tour, user and payment',
         description:
-          'Search over tour title, user name and email; filters `_id`, `status`, `tour`, `user`; sort ' +
+          'Search over tour title, user name and email; filters `_id`, `status`, `tour`, `departure`, `user`; sort ' +
           '`createdAt`, `updatedAt`, `guestCount`, `status`, `amount`.',
         security,
         querystring: adminListQuery,
@@ -83,7 +85,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; gu
       schema: {
         tags: ['Bookings'],
         summary: "The caller's bookings (tour and payment as ids)",
-        description: 'Filters `_id`, `status`, `tour`.',
+        description: 'Filters `_id`, `status`, `tour`, `departure`.',
         security,
         querystring: myListQuery,
         response: { 200: myListResponse },

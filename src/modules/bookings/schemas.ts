@@ -16,6 +16,8 @@ export const idParam = (name: string) =>
 export const createBookingBody = z.object({
   tour: idParam('tour'),
   guestCount: z.number().int().min(1).max(MAX_GUESTS_PER_BOOKING),
+  /** The departure of `tour` to book; default its next bookable departure. */
+  departure: idParam('departure').optional(),
 });
 export type CreateBookingInput = z.infer<typeof createBookingBody>;
 
@@ -61,6 +63,7 @@ export type CancelBookingInput = z.infer<typeof cancelBookingBody>;
 
 const isoDate = z.string();
 
+/** The booked tour; `startDate` and `endDate` are the booked departure's. */
 export const bookingTourSchema = z.object({
   _id: z.string(),
   title: z.string(),
@@ -113,6 +116,8 @@ const policySchema = z.array(z.object({ hoursBefore: z.number().int(), refundPer
 
 const bookingCore = {
   _id: z.string(),
+  /** The departure booked (the tour's run whose seats are held). */
+  departure: z.string(),
   status: z.enum(BOOKING_STATUSES),
   guestCount: z.number().int(),
   unitPrice: z.number(),
@@ -152,8 +157,8 @@ export const bookingSummarySchema = z.object({
 });
 export type BookingSummary = z.infer<typeof bookingSummarySchema>;
 
-export const ADMIN_LIST_FILTERS = ['_id', 'status', 'tour', 'user'] as const;
-export const MY_LIST_FILTERS = ['_id', 'status', 'tour'] as const;
+export const ADMIN_LIST_FILTERS = ['_id', 'status', 'tour', 'departure', 'user'] as const;
+export const MY_LIST_FILTERS = ['_id', 'status', 'tour', 'departure'] as const;
 export const adminListQuery = listQuerySchema(ADMIN_LIST_FILTERS);
 export const myListQuery = listQuerySchema(MY_LIST_FILTERS);
 
@@ -168,6 +173,7 @@ export const PROJECTABLE = [
   'createdAt',
   'updatedAt',
   'tour',
+  'departure',
   'user',
   'payment',
   'cancellationPolicy',

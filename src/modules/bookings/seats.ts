@@ -2,54 +2,80 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 
 /**
- * The only code that changes `tours.seats_booked`. Both directions are single conditional statements, so
- * concurrent requests can neither oversell (the WHERE clause and the CHECK constraint) nor release twice
+ * The only code that changes `departures.seats_booked`. Both directions are single conditional statements,
+ * so concurrent requests can neither oversell (the WHERE clause and the CHECK constraint) nor release twice
  * (the `bookings.seats_held` flag flips once).
  */
 
 /** Raw `execute` results differ by driver (pg, PGlite) but both carry `rows`. */
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
-export interface HeldTour {
+export interface HeldDeparture {
   id: string;
-  title: string;
-  costFromMinor: number | null;
+  tourId: string;
   currency: string;
-  startDate: Date | null;
   seatsBooked: number;
-  maxGuest: number | null;
+  capacity: number | null;
 }
 
-/** Holds `seats` on the tour if they are free; undefined when sold out (or the tour is gone). */
-export async function holdSeats(tx: Executor, tourId: string, seats: number): Promise<HeldTour | undefined> {
+type HeldRow = {
+  id: string;
+  tour_id: string;
+  currency: string;
+  seats_booked: number;
+  capacity: number | null;
+};
+
+const toHeld = (row: HeldRow): HeldDeparture => ({
+  id: row.id,
+  tourId: row.tour_id,
+  currency: row.currency,
+  seatsBooked: row.seats_booked,
+  capacity: row.capacity,
+});
+
+const heldColumns = sql`id, tour_id, currency, seats_booked, capacity`;
+
+/**
+ * Holds `seats` on a departure that is open for booking (SCHEDULED and not started at `now`) if they are
+ * free; undefined when it is sold out, closed, cancelled, started or gone.
+ */
+export async function holdSeats(
+  tx: Executor,
+  departureId: string,
+  seats: number,
+  now: Date,
+): Promise<HeldDeparture | undefined> {
   const result = await tx.execute(sql`
-    update tours set seats_booked = seats_booked + ${seats}, updated_at = now()
-    where id = ${tourId} and (max_guest is null or seats_booked + ${seats} <= max_guest)
-    returning id, title, cost_from_minor, currency, start_date, seats_booked, max_guest`);
-  const [row] = rowsOf<{
-    id: string;
-    title: string;
-    cost_from_minor: string | number | null;
-    currency: string;
-    start_date: string | Date | null;
-    seats_booked: number;
-    max_guest: number | null;
-  }>(result);
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    title: row.title,
-    costFromMinor: row.cost_from_minor === null ? null : Number(row.cost_from_minor),
-    currency: row.currency,
-    startDate: row.start_date === null ? null : new Date(row.start_date),
-    seatsBooked: row.seats_booked,
-    maxGuest: row.max_guest,
-  };
+    update departures set seats_booked = seats_booked + ${seats}, updated_at = now()
+    where id = ${departureId} and status = 'SCHEDULED' and start_date > ${now.toISOString()}::timestamptz
+      and (capacity is null or seats_booked + ${seats} <= capacity)
+    returning ${heldColumns}`);
+  const [row] = rowsOf<HeldRow>(result);
+  return row ? toHeld(row) : undefined;
+}
+
+/**
+ * Takes seats back for a booking that was paid after its hold ended (a late payment): allowed on any
+ * departure that is not cancelled, as long as the seats are free.
+ */
+export async function reholdSeats(
+  tx: Executor,
+  departureId: string,
+  seats: number,
+): Promise<HeldDeparture | undefined> {
+  const result = await tx.execute(sql`
+    update departures set seats_booked = seats_booked + ${seats}, updated_at = now()
+    where id = ${departureId} and status <> 'CANCELLED'
+      and (capacity is null or seats_booked + ${seats} <= capacity)
+    returning ${heldColumns}`);
+  const [row] = rowsOf<HeldRow>(result);
+  return row ? toHeld(row) : undefined;
 }
 
 /**
  * Gives back the seats of the given bookings that still hold seats, exactly once per booking, and
- * returns the ids whose seats were released.
+ * returns the ids whose seats were released. Every seat that comes free on a departure comes free here.
  */
 export async function releaseHeldSeats(tx: Executor, bookingIds: string[]): Promise<string[]> {
   if (bookingIds.length === 0) return [];
@@ -61,19 +87,19 @@ export async function releaseHeldSeats(tx: Executor, bookingIds: string[]): Prom
     with released as (
       update bookings set seats_held = false, updated_at = now()
       where id in (${ids}) and seats_held
-      returning id, tour_id, guest_count
-    ), per_tour as (
-      select tour_id, sum(guest_count)::int as seats from released group by tour_id
+      returning id, departure_id, guest_count
+    ), per_departure as (
+      select departure_id, sum(guest_count)::int as seats from released group by departure_id
     ), returned as (
-      update tours set seats_booked = tours.seats_booked - per_tour.seats, updated_at = now()
-      from per_tour where tours.id = per_tour.tour_id
-      returning tours.id
+      update departures set seats_booked = departures.seats_booked - per_departure.seats, updated_at = now()
+      from per_departure where departures.id = per_departure.departure_id
+      returning departures.id
     )
     select released.id from released`);
   return rowsOf<{ id: string }>(result).map((r) => r.id);
 }
 
-/** Marks a booking as holding seats again after a successful `holdSeats` (late payment re-hold). */
+/** Marks a booking as holding seats again after a successful `reholdSeats` (late payment). */
 export async function markSeatsHeld(tx: Executor, bookingId: string): Promise<void> {
   await tx.execute(sql`update bookings set seats_held = true, updated_at = now() where id = ${bookingId}`);
 }

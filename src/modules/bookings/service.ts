@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { BOOKING_STATUSES, type BookingStatus, bookings, tours, users } from '../../db/schema/index.js';
 import type { AuthContext } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
@@ -7,6 +7,7 @@ import { AppError, conflict, forbidden, notFound, upstreamError, validationError
 import { sha256 } from '../../lib/hash.js';
 import { type ListSpec, listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { toMajor, toMinor } from '../../lib/money.js';
+import { findDeparture, nextBookableDeparture } from '../departures/service.js';
 import type { BookingCancellation } from './cancellation.js';
 import { hasStarted, refundDueAt } from './cancellation-policy.js';
 import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
@@ -35,6 +36,14 @@ export interface BookingServiceDeps {
   holdLimits: HoldLimits;
 }
 
+/** Why a departure takes no new bookings at `now`, or undefined when it does. */
+function notOpenReason(departure: { status: string; startDate: Date }, now: Date): string | undefined {
+  if (departure.status === 'CANCELLED') return 'This departure is cancelled';
+  if (departure.status === 'CLOSED') return 'This departure is closed for booking';
+  if (departure.startDate <= now) return 'This departure has already started';
+  return undefined;
+}
+
 const isAdmin = (who: AuthContext) => who.role === 'ADMIN' || who.role === 'SUPER_ADMIN';
 
 const iso = (d: Date) => d.toISOString();
@@ -47,6 +56,7 @@ const projectItem = <T extends { _id: string }>(item: T, fields: string[] | unde
 function bookingFields(row: repo.BookingSummaryRow | repo.BookingDetailRow) {
   return {
     _id: row.id,
+    departure: row.departureId,
     status: row.status,
     guestCount: row.guestCount,
     unitPrice: toMajor(row.unitPriceMinor),
@@ -149,6 +159,7 @@ const ADMIN_LIST: ListSpec = {
     _id: { column: bookings.id, kind: 'id' },
     status: statusFilter,
     tour: { column: bookings.tourId, kind: 'id' },
+    departure: { column: bookings.departureId, kind: 'id' },
     user: { column: bookings.userId, kind: 'id' },
   },
   sortable: commonSortable,
@@ -162,6 +173,7 @@ const MY_LIST: ListSpec = {
     _id: { column: bookings.id, kind: 'id' },
     status: statusFilter,
     tour: { column: bookings.tourId, kind: 'id' },
+    departure: { column: bookings.departureId, kind: 'id' },
   },
   sortable: commonSortable,
   tieBreaker: bookings.id,
@@ -194,6 +206,31 @@ export function createBookingService(deps: BookingServiceDeps) {
     });
   }
 
+  /**
+   * The departure to hold seats on: the one asked for (of this tour, open for booking), else the tour's next
+   * bookable departure. Sold out there is a 409 later, never a silent switch to another date.
+   */
+  async function chooseDeparture(tourId: string, departureId: string | undefined, now: Date) {
+    if (departureId === undefined) {
+      const next = await nextBookableDeparture(db, tourId, now);
+      if (!next) throw validationError('tour', 'This tour has no upcoming departure to book');
+      return next;
+    }
+    const chosen = await findDeparture(db, departureId);
+    if (!chosen) throw notFound('Departure not found');
+    if (chosen.tourId !== tourId) throw validationError('departure', 'departure belongs to another tour');
+    const closed = notOpenReason(chosen, now);
+    if (closed) throw conflict(closed);
+    return chosen;
+  }
+
+  /** Why seats could not be held on an open departure a moment ago: it closed meanwhile, or it is sold out. */
+  async function whyNotHeld(tx: Executor, departureId: string, now: Date) {
+    const current = await findDeparture(tx, departureId);
+    const closed = current ? notOpenReason(current, now) : 'This departure no longer exists';
+    return closed ? conflict(closed) : conflict('Not enough seats left on this departure', 'SOLD_OUT');
+  }
+
   async function createBooking(userId: string, input: CreateBookingInput) {
     const customer = await repo.findCustomer(db, userId);
     if (!customer) throw notFound('User not found');
@@ -209,9 +246,15 @@ export function createBookingService(deps: BookingServiceDeps) {
     const tour = await repo.findTourForBooking(db, input.tour);
     if (!tour) throw notFound('Tour not found');
     const now = clock.now();
-    if (tour.costFromMinor === null) throw validationError('tour', 'This tour has no price yet');
-    if (tour.startDate && tour.startDate <= now)
-      throw validationError('tour', 'This tour has already started');
+    const departure = await chooseDeparture(tour.id, input.departure, now);
+    // Seen sold out already: answered without a transaction, so a crowd on a sold-out departure does not
+    // queue for its row lock. Seats that look free are still held only by the conditional update below.
+    if (departure.capacity !== null && departure.seatsBooked + input.guestCount > departure.capacity) {
+      throw conflict('Not enough seats left on this departure', 'SOLD_OUT');
+    }
+    if (departure.priceMinor === null && tour.costFromMinor === null) {
+      throw validationError('tour', 'This tour has no price yet');
+    }
 
     const { booking, payment } = await db.transaction(async (tx) => {
       await assertHoldAllowance(
@@ -220,24 +263,29 @@ export function createBookingService(deps: BookingServiceDeps) {
         deps.holdLimits,
         deps.holdMinutes,
       );
-      const held = await holdSeats(tx, input.tour, input.guestCount);
-      if (!held) throw conflict('Not enough seats left on this tour', 'SOLD_OUT');
-      // The price is read from the row just locked, so the snapshot matches the seats held.
-      const unitPriceMinor = held.costFromMinor;
-      if (unitPriceMinor === null) throw validationError('tour', 'This tour has no price yet');
+      const unitPriceMinor = (departure.priceMinor ?? tour.costFromMinor)!;
       const amountMinor = unitPriceMinor * input.guestCount;
       const booking = await repo.insertBooking(tx, {
         userId,
-        tourId: held.id,
+        tourId: tour.id,
+        departureId: departure.id,
         status: PENDING,
         guestCount: input.guestCount,
         unitPriceMinor,
         amountMinor,
-        currency: held.currency,
+        currency: departure.currency,
         holdExpiresAt: new Date(now.getTime() + deps.holdMinutes * 60_000),
         seatsHeld: true,
       });
-      const payment = await payments.createFor(tx, { id: booking.id, amountMinor, currency: held.currency });
+      const payment = await payments.createFor(tx, {
+        id: booking.id,
+        amountMinor,
+        currency: departure.currency,
+      });
+      // The seats last: the departure's row, which every booking of it wants, stays locked only until the
+      // commit that follows, so a popular departure serves its queue quickly.
+      const held = await holdSeats(tx, departure.id, input.guestCount, now);
+      if (!held) throw await whyNotHeld(tx, departure.id, now);
       return { booking, payment };
     });
 
@@ -263,7 +311,14 @@ export function createBookingService(deps: BookingServiceDeps) {
       const claim = await claimIdempotencyKey(db, {
         userId: who.userId,
         key: idempotencyKey,
-        requestHash: sha256(JSON.stringify({ tour: input.tour, guestCount: input.guestCount })),
+        // A body without `departure` hashes as before departures existed.
+        requestHash: sha256(
+          JSON.stringify({
+            tour: input.tour,
+            guestCount: input.guestCount,
+            ...(input.departure === undefined ? {} : { departure: input.departure }),
+          }),
+        ),
         now: clock.now(),
       });
       if (claim.kind === 'replay') {

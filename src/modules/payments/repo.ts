@@ -35,6 +35,7 @@ const contextColumns = {
   guestCount: bookings.guestCount,
   unitPriceMinor: bookings.unitPriceMinor,
   tourId: bookings.tourId,
+  departureId: bookings.departureId,
   seatsHeld: bookings.seatsHeld,
   userId: users.id,
   userName: users.name,

@@ -74,6 +74,7 @@ type Settlement =
 const bookingOf = (p: repo.PaymentContext): LockedBooking => ({
   id: p.bookingId,
   tourId: p.tourId,
+  departureId: p.departureId,
   status: p.bookingStatus,
   guestCount: p.guestCount,
   seatsHeld: p.seatsHeld,

@@ -153,22 +153,26 @@ export interface TourOccupancy {
   seatsHeld: number;
 }
 
-/** The next `limit` tours to start after `now`, with seats sold (COMPLETE) and held (PENDING). */
+/**
+ * The next `limit` SCHEDULED departures to start after `now`, with their tour and seats sold (COMPLETE) and
+ * held (PENDING).
+ */
 export function upcomingTourOccupancyQuery(now: Date, limit: number) {
   return sql`
-    select t.id, t.title, t.slug, t.start_date, t.max_guest, s.sold, s.held
+    select t.id, t.title, t.slug, d.start_date, d.capacity, s.sold, s.held
     from (
-      select id, title, slug, start_date, max_guest from tours
-      where start_date > ${at(now)}
+      select id, tour_id, start_date, capacity from departures
+      where start_date > ${at(now)} and status = 'SCHEDULED'
       order by start_date, id
       limit ${limit}
-    ) t
+    ) d
+    join tours t on t.id = d.tour_id
     cross join lateral (
       select coalesce(sum(guest_count) filter (where status = 'COMPLETE'), 0) as sold,
              coalesce(sum(guest_count) filter (where status = 'PENDING' and seats_held), 0) as held
-      from bookings b where b.tour_id = t.id
+      from bookings b where b.departure_id = d.id
     ) s
-    order by t.start_date, t.id`;
+    order by d.start_date, d.id`;
 }
 
 export async function upcomingTourOccupancy(
@@ -182,7 +186,7 @@ export async function upcomingTourOccupancy(
     title: String(r.title),
     slug: String(r.slug),
     startDate: new Date(r.start_date as string | Date),
-    capacity: r.max_guest === null ? null : num(r.max_guest),
+    capacity: r.capacity === null ? null : num(r.capacity),
     seatsSold: num(r.sold),
     seatsHeld: num(r.held),
   }));

@@ -1,6 +1,7 @@
-import { and, count, desc, eq, inArray, like, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, inArray, like, or, type SQL, sql } from 'drizzle-orm';
+import { QueryBuilder } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from '../../db/client.js';
-import { bookings, divisions, tours, tourTypes } from '../../db/schema/index.js';
+import { bookings, departures, divisions, tours, tourTypes } from '../../db/schema/index.js';
 import {
   countAll,
   escapeLike,
@@ -14,6 +15,76 @@ export type TourRow = typeof tours.$inferSelect;
 export type NewTourRow = typeof tours.$inferInsert;
 export type TourTypeRow = typeof tourTypes.$inferSelect;
 
+/*
+ * A tour as the API shows it carries its legacy schedule (startDate, endDate, availableSeats) from its next
+ * bookable departure: the soonest SCHEDULED one not started at `:now`, or, when there is none, the latest one.
+ * Every read of tours for the API joins it laterally, with `:now` (the app clock) as a placeholder, so the
+ * named prepared statements stay prepared.
+ */
+const NOW = sql.placeholder('now');
+const bookable = sql<boolean>`(${departures.status} = 'SCHEDULED' and ${departures.startDate} > ${NOW}::timestamptz)`;
+
+export const nextDeparture = new QueryBuilder()
+  .select({
+    id: departures.id,
+    startDate: departures.startDate,
+    endDate: departures.endDate,
+    capacity: departures.capacity,
+    seatsBooked: departures.seatsBooked,
+    status: departures.status,
+    bookable: bookable.as('bookable'),
+  })
+  .from(departures)
+  .where(eq(departures.tourId, tours.id))
+  .orderBy(
+    desc(bookable),
+    sql`case when ${bookable} then ${departures.startDate} end`,
+    desc(departures.startDate),
+  )
+  .limit(1)
+  .as('next_departure');
+
+/** Upcoming SCHEDULED departures of the tour (index departures_tour_upcoming_idx). */
+const upcomingDepartures = sql<number>`(select count(*)::int from departures d
+  where d.tour_id = ${tours.id} and d.status = 'SCHEDULED' and d.start_date > ${NOW}::timestamptz)`;
+
+const tourViewColumns = {
+  ...getTableColumns(tours),
+  nextDepartureId: nextDeparture.id,
+  departureStart: nextDeparture.startDate,
+  departureEnd: nextDeparture.endDate,
+  departureCapacity: nextDeparture.capacity,
+  departureSeatsBooked: nextDeparture.seatsBooked,
+  departureStatus: nextDeparture.status,
+  departureBookable: nextDeparture.bookable,
+  upcomingDepartures: upcomingDepartures.as('upcoming_departures'),
+};
+
+/** A tour with its next bookable departure (null fields when it has no departure at all). */
+export type TourView = TourRow & {
+  nextDepartureId: string | null;
+  departureStart: Date | null;
+  departureEnd: Date | null;
+  departureCapacity: number | null;
+  departureSeatsBooked: number | null;
+  departureStatus: string | null;
+  departureBookable: boolean | null;
+  upcomingDepartures: number;
+};
+
+const selectTourViews = (db: Database | Executor) =>
+  db.select(tourViewColumns).from(tours).leftJoinLateral(nextDeparture, sql`true`);
+
+/**
+ * Tours with a SCHEDULED departure starting in [from, to] (either end optional); the values are placeholders
+ * `:departureFrom` and `:departureTo`, like the list filters'.
+ */
+export function departureRangeFilter(range: { from: boolean; to: boolean }): SQL {
+  return sql`exists (select 1 from departures d where d.tour_id = ${tours.id} and d.status = 'SCHEDULED'${
+    range.from ? sql` and d.start_date >= ${sql.placeholder('departureFrom')}::timestamptz` : sql``
+  }${range.to ? sql` and d.start_date <= ${sql.placeholder('departureTo')}::timestamptz` : sql``})`;
+}
+
 export const tourListSpec: ListSpec = {
   searchable: [tours.title, tours.description, tours.location],
   filters: {
@@ -26,7 +97,8 @@ export const tourListSpec: ListSpec = {
   sortable: {
     createdAt: tours.createdAt,
     costFrom: tours.costFromMinor,
-    startDate: tours.startDate,
+    // The legacy startDate is the next bookable departure's.
+    startDate: nextDeparture.startDate,
     title: tours.title,
   },
   tieBreaker: tours.id,
@@ -53,6 +125,8 @@ export const tourListSpec: ListSpec = {
     'division',
     'tourType',
     'cancellationPolicy',
+    'departures',
+    'nextDeparture',
     'createdAt',
     'updatedAt',
   ],
@@ -71,25 +145,23 @@ export const tourTypeListSpec: ListSpec = {
 
 // ---- Tours ----
 
-export async function listTours(db: Executor, parsed: ParsedList) {
+/** A list built per request (shapes past the prepared ones); `values` fill its placeholders, `now` included. */
+export async function listTours(db: Executor, parsed: ParsedList, values: Record<string, unknown>) {
   const [rows, [totalRow]] = await Promise.all([
-    db
-      .select()
-      .from(tours)
+    selectTourViews(db)
       .where(parsed.where)
       .orderBy(...parsed.orderBy)
       .limit(parsed.limit)
-      .offset(parsed.offset),
-    db.select({ total: countAll }).from(tours).where(parsed.where),
+      .offset(parsed.offset)
+      .execute(values),
+    db.select({ total: countAll }).from(tours).where(parsed.where).execute(values),
   ]);
-  return { rows, total: totalRow?.total ?? 0 };
+  return { rows: rows as TourView[], total: totalRow?.total ?? 0 };
 }
 
 /** `tour_list_default`: the catalogue's front page (GET /tour without filter, search or sort: newest first). */
 export function defaultTourListStatement(db: Database) {
-  return db
-    .select()
-    .from(tours)
+  return selectTourViews(db)
     .orderBy(desc(tours.createdAt), desc(tours.id))
     .limit(sql.placeholder('limit'))
     .offset(sql.placeholder('offset'));
@@ -107,9 +179,12 @@ export function tourCountAllStatement(db: Database) {
 export function prepareDefaultTourList(db: Database) {
   const page = defaultTourListStatement(db).prepare('tour_list_default');
   const count = tourCountAllStatement(db).prepare('tour_count_all');
-  return async (limit: number, offset: number) => {
-    const [rows, [totalRow]] = await Promise.all([page.execute({ limit, offset }), count.execute()]);
-    return { rows, total: totalRow?.total ?? 0 };
+  return async (limit: number, offset: number, now: Date) => {
+    const [rows, [totalRow]] = await Promise.all([
+      page.execute({ limit, offset, now: now.toISOString() }),
+      count.execute(),
+    ]);
+    return { rows: rows as TourView[], total: totalRow?.total ?? 0 };
   };
 }
 
@@ -119,9 +194,7 @@ const MAX_PREPARED_LIST_SHAPES = 32;
 /** `tour_list_<n>_page` and `tour_list_<n>_total`: a page of one shape of filtered list, and its total. */
 export function tourListShapeStatements(db: Database, list: ShapedList) {
   return {
-    page: db
-      .select()
-      .from(tours)
+    page: selectTourViews(db)
       .where(list.where)
       .orderBy(...list.orderBy)
       .limit(sql.placeholder('limit'))
@@ -143,7 +216,7 @@ function prepareListShape(db: Database, list: ShapedList, name: string) {
  */
 export function prepareShapedTourList(db: Database) {
   const prepared = new Map<string, ReturnType<typeof prepareListShape>>();
-  return (list: ShapedList) => {
+  return (list: ShapedList, now: Date) => {
     let statements = prepared.get(list.shape);
     if (!statements && prepared.size < MAX_PREPARED_LIST_SHAPES) {
       statements = prepareListShape(db, list, `tour_list_${prepared.size + 1}`);
@@ -152,17 +225,15 @@ export function prepareShapedTourList(db: Database) {
     if (!statements) return undefined;
     const { page, total } = statements;
     return Promise.all([
-      page.execute({ ...list.values, limit: list.limit, offset: list.offset }),
+      page.execute({ ...list.values, now: now.toISOString(), limit: list.limit, offset: list.offset }),
       total.execute(list.values),
-    ]).then(([rows, [totalRow]]) => ({ rows, total: totalRow?.total ?? 0 }));
+    ]).then(([rows, [totalRow]]) => ({ rows: rows as TourView[], total: totalRow?.total ?? 0 }));
   };
 }
 
 /** `tour_by_slug`: GET /tour/:slug. */
 export function tourBySlugStatement(db: Database) {
-  return db
-    .select()
-    .from(tours)
+  return selectTourViews(db)
     .where(eq(tours.slug, sql.placeholder('slug')))
     .limit(1);
 }
@@ -170,7 +241,17 @@ export function tourBySlugStatement(db: Database) {
 /** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */
 export function prepareTourBySlug(db: Database) {
   const query = tourBySlugStatement(db).prepare('tour_by_slug');
-  return async (slug: string): Promise<TourRow | undefined> => (await query.execute({ slug }))[0];
+  return async (slug: string, now: Date): Promise<TourView | undefined> =>
+    (await query.execute({ slug, now: now.toISOString() }))[0] as TourView | undefined;
+}
+
+/** One tour as the API shows it, by id (after a write). */
+export async function findTourViewById(db: Executor, id: string, now: Date): Promise<TourView | undefined> {
+  const [row] = await selectTourViews(db)
+    .where(eq(tours.id, id))
+    .limit(1)
+    .execute({ now: now.toISOString() });
+  return row as TourView | undefined;
 }
 
 /** With `lock`, the row stays locked until the transaction ends (seat changes and deletes wait). */

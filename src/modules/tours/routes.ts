@@ -168,7 +168,10 @@ export const tourRoutes: FastifyPluginAsyncZod<TourRoutesOptions> = async (
         tags: tourTags,
         summary: 'List tours',
         description:
-          'Searchable by title, description, location; filters `_id`, `division`, `tourType`, `location`, `slug`; sortable by createdAt, costFrom, startDate, title.',
+          'Searchable by title, description, location; filters `_id`, `division`, `tourType`, `location`, `slug`, ' +
+          'and `departureFrom`/`departureTo` (ISO dates: tours with a SCHEDULED departure starting in that range); ' +
+          "sortable by createdAt, costFrom, startDate (the next bookable departure's), title. `startDate`, " +
+          "`endDate` and `availableSeats` describe the tour's next bookable departure (else its latest).",
         querystring: tourListQuery,
         response: { 200: flatListSchema(tourListItemSchema) },
       },

@@ -88,6 +88,10 @@ export const tourSchema = z.object({
   tourType: z.string(),
   /** What a cancellation refunds (see cancellationPolicySchema); copied onto each booking when it is paid. */
   cancellationPolicy: z.array(z.object({ hoursBefore: z.number().int(), refundPercent: z.number() })),
+  /** How many SCHEDULED departures have not started yet. */
+  departures: z.number().int(),
+  /** The next bookable departure (the one startDate, endDate and availableSeats describe), or null. */
+  nextDeparture: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -95,7 +99,6 @@ export type TourDto = z.infer<typeof tourSchema>;
 export const tourListItemSchema = tourSchema.partial().required({ _id: true });
 
 export const TOUR_FILTERS = ['_id', 'division', 'tourType', 'location', 'slug'] as const;
-export const tourListQuery = listQuerySchema(TOUR_FILTERS);
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/i;
 
@@ -107,7 +110,7 @@ function isCalendarDate(ymd: string): boolean {
 }
 
 /** An ISO-8601 date or date-time; a date-time without an offset is read as UTC. */
-const isoDate = (field: string) =>
+export const isoDate = (field: string) =>
   z
     .string()
     .trim()
@@ -122,6 +125,34 @@ const isoDate = (field: string) =>
       }
       return date;
     });
+
+/**
+ * The upper end of a date range: an ISO-8601 date-time, or a date alone meaning the whole of that day (UTC),
+ * so `to=2027-01-31` includes departures on the 31st.
+ */
+export const isoDateUpTo = (field: string) =>
+  z
+    .string()
+    .trim()
+    .max(60)
+    .transform((value, ctx) => {
+      const parsed = isoDate(field).safeParse(value);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+        return z.NEVER;
+      }
+      return value.length === 10 ? new Date(parsed.data.getTime() + 86_400_000 - 1) : parsed.data;
+    });
+
+/** Tours with a SCHEDULED departure starting in this range (either end optional). */
+export const tourListFilters = z
+  .object({
+    departureFrom: isoDate('departureFrom').optional(),
+    departureTo: isoDateUpTo('departureTo').optional(),
+  })
+  .loose();
+export type TourListFilters = z.infer<typeof tourListFilters>;
+export const tourListQuery = listQuerySchema(TOUR_FILTERS).extend(tourListFilters.shape);
 
 const text = (max: number) => z.string().trim().max(max);
 // Forms often send an empty last row: blank items are dropped rather than refused.

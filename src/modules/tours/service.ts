@@ -1,7 +1,15 @@
+import { and } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.js';
 import { FOREIGN_KEY_VIOLATION, findPgError } from '../../db/pg-errors.js';
+import type { Clock } from '../../lib/clock.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
-import { listMeta, parseListQuery, parseListQueryShape, project } from '../../lib/list-query.js';
+import {
+  listMeta,
+  parseListQuery,
+  parseListQueryShape,
+  project,
+  type ShapedList,
+} from '../../lib/list-query.js';
 import { toMajor, toMinor } from '../../lib/money.js';
 import { slugBelongsTo, toSlug, writeWithUniqueSlug } from '../../lib/slug.js';
 import type { Storage } from '../../lib/storage/storage.js';
@@ -11,10 +19,13 @@ import {
   type UploadedImage,
   withStoredImages,
 } from '../../lib/uploads.js';
+import { applyLegacySchedule, scheduleFirstDeparture } from '../departures/service.js';
 import {
   countActiveBookings,
   deleteTourRow,
+  departureRangeFilter,
   findTourById,
+  findTourViewById,
   insertTour,
   listTours,
   lockDivisionForReference,
@@ -24,16 +35,18 @@ import {
   prepareShapedTourList,
   prepareTourBySlug,
   type TourRow,
+  type TourView,
   tourListSpec,
   tourSlugsLike,
   updateTourRow,
 } from './repo.js';
-import type { CreateTourInput, TourDto, UpdateTourInput } from './schemas.js';
+import type { CreateTourInput, TourDto, TourListFilters, UpdateTourInput } from './schemas.js';
 
 export interface TourServiceDeps {
   db: Database;
   storage: Storage;
   log: CleanupLogger;
+  clock: Clock;
 }
 
 type TourListItem = Partial<TourDto> & Pick<TourDto, '_id'>;
@@ -43,7 +56,18 @@ const RESERVED_SLUGS = ['tour-types', 'create', 'create-tour-type', 'create-tour
 
 export const tourSlugBase = (title: string) => toSlug(title, 'tour');
 
-export function toTourDto(row: TourRow): TourDto {
+/**
+ * Seats a legacy client may still book on the departure the tour's schedule shows: none on a CLOSED or
+ * CANCELLED one, null when unlimited.
+ */
+function availableSeats(row: TourView): number | null {
+  if (row.nextDepartureId === null) return row.maxGuest;
+  if (row.departureCapacity === null) return null;
+  if (row.departureStatus !== 'SCHEDULED') return 0;
+  return Math.max(0, row.departureCapacity - (row.departureSeatsBooked ?? 0));
+}
+
+export function toTourDto(row: TourView): TourDto {
   return {
     _id: row.id,
     slug: row.slug,
@@ -54,12 +78,12 @@ export function toTourDto(row: TourRow): TourDto {
     currency: row.currency,
     maxGuest: row.maxGuest,
     minAge: row.minAge,
-    availableSeats: row.maxGuest === null ? null : Math.max(0, row.maxGuest - row.seatsBooked),
+    availableSeats: availableSeats(row),
     departureLocation: row.departureLocation,
     arrivalLocation: row.arrivalLocation,
     location: row.location,
-    startDate: row.startDate?.toISOString() ?? null,
-    endDate: row.endDate?.toISOString() ?? null,
+    startDate: row.departureStart?.toISOString() ?? null,
+    endDate: row.departureEnd?.toISOString() ?? null,
     amenities: row.amenities ?? [],
     included: row.included ?? [],
     excluded: row.excluded ?? [],
@@ -67,6 +91,8 @@ export function toTourDto(row: TourRow): TourDto {
     division: row.divisionId,
     tourType: row.tourTypeId,
     cancellationPolicy: row.cancellationPolicy,
+    departures: row.upcomingDepartures,
+    nextDeparture: row.departureBookable ? row.nextDepartureId : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -90,8 +116,6 @@ function tourColumns(input: Partial<CreateTourInput>): Partial<NewTourRow> {
   if (input.departureLocation !== undefined) columns.departureLocation = input.departureLocation;
   if (input.arrivalLocation !== undefined) columns.arrivalLocation = input.arrivalLocation;
   if (input.costFrom !== undefined) columns.costFromMinor = toMinor(input.costFrom);
-  if (input.startDate !== undefined) columns.startDate = input.startDate;
-  if (input.endDate !== undefined) columns.endDate = input.endDate;
   if (input.included !== undefined) columns.included = input.included;
   if (input.excluded !== undefined) columns.excluded = input.excluded;
   if (input.amenities !== undefined) columns.amenities = input.amenities;
@@ -126,18 +150,50 @@ export function nextImages(
 const isForeignKeyViolation = (err: unknown): boolean =>
   findPgError(err, (e) => e.code === FOREIGN_KEY_VIOLATION) !== undefined;
 
-export function createTourService({ db, storage, log }: TourServiceDeps) {
+/** Adds the departure-date filters to a shaped list: their own placeholders and their own part of the shape. */
+function withDepartureRange(list: ShapedList, filters: TourListFilters): ShapedList {
+  const from = filters.departureFrom !== undefined;
+  const to = filters.departureTo !== undefined;
+  if (!from && !to) return list;
+  return {
+    ...list,
+    where: and(list.where, departureRangeFilter({ from, to })),
+    shape: `${list.shape}|${from ? 'departureFrom' : ''},${to ? 'departureTo' : ''}`,
+    values: {
+      ...list.values,
+      ...(from ? { departureFrom: filters.departureFrom!.toISOString() } : {}),
+      ...(to ? { departureTo: filters.departureTo!.toISOString() } : {}),
+    },
+  };
+}
+
+export function createTourService({ db, storage, log, clock }: TourServiceDeps) {
   const tourBySlug = prepareTourBySlug(db);
   const defaultList = prepareDefaultTourList(db);
   const shapedList = prepareShapedTourList(db);
+
+  async function view(id: string): Promise<TourDto> {
+    const row = await findTourViewById(db, id, clock.now());
+    if (!row) throw notFound('Tour not found');
+    return toTourDto(row);
+  }
+
   return {
-    async list(query: Record<string, unknown>) {
-      const parsed = parseListQueryShape(query, tourListSpec);
+    /** `query` as the route validated it: the departure-date filters are dates already. */
+    async list(query: Record<string, unknown> & TourListFilters) {
+      const filters = query;
+      const now = clock.now();
+      const parsed = withDepartureRange(parseListQueryShape(query, tourListSpec), filters);
       const sorted = typeof query.sort === 'string' && query.sort.trim() !== '';
       const { rows, total } =
         parsed.where === undefined && !sorted
-          ? await defaultList(parsed.limit, parsed.offset)
-          : await (shapedList(parsed) ?? listTours(db, parseListQuery(query, tourListSpec)));
+          ? await defaultList(parsed.limit, parsed.offset, now)
+          : await (shapedList(parsed, now) ??
+              listTours(
+                db,
+                { ...parseListQuery(query, tourListSpec), where: parsed.where },
+                { ...parsed.values, now: now.toISOString() },
+              ));
       return {
         items: rows.map((row) => project(toTourDto(row), parsed.fields) as TourListItem),
         meta: listMeta(parsed, total),
@@ -145,7 +201,7 @@ export function createTourService({ db, storage, log }: TourServiceDeps) {
     },
 
     async getBySlug(slug: string): Promise<TourDto> {
-      const row = await tourBySlug(slug);
+      const row = await tourBySlug(slug, clock.now());
       if (!row) throw notFound('Tour not found');
       return toTourDto(row);
     },
@@ -168,10 +224,14 @@ export function createTourService({ db, storage, log }: TourServiceDeps) {
                   images: urls,
                 }),
               ),
+          }).then(async (tour) => {
+            // The dates a tour is created with are its first departure.
+            await scheduleFirstDeparture(tx, tour, { startDate: input.startDate, endDate: input.endDate });
+            return tour;
           });
         }),
       );
-      return toTourDto(row);
+      return view(row.id);
     },
 
     async update(id: string, input: UpdateTourInput, images: UploadedImage[]): Promise<TourDto> {
@@ -180,16 +240,8 @@ export function createTourService({ db, storage, log }: TourServiceDeps) {
           const current = await findTourById(tx, id, true);
           if (!current) throw notFound('Tour not found');
           await assertReferencesExist(tx, input);
-          const startDate = input.startDate ?? current.startDate;
-          const endDate = input.endDate ?? current.endDate;
-          if (startDate && endDate && endDate < startDate) {
-            throw validationError('endDate', 'endDate must not be before startDate');
-          }
-          if (input.maxGuest != null && input.maxGuest < current.seatsBooked) {
-            throw conflict(
-              `maxGuest cannot be lower than the ${current.seatsBooked} seat(s) already booked for this tour`,
-            );
-          }
+          // Legacy clients reschedule a tour through its dates and seats: they apply to its next departure.
+          await applyLegacySchedule(tx, current, input, clock.now());
           const next = nextImages(current.images, input, uploaded);
           const changes = { ...tourColumns(input), images: next.images };
           const base = input.title === undefined ? undefined : tourSlugBase(input.title);
@@ -207,7 +259,7 @@ export function createTourService({ db, storage, log }: TourServiceDeps) {
         }),
       );
       await removeImageFiles(storage, removed, log);
-      return toTourDto(row);
+      return view(row.id);
     },
 
     async remove(id: string): Promise<void> {

@@ -4,25 +4,25 @@
 select t.id,
   t.title,
   t.slug,
-  t.start_date,
-  t.max_guest,
+  d.start_date,
+  d.capacity,
   s.sold,
   s.held
 from (
   select id,
-    title,
-    slug,
+    tour_id,
     start_date,
-    max_guest
-  from tours
-  where start_date > $1::timestamptz
+    capacity
+  from departures
+  where start_date > $1::timestamptz and status = 'SCHEDULED'
   order by start_date,
     id
-  limit $2) t
+  limit $2) d
+join tours t on t.id = d.tour_id
 cross join lateral (
   select coalesce(sum(guest_count) filter (where status = 'COMPLETE'), 0) as sold,
     coalesce(sum(guest_count) filter (where status = 'PENDING' and seats_held), 0) as held
   from bookings b
-  where b.tour_id = t.id) s
-order by t.start_date,
-  t.id
+  where b.departure_id = d.id) s
+order by d.start_date,
+  d.id

@@ -1,0 +1,352 @@
+import { asc, eq, gt, gte, lte } from 'drizzle-orm';
+import type { Database, Executor, Tx } from '../../db/client.js';
+import { findPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.js';
+import { type BookingStatus, departures } from '../../db/schema/index.js';
+import type { Clock } from '../../lib/clock.js';
+import { conflict, notFound, validationError } from '../../lib/errors.js';
+import { listMeta, parseListQuery } from '../../lib/list-query.js';
+import { enqueueEmail } from '../../lib/mail/outbox.js';
+import { departureChangedEmail } from '../../lib/mail/templates.js';
+import { toMajor, toMinor } from '../../lib/money.js';
+import * as repo from './repo.js';
+import {
+  type CreateDeparturesInput,
+  type DepartureDto,
+  type DepartureListQuery,
+  MAX_DEPARTURE_CAPACITY,
+  type NewDepartureInput,
+  type UpdateDepartureInput,
+} from './schemas.js';
+
+export type { DepartureRow } from './repo.js';
+
+export function toDepartureDto({ departure: d, tourCostFromMinor }: repo.DepartureView): DepartureDto {
+  const priceMinor = d.priceMinor ?? tourCostFromMinor;
+  return {
+    _id: d.id,
+    tour: d.tourId,
+    startDate: d.startDate.toISOString(),
+    endDate: d.endDate.toISOString(),
+    capacity: d.capacity,
+    bookedSeats: d.seatsBooked,
+    availableSeats: d.capacity === null ? null : Math.max(0, d.capacity - d.seatsBooked),
+    price: priceMinor === null ? null : toMajor(priceMinor),
+    currency: d.currency,
+    status: d.status,
+    guide: d.guideId,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+const isUniqueStartViolation = (err: unknown) =>
+  findPgError(err, (e) => e.code === UNIQUE_VIOLATION && e.constraint === 'departures_tour_start_key') !==
+  undefined;
+
+const sameStartConflict = () => conflict('This tour already has a departure starting at that instant');
+
+/* ---- For other modules: each runs in the caller's transaction ---- */
+
+/** Locks a departure until the transaction ends (seat holds, changes and cancellation of it wait). */
+export const lockDeparture = (tx: Executor, departureId: string) => repo.lockDepartureRow(tx, departureId);
+
+/**
+ * Marks a locked departure CANCELLED with its reason; no new booking can hold seats on it from then on.
+ * Idempotent: an already cancelled departure keeps its first reason. The bookings are the caller's to end.
+ */
+export async function markDepartureCancelled(
+  tx: Executor,
+  departure: repo.DepartureRow,
+  reason: string,
+): Promise<repo.DepartureRow> {
+  if (departure.status === 'CANCELLED') return departure;
+  return (await repo.setDepartureStatusRow(tx, departure.id, 'CANCELLED', reason))!;
+}
+
+/** A departure's bookings (optionally only those in `statuses`), oldest first, with their customer's name and email. */
+export const departureBookings = (db: Executor, departureId: string, statuses?: readonly BookingStatus[]) =>
+  repo.selectDepartureBookings(db, departureId, statuses);
+
+/** The tour's next bookable departure (soonest SCHEDULED one not started at `now`). */
+export const nextBookableDeparture = (db: Executor, tourId: string, now: Date) =>
+  repo.findNextBookableDeparture(db, tourId, now);
+
+export const findDeparture = (db: Executor, departureId: string) => repo.findDepartureRow(db, departureId);
+
+/**
+ * A new tour's first departure from the dates it was created with (legacy `POST /tour/create`), with the
+ * tour's maxGuest as capacity (null keeps the legacy meaning: unlimited).
+ */
+export async function scheduleFirstDeparture(
+  tx: Tx,
+  tour: { id: string; maxGuest: number | null; currency: string },
+  dates: { startDate: Date; endDate: Date },
+): Promise<repo.DepartureRow> {
+  const [row] = await repo.insertDepartureRows(tx, [
+    { tourId: tour.id, ...dates, capacity: tour.maxGuest, currency: tour.currency },
+  ]);
+  return row!;
+}
+
+/**
+ * A legacy `PATCH /tour/:id` with startDate, endDate or maxGuest: the tour's next bookable departure takes
+ * them (capacity below its booked seats is a 409). Without a bookable departure, new dates schedule a new
+ * departure (a past tour given future dates runs again) and maxGuest stays the default for new departures.
+ */
+export async function applyLegacySchedule(
+  tx: Tx,
+  tour: { id: string; currency: string; maxGuest: number | null },
+  changes: { startDate?: Date; endDate?: Date; maxGuest?: number | null },
+  now: Date,
+): Promise<void> {
+  const { startDate, endDate, maxGuest } = changes;
+  if (startDate === undefined && endDate === undefined && maxGuest === undefined) return;
+  const next = await repo.findNextBookableDeparture(tx, tour.id, now, true);
+  if (!next) {
+    if (startDate === undefined && endDate === undefined) return;
+    if (startDate === undefined)
+      throw validationError('startDate', 'startDate is required to schedule this tour again');
+    const end = endDate ?? startDate;
+    if (end < startDate) throw validationError('endDate', 'endDate must not be before startDate');
+    try {
+      await tx.transaction((sp) =>
+        repo.insertDepartureRows(sp, [
+          {
+            tourId: tour.id,
+            startDate,
+            endDate: end,
+            capacity: maxGuest === undefined ? tour.maxGuest : maxGuest,
+            currency: tour.currency,
+          },
+        ]),
+      );
+    } catch (err) {
+      if (isUniqueStartViolation(err)) throw sameStartConflict();
+      throw err;
+    }
+    return;
+  }
+  const start = startDate ?? next.startDate;
+  const end = endDate ?? next.endDate;
+  if (end < start) throw validationError('endDate', 'endDate must not be before startDate');
+  if (maxGuest !== undefined && maxGuest !== null && maxGuest < next.seatsBooked) {
+    throw conflict(
+      `maxGuest cannot be lower than the ${next.seatsBooked} seat(s) already booked for this tour`,
+    );
+  }
+  try {
+    await tx.transaction((sp) =>
+      repo.updateDepartureRow(sp, next.id, {
+        startDate: start,
+        endDate: end,
+        ...(maxGuest === undefined ? {} : { capacity: maxGuest }),
+      }),
+    );
+  } catch (err) {
+    if (isUniqueStartViolation(err)) throw sameStartConflict();
+    throw err;
+  }
+}
+
+/* ---- The departures routes ---- */
+
+export interface DepartureServiceDeps {
+  db: Database;
+  clock: Clock;
+}
+
+const LIST_SPEC = {
+  searchable: [],
+  filters: {},
+  sortable: { startDate: departures.startDate },
+  tieBreaker: departures.id,
+  projectable: [],
+};
+
+const isoDay = (d: Date) => d.toISOString();
+
+async function assertGuide(tx: Executor, guide: string | null | undefined, path = 'guide') {
+  if (guide === undefined || guide === null) return;
+  const role = await repo.findUserRole(tx, guide);
+  if (role !== 'GUIDE') throw validationError(path, `${path} must be a user with the GUIDE role`);
+}
+
+export function createDepartureService({ db, clock }: DepartureServiceDeps) {
+  async function views(ids: string[]) {
+    return (await repo.findDepartureViews(db, ids)).map(toDepartureDto);
+  }
+
+  async function get(id: string): Promise<DepartureDto> {
+    const view = await repo.findDepartureView(db, id);
+    if (!view) throw notFound('Departure not found');
+    return toDepartureDto(view);
+  }
+
+  return {
+    /** The tour's departures: by default the upcoming SCHEDULED ones, soonest first. */
+    async list(tourId: string, query: DepartureListQuery) {
+      const tour = await repo.findTourForDepartures(db, tourId);
+      if (!tour) throw notFound('Tour not found');
+      const parsed = parseListQuery({ page: query.page, limit: query.limit }, LIST_SPEC, [
+        eq(departures.tourId, tourId),
+        eq(departures.status, query.status ?? 'SCHEDULED'),
+        query.from ? gte(departures.startDate, query.from) : gt(departures.startDate, clock.now()),
+        query.to ? lte(departures.startDate, query.to) : undefined,
+      ]);
+      const orderBy = [asc(departures.startDate), asc(departures.id)];
+      const [rows, total] = await Promise.all([
+        repo.selectDepartures(db, { ...parsed, orderBy }),
+        repo.countDepartures(db, parsed.where),
+      ]);
+      return { items: rows.map(toDepartureDto), meta: listMeta(parsed, total) };
+    },
+
+    get,
+
+    /** Creates one or several departures of a tour in one transaction; all or none. */
+    async create(tourId: string, input: CreateDeparturesInput): Promise<DepartureDto[]> {
+      const batch = input.departures !== undefined;
+      // The schema has checked that a single departure has both dates.
+      const items = input.departures ?? [input as NewDepartureInput];
+      const at = (i: number, field: string) => (batch ? `departures.${i}.${field}` : field);
+      const now = clock.now();
+      const starts = new Set<number>();
+      items.forEach((item, i) => {
+        if (item.startDate <= now)
+          throw validationError(at(i, 'startDate'), 'startDate must be in the future');
+        if (starts.has(item.startDate.getTime())) {
+          throw conflict(`Two departures in this request start at ${isoDay(item.startDate)}`);
+        }
+        starts.add(item.startDate.getTime());
+      });
+      let ids: string[];
+      try {
+        ids = await db.transaction(async (tx) => {
+          const tour = await repo.findTourForDepartures(tx, tourId, true);
+          if (!tour) throw notFound('Tour not found');
+          const rows: repo.NewDepartureRow[] = [];
+          for (const [i, item] of items.entries()) {
+            const capacity = item.capacity ?? tour.maxGuest;
+            if (capacity === null || capacity < 1 || capacity > MAX_DEPARTURE_CAPACITY) {
+              throw validationError(
+                at(i, 'capacity'),
+                `capacity is required (1..${MAX_DEPARTURE_CAPACITY}): the tour's maxGuest cannot serve as its default`,
+              );
+            }
+            await assertGuide(tx, item.guide, at(i, 'guide'));
+            rows.push({
+              tourId,
+              startDate: item.startDate,
+              endDate: item.endDate,
+              capacity,
+              priceMinor: item.price === undefined || item.price === null ? null : toMinor(item.price),
+              currency: tour.currency,
+              guideId: item.guide ?? null,
+            });
+          }
+          return (await repo.insertDepartureRows(tx, rows)).map((r) => r.id);
+        });
+      } catch (err) {
+        if (isUniqueStartViolation(err)) throw sameStartConflict();
+        throw err;
+      }
+      return views(ids);
+    },
+
+    /**
+     * Changes a departure. Capacity never goes below the seats booked (409); a changed price applies to new
+     * bookings only; customers with paid bookings are mailed when the dates or the price change.
+     */
+    async update(id: string, input: UpdateDepartureInput): Promise<DepartureDto> {
+      const now = clock.now();
+      try {
+        await db.transaction(async (tx) => {
+          const current = await repo.lockDepartureRow(tx, id);
+          if (!current) throw notFound('Departure not found');
+          if (current.status === 'CANCELLED') throw conflict('A cancelled departure cannot be changed');
+          const startDate = input.startDate ?? current.startDate;
+          const endDate = input.endDate ?? current.endDate;
+          if (endDate < startDate) throw validationError('endDate', 'endDate must not be before startDate');
+          const datesChanged =
+            startDate.getTime() !== current.startDate.getTime() ||
+            endDate.getTime() !== current.endDate.getTime();
+          if (startDate.getTime() !== current.startDate.getTime() && startDate <= now) {
+            throw validationError('startDate', 'startDate must be in the future');
+          }
+          if (input.capacity !== undefined && input.capacity < current.seatsBooked) {
+            throw conflict(
+              `capacity cannot be lower than the ${current.seatsBooked} seat(s) already booked on this departure`,
+            );
+          }
+          await assertGuide(tx, input.guide);
+          const priceMinor =
+            input.price === undefined
+              ? current.priceMinor
+              : input.price === null
+                ? null
+                : toMinor(input.price);
+          const priceChanged = priceMinor !== current.priceMinor;
+          const updated = await tx.transaction((sp) =>
+            repo.updateDepartureRow(sp, id, {
+              startDate,
+              endDate,
+              priceMinor,
+              ...(input.capacity === undefined ? {} : { capacity: input.capacity }),
+              ...(input.status === undefined ? {} : { status: input.status }),
+              ...(input.guide === undefined ? {} : { guideId: input.guide }),
+            }),
+          );
+          if (datesChanged || priceChanged) {
+            await mailPaidCustomers(tx, current, updated!, { datesChanged, priceChanged });
+          }
+        });
+      } catch (err) {
+        if (isUniqueStartViolation(err)) throw sameStartConflict();
+        throw err;
+      }
+      return get(id);
+    },
+  };
+}
+
+/** Tells every customer with a paid booking on the departure what changed (in the caller's transaction). */
+async function mailPaidCustomers(
+  tx: Executor,
+  before: repo.DepartureRow,
+  after: repo.DepartureRow,
+  what: { datesChanged: boolean; priceChanged: boolean },
+) {
+  const paid = await repo.selectDepartureBookings(tx, after.id, ['COMPLETE']);
+  if (paid.length === 0) return;
+  const tour = await repo.findTourForDepartures(tx, after.tourId);
+  const changes: string[] = [];
+  if (what.datesChanged) {
+    changes.push(
+      `Dates: ${before.startDate.toISOString()} – ${before.endDate.toISOString()} are now ` +
+        `${after.startDate.toISOString()} – ${after.endDate.toISOString()}`,
+    );
+  }
+  if (what.priceChanged) {
+    changes.push(
+      'The price per guest for new bookings of this departure has changed; your price stays as paid',
+    );
+  }
+  const version = after.updatedAt.getTime();
+  for (const booking of paid) {
+    const mail = departureChangedEmail({
+      name: booking.userName,
+      tourTitle: tour?.title ?? 'your tour',
+      guestCount: booking.guestCount,
+      changes,
+      startDate: after.startDate.toISOString(),
+      endDate: after.endDate.toISOString(),
+    });
+    await enqueueEmail(tx, {
+      ...mail,
+      to: booking.userEmail,
+      dedupeKey: `departure-changed:${after.id}:${booking.id}:${version}`,
+    });
+  }
+}
+
+export type DepartureService = ReturnType<typeof createDepartureService>;
