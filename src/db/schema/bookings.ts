@@ -51,6 +51,9 @@ export const bookings = pgTable(
     needsReview: text('needs_review'),
     /** The tour's cancellation policy when the booking was paid: a later change of the tour's never applies. */
     cancellationPolicy: jsonb('cancellation_policy').$type<CancellationPolicy>(),
+    /** When the departure's guide (or an admin) saw the travellers arrive; set once. */
+    checkedInAt: tstz('checked_in_at'),
+    checkedInBy: uuid('checked_in_by').references(() => users.id, { onDelete: 'set null' }),
     ...timestamps(),
   },
   (t) => [
@@ -64,6 +67,8 @@ export const bookings = pgTable(
     index('bookings_user_only_idx').on(t.userId),
     // Bookings of the last 7/30 days and how many of them are paid, without visiting the table.
     index('bookings_created_status_idx').on(t.createdAt, t.status),
+    // Only checked-in bookings name a user: the index for the foreign key stays small.
+    index('bookings_checked_in_by_idx').on(t.checkedInBy).where(sql`${t.checkedInBy} is not null`),
     index('bookings_pending_hold_idx').on(t.holdExpiresAt).where(sql`${t.status} = 'PENDING'`),
     check('bookings_status_check', sql`${t.status} in ('PENDING','COMPLETE','CANCEL','FAILED')`),
     check('bookings_guest_count_check', sql`${t.guestCount} > 0`),
