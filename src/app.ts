@@ -24,6 +24,7 @@ import { createTokenService } from './modules/auth/tokens.js';
 import { bookingRoutes } from './modules/bookings/routes.js';
 import { departureRoutes } from './modules/departures/routes.js';
 import { divisionRoutes } from './modules/divisions/routes.js';
+import { guideRoutes } from './modules/guides/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { otpRoutes } from './modules/otp/routes.js';
 import type { PaymentGateway } from './modules/payments/gateway.js';
@@ -197,6 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/api/v1/tour',
   });
   await app.register(departureRoutes, { departures: services.departures, guard, prefix: '/api/v1' });
+  await app.register(guideRoutes, { guides: services.guides, guard, prefix: '/api/v1' });
   await app.register(authRoutes, {
     auth: services.auth,
     passwords: services.passwords,

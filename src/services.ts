@@ -10,6 +10,7 @@ import { createBookingCancellation } from './modules/bookings/cancellation.js';
 import { createBookingService } from './modules/bookings/service.js';
 import { createDepartureService } from './modules/departures/service.js';
 import { createDivisionService } from './modules/divisions/service.js';
+import { createGuideService, mailAssignedGuide } from './modules/guides/service.js';
 import { createOtpService } from './modules/otp/service.js';
 import { createBookingPayments } from './modules/payments/booking-payments.js';
 import { createInvoiceLinks } from './modules/payments/invoice-links.js';
@@ -76,7 +77,8 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     divisions: createDivisionService({ db, storage, log }),
     tours: createTourService({ db, storage, log, clock }),
     tourTypes: createTourTypeService({ db }),
-    departures: createDepartureService({ db, clock }),
+    departures: createDepartureService({ db, clock, onGuideAssigned: mailAssignedGuide }),
+    guides: createGuideService({ db, clock }),
     bookings: createBookingService({
       db,
       clock,

@@ -191,6 +191,27 @@ const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
       errorSources: [],
     },
   },
+  'GET /api/v1/departures/{id}/manifest': {
+    403: {
+      description: 'The caller is a guide of another departure, or the role or account state forbids it.',
+      message: "Only the departure's assigned guide or an admin may see its manifest",
+    },
+  },
+  'POST /api/v1/booking/{bookingId}/check-in': {
+    403: {
+      description: 'The caller is a guide of another departure, or the role or account state forbids it.',
+      message: "Only the departure's assigned guide or an admin may check in its travellers",
+    },
+    409: {
+      description:
+        'The booking is not paid, or check-in is not open: it opens 24 hours before the departure starts and ' +
+        'closes when it ends.',
+      message:
+        'Check-in is open from 24 hours before the departure starts until it ends: 2027-01-14T03:00:00.000Z to ' +
+        '2027-01-17T03:00:00.000Z',
+      errorSources: [],
+    },
+  },
   'POST /api/v1/booking': {
     409: {
       description:
@@ -336,7 +357,7 @@ const EXAMPLES_BY_NAME: [RegExp, (schema: Json) => unknown][] = [
   [/^docs$/, () => `${BASE}/docs`],
   [/^openapi$/, () => `${BASE}/openapi.json`],
   [/^health$/, () => `${BASE}/health`],
-  [/^(guestCount|count)$|Count$/, () => 2],
+  [/^(guestCount|count|guests)$|Count$|Guests$/, () => 2],
   [/^avg.*Guest/, () => 2.5],
   [/^revenue$|^avg/, () => 1500.5],
   [/^(occupancy|rate)$/, () => 0.75],

@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/db/schema/index.js';
-import { sessions } from '../../src/db/schema/index.js';
+import { departures, sessions } from '../../src/db/schema/index.js';
 import { buildTestApp } from '../helpers/app.js';
+import { createTour } from '../helpers/catalogue.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
 import { forgedAccessTokens } from '../helpers/forged-tokens.js';
 import { populateWorld } from '../helpers/populated-world.js';
@@ -20,9 +21,10 @@ type Access =
       who: 'signed-in' | Role[];
       /**
        * Whose resource the path names: `owner` = the owner or an admin (others 404), `owner-only` = the owner
-       * alone (admins too get 404), `self` = only one's own (others 403, admins excepted).
+       * alone (admins too get 404), `self` = only one's own (others 403, admins excepted), `assigned-guide` =
+       * the departure's assigned guide or an admin (a guide of another departure 403).
        */
-      resource?: 'owner' | 'owner-only' | 'self';
+      resource?: 'owner' | 'owner-only' | 'self' | 'assigned-guide';
     };
 
 const ADMINS: Role[] = ['ADMIN', 'SUPER_ADMIN'];
@@ -81,6 +83,9 @@ const ACCESS: Record<string, Access> = {
   'POST /api/v1/tour/{tourId}/departures': ADMIN_ONLY,
   'GET /api/v1/departures/{id}': PUBLIC,
   'PATCH /api/v1/departures/{id}': ADMIN_ONLY,
+  'GET /api/v1/guide/departures': { who: ['GUIDE'] },
+  'GET /api/v1/departures/{id}/manifest': { who: ['GUIDE', ...ADMINS], resource: 'assigned-guide' },
+  'POST /api/v1/booking/{bookingId}/check-in': { who: ['GUIDE', ...ADMINS], resource: 'assigned-guide' },
   'POST /api/v1/booking': SIGNED_IN,
   'GET /api/v1/booking': ADMIN_ONLY,
   'GET /api/v1/booking/my-bookings': SIGNED_IN,
@@ -105,6 +110,17 @@ const ACCESS: Record<string, Access> = {
 const t = await buildTestApp({ env: { AUTH_RATE_LIMIT_MAX: '100000' } });
 afterAll(() => t.close());
 const world = await populateWorld(t.app);
+// The world's departure is led by a guide of its own: `world.guide` leads another one.
+const assignedGuide = await createUser(t.ctx, { role: 'GUIDE', name: 'Assigned Guide' });
+await t.ctx.db
+  .update(departures)
+  .set({ guideId: assignedGuide.id })
+  .where(eq(departures.id, world.tour.departureId));
+const otherTour = await createTour(t.ctx);
+await t.ctx.db
+  .update(departures)
+  .set({ guideId: world.guide.id })
+  .where(eq(departures.id, otherTour.departureId));
 const operations = await documentedOperations(t.app);
 const byRole: Record<Role, TestUser> = {
   USER: world.stranger,
@@ -228,7 +244,15 @@ describe.each(guarded.map((op) => [operationKey(op), op] as const))('%s', (_key,
     });
   }
 
-  if ('resource' in access && access.resource) {
+  if ('resource' in access && access.resource === 'assigned-guide') {
+    it("answers 403 to a guide of another departure, and lets the departure's own guide by", async () => {
+      const other = await call(op, world.guide.auth);
+      expect(other.res.statusCode, other.label).toBe(403);
+      expect(other.res.json().code).toBe('FORBIDDEN');
+      const own = await call(op, assignedGuide.auth);
+      expect([401, 403, 404], own.label).not.toContain(own.res.statusCode);
+    });
+  } else if ('resource' in access && access.resource) {
     const resource = access.resource;
     it(`answers ${resource === 'self' ? 403 : 404} when the resource is someone else's`, async () => {
       const others: TestUser[] = resource === 'owner-only' ? [world.stranger, world.admin] : [world.stranger];

@@ -153,6 +153,8 @@ export async function applyLegacySchedule(
 export interface DepartureServiceDeps {
   db: Database;
   clock: Clock;
+  /** Tells a guide newly assigned to a departure (in the transaction that assigns them). */
+  onGuideAssigned: (tx: Executor, departure: repo.DepartureRow) => Promise<void>;
 }
 
 const LIST_SPEC = {
@@ -171,7 +173,7 @@ async function assertGuide(tx: Executor, guide: string | null | undefined, path 
   if (role !== 'GUIDE') throw validationError(path, `${path} must be a user with the GUIDE role`);
 }
 
-export function createDepartureService({ db, clock }: DepartureServiceDeps) {
+export function createDepartureService({ db, clock, onGuideAssigned }: DepartureServiceDeps) {
   async function views(ids: string[]) {
     return (await repo.findDepartureViews(db, ids)).map(toDepartureDto);
   }
@@ -244,7 +246,9 @@ export function createDepartureService({ db, clock }: DepartureServiceDeps) {
               guideId: item.guide ?? null,
             });
           }
-          return (await repo.insertDepartureRows(tx, rows)).map((r) => r.id);
+          const inserted = await repo.insertDepartureRows(tx, rows);
+          for (const row of inserted) if (row.guideId) await onGuideAssigned(tx, row);
+          return inserted.map((r) => r.id);
         });
       } catch (err) {
         if (isUniqueStartViolation(err)) throw sameStartConflict();
@@ -296,6 +300,8 @@ export function createDepartureService({ db, clock }: DepartureServiceDeps) {
               ...(input.guide === undefined ? {} : { guideId: input.guide }),
             }),
           );
+          // Only the guide taking the departure over is told; one taken off it is not mailed.
+          if (input.guide && input.guide !== current.guideId) await onGuideAssigned(tx, updated!);
           if (datesChanged || priceChanged) {
             await mailPaidCustomers(tx, current, updated!, { datesChanged, priceChanged });
           }
