@@ -81,6 +81,12 @@ export const tours = pgTable(
       .default(DEFAULT_CANCELLATION_POLICY),
     /** Seats held by pending bookings plus seats sold; changed only through the seat service. */
     seatsBooked: integer('seats_booked').notNull().default(0),
+    /**
+     * Sum and number of the ratings of the tour's visible reviews, changed only by the reviews module, in the
+     * transaction that changes a review, by one relative update: the average is read, never recounted.
+     */
+    ratingSum: integer('rating_sum').notNull().default(0),
+    ratingCount: integer('rating_count').notNull().default(0),
     divisionId: uuid('division_id')
       .notNull()
       .references(() => divisions.id, { onDelete: 'restrict' }),
@@ -102,6 +108,10 @@ export const tours = pgTable(
     check(
       'tours_seats_check',
       sql`${t.seatsBooked} >= 0 and (${t.maxGuest} is null or ${t.seatsBooked} <= ${t.maxGuest})`,
+    ),
+    check(
+      'tours_rating_check',
+      sql`${t.ratingCount} >= 0 and ${t.ratingSum} between ${t.ratingCount} and 5 * ${t.ratingCount}`,
     ),
     check('tours_max_guest_check', sql`${t.maxGuest} is null or ${t.maxGuest} >= 0`),
     check('tours_cost_check', sql`${t.costFromMinor} is null or ${t.costFromMinor} >= 0`),

@@ -3,4 +3,5 @@ export * from './catalogue.js';
 export * from './jobs.js';
 export * from './oauth.js';
 export * from './outbox.js';
+export * from './reviews.js';
 export * from './users.js';

@@ -41,6 +41,8 @@ const detailColumns = {
   tourLocation: tours.location,
   tourStartDate: tours.startDate,
   tourEndDate: tours.endDate,
+  tourRatingSum: tours.ratingSum,
+  tourRatingCount: tours.ratingCount,
   paymentId: payments.id,
   transactionId: payments.transactionId,
   paymentStatus: payments.status,

@@ -53,6 +53,7 @@ export const tourListSpec: ListSpec = {
     'division',
     'tourType',
     'cancellationPolicy',
+    'rating',
     'createdAt',
     'updatedAt',
   ],

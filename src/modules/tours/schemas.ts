@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isId } from '../../lib/ids.js';
 import { listQuerySchema } from '../../lib/list-query.js';
 import { hasAtMostTwoDecimals } from '../../lib/money.js';
+import { tourRatingSchema } from './rating.js';
 
 // ---- Tour types ----
 
@@ -88,6 +89,7 @@ export const tourSchema = z.object({
   tourType: z.string(),
   /** What a cancellation refunds (see cancellationPolicySchema); copied onto each booking when it is paid. */
   cancellationPolicy: z.array(z.object({ hoursBefore: z.number().int(), refundPercent: z.number() })),
+  rating: tourRatingSchema,
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -11,6 +11,7 @@ import {
   type UploadedImage,
   withStoredImages,
 } from '../../lib/uploads.js';
+import { tourRating } from './rating.js';
 import {
   countActiveBookings,
   deleteTourRow,
@@ -67,6 +68,7 @@ export function toTourDto(row: TourRow): TourDto {
     division: row.divisionId,
     tourType: row.tourTypeId,
     cancellationPolicy: row.cancellationPolicy,
+    rating: tourRating(row.ratingSum, row.ratingCount),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
