@@ -1,7 +1,15 @@
+import { like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { users } from '../../src/db/schema/index.js';
 import { seedDemoCatalogue } from '../../src/db/seed-demo.js';
+import {
+  DEMO_GUIDE_EMAIL,
+  DEMO_TRAVELLER_EMAIL,
+  demoAccountsPresent,
+} from '../../src/db/seed-demo-accounts.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createDivision } from '../helpers/catalogue.js';
+import { expectConsistentBookings } from '../robustness/invariants.js';
 
 let t: TestApp;
 const NOW = new Date('2026-11-26T08:00:00Z');
@@ -19,9 +27,9 @@ describe('demo catalogue', () => {
       seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW),
       seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW),
     ]);
-    expect(results.sort()).toEqual([0, 24]);
+    expect(results.sort()).toEqual([0, 27]);
     expect(await seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW)).toBe(0);
-    expect((await get('/api/v1/tour')).meta.total).toBe(24);
+    expect((await get('/api/v1/tour')).meta.total).toBe(27);
   });
 
   it("has Bangladesh's eight divisions with descriptions and pictures", async () => {
@@ -42,11 +50,14 @@ describe('demo catalogue', () => {
     }
   });
 
-  it('has bookable tours with future dates, BDT prices, seats and a served image each', async () => {
-    const { data, meta } = await get('/api/v1/tour?limit=100&sort=startDate');
-    expect(meta.total).toBe(24);
+  it('has 24 bookable tours with future dates, BDT prices, seats and a served image each', async () => {
+    const { data: all, meta } = await get('/api/v1/tour?limit=100&sort=startDate');
+    expect(meta.total).toBe(27);
+    const data = all.filter((tour: { startDate: string }) => Date.parse(tour.startDate) > NOW.getTime());
+    expect(data).toHaveLength(24);
     expect((await get('/api/v1/tour/tour-types')).data.meta.total).toBeGreaterThanOrEqual(5);
     for (const tour of data) {
+      expect(tour.rating).toEqual({ average: null, count: 0 });
       expect(Date.parse(tour.startDate)).toBeGreaterThan(NOW.getTime());
       expect(Date.parse(tour.endDate)).toBeGreaterThanOrEqual(Date.parse(tour.startDate));
       expect(tour.costFrom).toBeGreaterThan(500);
@@ -58,6 +69,74 @@ describe('demo catalogue', () => {
     expect(image.statusCode).toBe(200);
     expect(image.headers['content-type']).toBe('image/png');
     expect(image.rawPayload.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('opens on three past trips with their reviews and ratings, paid for by demo travellers', async () => {
+    const front = await get('/api/v1/tour');
+    const past = front.data.slice(0, 3);
+    for (const tour of past) {
+      expect(Date.parse(tour.endDate)).toBeLessThan(NOW.getTime());
+      expect(tour.rating.count).toBeGreaterThanOrEqual(2);
+      const reviews = await get(`/api/v1/tour/${tour._id}/reviews`);
+      expect(reviews.meta).toMatchObject({ total: tour.rating.count, ...tour.rating });
+      const ratings = reviews.data.map((r: { rating: number }) => r.rating);
+      const average = ratings.reduce((a: number, b: number) => a + b, 0) / ratings.length;
+      expect(tour.rating.average).toBe(Math.round(average * 10) / 10);
+      for (const review of reviews.data) {
+        expect(Date.parse(review.createdAt)).toBeGreaterThan(Date.parse(tour.endDate));
+        expect(review.comment.length).toBeGreaterThan(10);
+        expect(review.user.name).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+$/);
+      }
+      // The seats of the paid bookings are taken.
+      expect(tour.availableSeats).toBeLessThan(tour.maxGuest);
+    }
+    expect(past.map((tour: { rating: { average: number } }) => tour.rating.average)).toEqual([4.5, 3.5, 4.7]);
+    await expectConsistentBookings(t.ctx.db);
+  });
+
+  it('has demo accounts, a guide among them, that cannot sign in without the demo password', async () => {
+    const accounts = await t.ctx.db.select().from(users).where(like(users.email, '%@demo.local'));
+    expect(accounts.map((u) => [u.email, u.role]).sort()).toEqual([
+      ['farhana@demo.local', 'USER'],
+      [DEMO_GUIDE_EMAIL, 'GUIDE'],
+      ['tanvir@demo.local', 'USER'],
+      [DEMO_TRAVELLER_EMAIL, 'USER'],
+    ]);
+    expect(accounts.every((u) => u.passwordHash === null && u.isVerified)).toBe(true);
+    expect(await demoAccountsPresent(t.ctx.db)).toEqual([DEMO_GUIDE_EMAIL, DEMO_TRAVELLER_EMAIL]);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: DEMO_GUIDE_EMAIL, password: 'Demo-anything-1' },
+    });
+    expect(login.statusCode).toBe(401);
+  });
+
+  it('with a demo password, the guide and the traveller sign in with it', async () => {
+    const other = await buildTestApp();
+    try {
+      expect(await seedDemoCatalogue(other.ctx.db, other.ctx.storage, NOW, 'Demo-Pass-2468')).toBe(27);
+      const login = (email: string) =>
+        other.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email, password: 'Demo-Pass-2468' },
+        });
+      const guide = await login(DEMO_GUIDE_EMAIL);
+      expect(guide.statusCode).toBe(200);
+      expect(guide.json().data.user.role).toBe('GUIDE');
+      const traveller = await login(DEMO_TRAVELLER_EMAIL);
+      expect(traveller.statusCode).toBe(200);
+      const mine = await other.app.inject({
+        method: 'GET',
+        url: '/api/v1/booking/my-bookings',
+        headers: { authorization: `Bearer ${traveller.json().data.accessToken}` },
+      });
+      const statuses = mine.json().data.data.map((b: { status: string }) => b.status);
+      expect(statuses).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE']);
+    } finally {
+      await other.close();
+    }
   });
 
   it('makes search and filters meaningful', async () => {
