@@ -117,9 +117,10 @@ async function setup(databaseUrl: string) {
   const adminToken = data<{ accessToken: string }>(adminLogin.body).accessToken;
 
   // Room for every booking of the run, so 409 SOLD_OUT does not hide real errors.
-  const tours = data<{ _id: string; slug: string }[]>(
-    (await request('setup', 'GET', '/api/v1/tour?limit=100&fields=slug')).body,
-  );
+  // Tours not yet started: the demo catalogue also holds trips that already ran, which cannot be booked.
+  const tours = data<{ _id: string; slug: string; startDate: string | null }[]>(
+    (await request('setup', 'GET', '/api/v1/tour?limit=100&fields=slug,startDate')).body,
+  ).filter((tour) => tour.startDate === null || Date.parse(tour.startDate) > Date.now());
   if (tours.length === 0) throw new Error('no demo tours');
   for (const tour of tours) {
     const res = await request('setup', 'PATCH', `/api/v1/tour/${tour._id}`, {

@@ -31,6 +31,7 @@ import type { PaymentGateway } from './modules/payments/gateway.js';
 import { createGateway } from './modules/payments/gateway-choice.js';
 import { refundRoutes } from './modules/payments/refund-routes.js';
 import { paymentRoutes } from './modules/payments/routes.js';
+import { reviewRoutes } from './modules/reviews/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
 import { tourRoutes } from './modules/tours/routes.js';
 import { uploadsRoutes } from './modules/uploads/routes.js';
@@ -219,6 +220,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(bookingRoutes, { bookings: services.bookings, guard, prefix: '/api/v1/booking' });
   await app.register(paymentRoutes, { payments: services.payments, guard, prefix: '/api/v1/payment' });
   await app.register(refundRoutes, { refunds: services.refunds, guard, prefix: '/api/v1/refunds' });
+  await app.register(reviewRoutes, { reviews: services.reviews, guard, prefix: '/api/v1' });
 
   if (deps.runJobs !== false) scheduleBackgroundJobs(app, ctx, services.jobHandlers);
   return app;

@@ -238,26 +238,38 @@ interface DevSecrets {
   jwtAccessSecret: string;
   jwtRefreshSecret: string;
   superAdminPassword: string;
+  /** The demo accounts' password (files from older versions lack it: it is added). */
+  demoPassword?: string;
   /** ISO time the file was written (files from older versions lack it: their modification time is used). */
   generatedAt?: string;
 }
 
-function loadDevSecrets(dataDir: string): DevSecrets & { file: string; generatedAt: string } {
+const demoPassword = () => `Demo-${randomBytes(6).toString('base64url')}`;
+
+function loadDevSecrets(
+  dataDir: string,
+): DevSecrets & { file: string; generatedAt: string; demoPassword: string } {
   const file = path.join(dataDir, 'dev-secrets.json');
+  let stored: DevSecrets;
   try {
-    const secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-    return { ...secrets, file, generatedAt: secrets.generatedAt ?? statSync(file).mtime.toISOString() };
+    stored = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
   } catch {
     const secrets = {
       jwtAccessSecret: randomBytes(32).toString('base64url'),
       jwtRefreshSecret: randomBytes(32).toString('base64url'),
       superAdminPassword: `Admin-${randomBytes(6).toString('base64url')}`,
+      demoPassword: demoPassword(),
       generatedAt: new Date().toISOString(),
     };
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
     return { ...secrets, file };
   }
+  const generatedAt = stored.generatedAt ?? statSync(file).mtime.toISOString();
+  if (stored.demoPassword) return { ...stored, demoPassword: stored.demoPassword, file, generatedAt };
+  const completed = { ...stored, demoPassword: demoPassword(), generatedAt };
+  writeFileSync(file, JSON.stringify(completed, null, 2), { mode: 0o600 });
+  return { ...completed, file };
 }
 
 /**
@@ -306,7 +318,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
-  const needsDevSecrets = !e.JWT_ACCESS_SECRET || !e.JWT_REFRESH_SECRET || !e.SUPER_ADMIN_PASSWORD;
+  // The demo accounts sign in with a generated password in development only, so it is kept with these.
+  const needsDevSecrets =
+    !e.JWT_ACCESS_SECRET || !e.JWT_REFRESH_SECRET || !e.SUPER_ADMIN_PASSWORD || (!production && e.SEED_DEMO);
   const dev = needsDevSecrets ? loadDevSecrets(dataDir) : undefined;
   const accessSecret = e.JWT_ACCESS_SECRET ?? dev!.jwtAccessSecret;
   const refreshSecret = e.JWT_REFRESH_SECRET ?? dev!.jwtRefreshSecret;
@@ -417,6 +431,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     seedDemo: e.SEED_DEMO,
+    /** The demo accounts' password and where it is kept; in production they get none and cannot sign in. */
+    demoAccounts: !production && dev ? { password: dev.demoPassword, file: dev.file } : undefined,
     bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
     holdLimits: { maxActiveHolds: e.MAX_ACTIVE_HOLDS_PER_USER, maxHeldSeats: e.MAX_HELD_SEATS_PER_USER },
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW, authMax: e.AUTH_RATE_LIMIT_MAX },

@@ -4,6 +4,7 @@ import { openDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { seedSuperAdmin } from './db/seed.js';
 import { seedDemoCatalogue } from './db/seed-demo.js';
+import { demoAccountsPresent } from './db/seed-demo-accounts.js';
 import { chooseLogFormat, logOutput } from './lib/logging.js';
 import { startUpSummary } from './lib/start-up-summary.js';
 
@@ -34,7 +35,10 @@ async function main() {
     logger: logOutput(chooseLogFormat(config, process.stdout.isTTY === true)),
   });
   const superAdminCreated = await seedSuperAdmin(database.db, config);
-  const demoTours = config.seedDemo ? await seedDemoCatalogue(database.db, app.ctx.storage) : undefined;
+  const demoTours = config.seedDemo
+    ? await seedDemoCatalogue(database.db, app.ctx.storage, new Date(), config.demoAccounts?.password)
+    : undefined;
+  const demoAccounts = config.seedDemo && config.demoAccounts ? await demoAccountsPresent(database.db) : [];
 
   app.server.requestTimeout = config.requestTimeoutMs;
   app.server.headersTimeout = 15_000;
@@ -73,6 +77,7 @@ async function main() {
       mail: app.ctx.mailer.kind,
       payments: app.ctx.gateway.name,
       superAdminCreated,
+      demoAccounts,
     }),
   );
 }

@@ -16,6 +16,7 @@ import { createBookingPayments } from './modules/payments/booking-payments.js';
 import { createInvoiceLinks } from './modules/payments/invoice-links.js';
 import { createRefundService, REFUND_JOB } from './modules/payments/refunds.js';
 import { createPaymentService } from './modules/payments/service.js';
+import { createReviewService } from './modules/reviews/service.js';
 import { createStatsService } from './modules/stats/service.js';
 import { createTourService } from './modules/tours/service.js';
 import { createTourTypeService } from './modules/tours/tour-type-service.js';
@@ -100,6 +101,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       onBackgroundError,
     }),
     refunds,
+    reviews: createReviewService({ db, clock }),
     stats: createStatsService({ db, clock }),
     jobHandlers,
   };

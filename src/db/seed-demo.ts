@@ -1,15 +1,18 @@
 import { sql } from 'drizzle-orm';
 import { toMinor } from '../lib/money.js';
+import { hashPassword } from '../lib/passwords.js';
 import type { Storage } from '../lib/storage/storage.js';
 import { divisionSlugBase } from '../modules/divisions/service.js';
 import { tourSlugBase } from '../modules/tours/service.js';
 import type { Database, Executor } from './client.js';
 import { landscapePng, PALETTES } from './demo-images.js';
 import { departures, divisions, tours, tourTypes } from './schema/index.js';
+import { pastTripSeats, seedDemoAccounts } from './seed-demo-accounts.js';
 
 /**
  * The demo catalogue `npm start` loads into an empty database: Bangladesh's eight divisions, six
- * tour types and 24 tours with future dates, BDT prices, seat limits and a generated picture each.
+ * tour types and 24 tours with future dates, BDT prices, seat limits and a generated picture each; three
+ * trips that already ran, booked and reviewed by demo travellers; and a demo guide.
  */
 
 const DIVISIONS: { name: string; description: string }[] = [
@@ -464,6 +467,70 @@ const TOURS: DemoTour[] = [
   },
 ];
 
+/**
+ * Trips that already ran, each booked and reviewed by the demo travellers (seed-demo-accounts.ts), so the
+ * catalogue's front page shows ratings from the first start.
+ */
+const PAST_TRIPS: DemoTour[] = [
+  {
+    title: 'Sajek Valley Cloud Trek',
+    division: 'Chattogram',
+    type: 'Hill Trekking',
+    location: 'Sajek, Rangamati',
+    departure: 'Khagrachhari',
+    days: 3,
+    startsIn: -45,
+    cost: 8500,
+    maxGuest: 16,
+    minAge: 12,
+    description:
+      'Jeep ride into the Chittagong Hill Tracts, nights in a Lushai village and a walk up to Konglak Para above the clouds.',
+    plan: [
+      'Day 1: Khagrachhari to Ruilui Para',
+      'Day 2: Konglak Para at sunrise',
+      'Day 3: Alutila cave, back',
+    ],
+  },
+  {
+    title: 'Lalbagh Fort and Armenian Church Walk',
+    division: 'Dhaka',
+    type: 'Heritage & Culture',
+    location: 'Old Dhaka',
+    departure: 'Azimpur, Dhaka',
+    days: 1,
+    startsIn: -30,
+    cost: 1200,
+    maxGuest: 25,
+    minAge: 6,
+    description:
+      'An afternoon walk from the unfinished Mughal fort to the 18th-century Armenian Church of the Holy Resurrection.',
+    plan: [
+      'Lalbagh Fort and the tomb of Pari Bibi',
+      'Armanitola and the Armenian Church',
+      'Tea at Chawkbazar',
+    ],
+  },
+  {
+    title: 'Sundarbans Winter Boat Safari',
+    division: 'Khulna',
+    type: 'Wildlife & Nature',
+    location: 'Sundarbans',
+    departure: 'Mongla',
+    days: 3,
+    startsIn: -20,
+    cost: 14500,
+    maxGuest: 20,
+    minAge: 10,
+    description:
+      'Three days on a launch in the dry season: Kotka and Kochikhali beaches, canal rides by country boat.',
+    plan: [
+      'Day 1: Mongla to Harbaria',
+      'Day 2: Kotka watchtower and beach',
+      'Day 3: Karamjal, back to Mongla',
+    ],
+  },
+];
+
 const INCLUDED = ['Transport from the departure point', 'Local guide', 'Meals as listed in the plan'];
 const EXCLUDED = ['Personal expenses', 'Travel insurance', 'Tips'];
 const AMENITIES_BY_TYPE: Record<TourTypeName, string[]> = {
@@ -478,9 +545,19 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // Any constant works: it only serialises concurrent seeders of one database.
 const SEED_LOCK_KEY = 70_411_029;
 
-/** Inserts the demo catalogue when the catalogue is empty; returns the number of tours inserted. */
-export async function seedDemoCatalogue(db: Database, storage: Storage, now = new Date()): Promise<number> {
+/**
+ * Inserts the demo catalogue, with the demo accounts and their past trips' bookings and reviews, when the
+ * catalogue is empty; returns the number of tours inserted. The demo accounts sign in with `demoPassword`;
+ * without one they have no password.
+ */
+export async function seedDemoCatalogue(
+  db: Database,
+  storage: Storage,
+  now = new Date(),
+  demoPassword?: string,
+): Promise<number> {
   if (!(await catalogueIsEmpty(db))) return 0;
+  const demoPasswordHash = demoPassword ? await hashPassword(demoPassword) : null;
 
   const images = new Map<string, string>();
   const storeImage = async (name: string, seed: number) => {
@@ -489,7 +566,8 @@ export async function seedDemoCatalogue(db: Database, storage: Storage, now = ne
     images.set(name, storage.publicUrl(key));
   };
   for (const [i, d] of DIVISIONS.entries()) await storeImage(divisionSlugBase(d.name), i * 3 + 1);
-  for (const [i, t] of TOURS.entries()) await storeImage(tourSlugBase(t.title), i * 5 + 2);
+  for (const [i, t] of [...TOURS, ...PAST_TRIPS].entries())
+    await storeImage(tourSlugBase(t.title), i * 5 + 2);
 
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   return db.transaction(async (tx) => {
@@ -518,7 +596,8 @@ export async function seedDemoCatalogue(db: Database, storage: Storage, now = ne
     const inserted = await tx
       .insert(tours)
       .values(
-        TOURS.map((t) => ({
+        // The past trips last: the newest, so the catalogue's front page shows them and their ratings.
+        [...TOURS, ...PAST_TRIPS].map((t) => ({
           title: t.title,
           slug: tourSlugBase(t.title),
           description: t.description,
@@ -537,12 +616,46 @@ export async function seedDemoCatalogue(db: Database, storage: Storage, now = ne
           tourTypeId: typeId.get(t.type)!,
         })),
       )
-      .returning({ id: tours.id });
+      .returning({
+        id: tours.id,
+        title: tours.title,
+        costFromMinor: tours.costFromMinor,
+        currency: tours.currency,
+      });
     await tx
       .insert(departures)
       .values(
         TOURS.flatMap((t, i) => demoDepartures(t, i, today).map((d) => ({ ...d, tourId: inserted[i]!.id }))),
       );
+    // Each past trip ran once; its seats are those its demo travellers took.
+    const pastDepartures = await tx
+      .insert(departures)
+      .values(
+        PAST_TRIPS.map((t, i) => {
+          const start = new Date(today + t.startsIn * DAY_MS + 3 * 60 * 60 * 1000);
+          return {
+            tourId: inserted[TOURS.length + i]!.id,
+            startDate: start,
+            endDate: new Date(start.getTime() + (t.days - 1) * DAY_MS + 9 * 60 * 60 * 1000),
+            capacity: t.maxGuest,
+            seatsBooked: pastTripSeats(t.title),
+          };
+        }),
+      )
+      .returning({
+        id: departures.id,
+        tourId: departures.tourId,
+        startDate: departures.startDate,
+        endDate: departures.endDate,
+      });
+    await seedDemoAccounts(
+      tx,
+      pastDepartures.map((d) => {
+        const tour = inserted.find((t) => t.id === d.tourId)!;
+        return { ...tour, departureId: d.id, startDate: d.startDate, endDate: d.endDate };
+      }),
+      demoPasswordHash,
+    );
     return inserted.length;
   });
 }

@@ -17,12 +17,12 @@ interface Success<T> {
 }
 
 /** Success envelope: `{ statusCode, success: true, message, data, meta? }`, HTTP status = statusCode. */
-export function ok<T>(
+export function ok<T, M extends ListMeta>(
   reply: FastifyReply,
   message: string,
   data: T,
-  options: { statusCode?: number; meta: ListMeta },
-): Success<T> & { meta: ListMeta };
+  options: { statusCode?: number; meta: M },
+): Success<T> & { meta: M };
 export function ok<T>(
   reply: FastifyReply,
   message: string,

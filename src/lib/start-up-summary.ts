@@ -15,6 +15,8 @@ export interface StartUpFacts {
   mail: Mailer['kind'];
   payments: PaymentGateway['name'];
   superAdminCreated: boolean;
+  /** Demo accounts present that sign in with the development demo password. */
+  demoAccounts: string[];
 }
 
 /** A PostgreSQL URL without its credentials. */
@@ -73,6 +75,12 @@ export function startUpSummary(facts: StartUpFacts): string {
     );
   } else if (facts.superAdminCreated) {
     lines.push(`  Super admin: ${superAdmin.email} created, with the password in SUPER_ADMIN_PASSWORD`);
+  }
+  if (config.demoAccounts && facts.demoAccounts.length > 0) {
+    lines.push(
+      `  Demo accounts: ${facts.demoAccounts.join(', ')} / ${config.demoAccounts.password} ` +
+        `(kept in ${config.demoAccounts.file})`,
+    );
   }
   return lines.join('\n');
 }

@@ -243,6 +243,33 @@ const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
       errorSources: [],
     },
   },
+  'POST /api/v1/tour/{tourId}/reviews': {
+    400: {
+      description:
+        'The request is not valid, or `booking` cannot be reviewed: not paid, its trip has not ended, or it is of another tour.',
+      message: 'Only a paid booking can be reviewed',
+      errorSources: [{ path: 'booking', message: 'Only a paid booking can be reviewed' }],
+    },
+    404: { description: "No such tour, or the booking does not exist or is someone else's." },
+    409: {
+      description: 'The booking has already been reviewed.',
+      message: 'This booking has already been reviewed',
+      errorSources: [{ path: 'booking', message: 'This booking has already been reviewed' }],
+    },
+  },
+  'PATCH /api/v1/reviews/{id}': {
+    403: {
+      description:
+        'Only an admin may set `hidden`, and only the author may change the rating or comment; or the role or account state forbids it.',
+      message: 'Only an admin can hide or show a review',
+    },
+    409: {
+      description: 'The author may change a review only within 30 days of writing it.',
+      message:
+        'A review can be changed within 30 days of writing it; this one was written on 2026-10-01T08:00:00.000Z',
+      errorSources: [],
+    },
+  },
   'POST /api/v1/refunds/{id}/retry': {
     409: {
       description: 'Only a FAILED refund can be retried.',
@@ -343,6 +370,8 @@ const EXAMPLES_BY_NAME: [RegExp, (schema: Json) => unknown][] = [
   [/[lL]ocation$/, () => 'Khulna'],
   [/^currency$/, () => 'BDT'],
   [/^(amount|costFrom|unitPrice|price|refundIfCancelledNow)$|Amount$|Revenue$|Cost/, () => 1500.5],
+  [/^average$/, () => 4.3],
+  [/^rating$/, (s) => (s.type === 'integer' || s.type === 'number' ? 5 : undefined)],
   [/^hoursBefore$/, () => 168],
   [/^refundPercent$/, () => 100],
   [/^reason$/, () => 'Cancelled by the traveller: a family emergency'],

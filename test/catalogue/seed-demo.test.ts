@@ -1,5 +1,12 @@
+import { like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { users } from '../../src/db/schema/index.js';
 import { seedDemoCatalogue } from '../../src/db/seed-demo.js';
+import {
+  DEMO_GUIDE_EMAIL,
+  DEMO_TRAVELLER_EMAIL,
+  demoAccountsPresent,
+} from '../../src/db/seed-demo-accounts.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createDivision } from '../helpers/catalogue.js';
 
@@ -19,9 +26,9 @@ describe('demo catalogue', () => {
       seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW),
       seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW),
     ]);
-    expect(results.sort()).toEqual([0, 24]);
+    expect(results.sort()).toEqual([0, 27]);
     expect(await seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW)).toBe(0);
-    expect((await get('/api/v1/tour')).meta.total).toBe(24);
+    expect((await get('/api/v1/tour')).meta.total).toBe(27);
   });
 
   it("has Bangladesh's eight divisions with descriptions and pictures", async () => {
@@ -42,11 +49,14 @@ describe('demo catalogue', () => {
     }
   });
 
-  it('has bookable tours with future dates, BDT prices, seats and a served image each', async () => {
-    const { data, meta } = await get('/api/v1/tour?limit=100&sort=startDate');
-    expect(meta.total).toBe(24);
+  it('has 24 bookable tours with future dates, BDT prices, seats and a served image each', async () => {
+    const { data: all, meta } = await get('/api/v1/tour?limit=100&sort=startDate');
+    expect(meta.total).toBe(27);
+    const data = all.filter((tour: { startDate: string }) => Date.parse(tour.startDate) > NOW.getTime());
+    expect(data).toHaveLength(24);
     expect((await get('/api/v1/tour/tour-types')).data.meta.total).toBeGreaterThanOrEqual(5);
     for (const tour of data) {
+      expect(tour.rating).toEqual({ average: null, count: 0 });
       expect(Date.parse(tour.startDate)).toBeGreaterThan(NOW.getTime());
       expect(Date.parse(tour.endDate)).toBeGreaterThanOrEqual(Date.parse(tour.startDate));
       expect(tour.costFrom).toBeGreaterThan(500);
@@ -63,7 +73,10 @@ describe('demo catalogue', () => {
   it('schedules three to five departures per tour over the coming months, some nearly full', async () => {
     const { data } = await get('/api/v1/tour?limit=100&fields=_id,departures');
     let nearlyFull = 0;
-    for (const tour of data) {
+    // The past trips (their one departure has run) have nothing upcoming.
+    const upcoming = data.filter((tour: { departures: number }) => tour.departures > 0);
+    expect(data.length - upcoming.length).toBe(3);
+    for (const tour of upcoming) {
       const departures = (await get(`/api/v1/tour/${tour._id}/departures?from=2026-01-01&limit=100`)).data;
       expect(departures.length).toBeGreaterThanOrEqual(3);
       expect(departures.length).toBeLessThanOrEqual(5);
@@ -73,6 +86,86 @@ describe('demo catalogue', () => {
       ).length;
     }
     expect(nearlyFull).toBeGreaterThan(0);
+  });
+
+  it('opens on three past trips with their reviews and ratings, paid for by demo travellers', async () => {
+    const front = await get('/api/v1/tour');
+    const past = front.data.slice(0, 3);
+    for (const tour of past) {
+      expect(Date.parse(tour.endDate)).toBeLessThan(NOW.getTime());
+      expect(tour.rating.count).toBeGreaterThanOrEqual(2);
+      const reviews = await get(`/api/v1/tour/${tour._id}/reviews`);
+      expect(reviews.meta).toMatchObject({ total: tour.rating.count, ...tour.rating });
+      const ratings = reviews.data.map((r: { rating: number }) => r.rating);
+      const average = ratings.reduce((a: number, b: number) => a + b, 0) / ratings.length;
+      expect(tour.rating.average).toBe(Math.round(average * 10) / 10);
+      for (const review of reviews.data) {
+        expect(Date.parse(review.createdAt)).toBeGreaterThan(Date.parse(tour.endDate));
+        expect(review.comment.length).toBeGreaterThan(10);
+        expect(review.user.name).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+$/);
+      }
+      // The seats of the paid bookings are taken.
+      expect(tour.availableSeats).toBeLessThan(tour.maxGuest);
+    }
+    expect(past.map((tour: { rating: { average: number } }) => tour.rating.average)).toEqual([4.5, 3.5, 4.7]);
+    // Each past trip's departure counts exactly the seats its paid bookings hold (the nearly full upcoming
+    // departures count seats sold outside the demo on purpose, so the whole-database check does not apply).
+    const counted = await t.ctx.db.execute(sql`
+      select d.seats_booked, coalesce(sum(b.guest_count) filter (where b.seats_held), 0)::int as held
+      from departures d left join bookings b on b.departure_id = d.id
+      where d.tour_id in (${sql.join(
+        past.map((tour: { _id: string }) => sql`${tour._id}::uuid`),
+        sql`, `,
+      )})
+      group by d.id, d.seats_booked`);
+    const countedRows = (counted as unknown as { rows: { seats_booked: number; held: number }[] }).rows;
+    expect(countedRows).toHaveLength(3);
+    for (const row of countedRows) expect(row.seats_booked).toBe(row.held);
+  });
+
+  it('has demo accounts, a guide among them, that cannot sign in without the demo password', async () => {
+    const accounts = await t.ctx.db.select().from(users).where(like(users.email, '%@demo.local'));
+    expect(accounts.map((u) => [u.email, u.role]).sort()).toEqual([
+      ['farhana@demo.local', 'USER'],
+      [DEMO_GUIDE_EMAIL, 'GUIDE'],
+      ['tanvir@demo.local', 'USER'],
+      [DEMO_TRAVELLER_EMAIL, 'USER'],
+    ]);
+    expect(accounts.every((u) => u.passwordHash === null && u.isVerified)).toBe(true);
+    expect(await demoAccountsPresent(t.ctx.db)).toEqual([DEMO_GUIDE_EMAIL, DEMO_TRAVELLER_EMAIL]);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: DEMO_GUIDE_EMAIL, password: 'Demo-anything-1' },
+    });
+    expect(login.statusCode).toBe(401);
+  });
+
+  it('with a demo password, the guide and the traveller sign in with it', async () => {
+    const other = await buildTestApp();
+    try {
+      expect(await seedDemoCatalogue(other.ctx.db, other.ctx.storage, NOW, 'Demo-Pass-2468')).toBe(27);
+      const login = (email: string) =>
+        other.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email, password: 'Demo-Pass-2468' },
+        });
+      const guide = await login(DEMO_GUIDE_EMAIL);
+      expect(guide.statusCode).toBe(200);
+      expect(guide.json().data.user.role).toBe('GUIDE');
+      const traveller = await login(DEMO_TRAVELLER_EMAIL);
+      expect(traveller.statusCode).toBe(200);
+      const mine = await other.app.inject({
+        method: 'GET',
+        url: '/api/v1/booking/my-bookings',
+        headers: { authorization: `Bearer ${traveller.json().data.accessToken}` },
+      });
+      const statuses = mine.json().data.data.map((b: { status: string }) => b.status);
+      expect(statuses).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE']);
+    } finally {
+      await other.close();
+    }
   });
 
   it('makes search and filters meaningful', async () => {

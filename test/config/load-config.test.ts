@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,37 @@ describe('configuration', () => {
     expect(first.jwt.accessSecret).not.toBe(first.jwt.refreshSecret);
     const stored = JSON.parse(await readFile(path.join(dataDir, 'dev-secrets.json'), 'utf8'));
     expect(stored.superAdminPassword).toBe(first.superAdmin.password);
+  });
+
+  it('keeps a demo password for the demo accounts with the development secrets, adding it to older files', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tour-config-demo-'));
+    try {
+      const file = path.join(dir, 'dev-secrets.json');
+      const older = {
+        jwtAccessSecret: 'older-access-secret-0123456789',
+        jwtRefreshSecret: 'older-refresh-secret-0123456789',
+        superAdminPassword: 'Admin-older-1',
+        generatedAt: '2026-01-02T03:04:05.000Z',
+      };
+      await writeFile(file, JSON.stringify(older));
+      const first = loadConfig({ DATA_DIR: dir });
+      expect(first.demoAccounts?.password).toMatch(/^Demo-[\w-]{8}$/);
+      expect(first.demoAccounts?.file).toBe(file);
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+        ...older,
+        demoPassword: first.demoAccounts?.password,
+      });
+      expect(loadConfig({ DATA_DIR: dir }).demoAccounts?.password).toBe(first.demoAccounts?.password);
+      expect(first.superAdmin.password).toBe('Admin-older-1');
+      // Secrets all set: kept only because the demo data is loaded.
+      expect(loadConfig({ ...TEST_ENV, SEED_DEMO: 'true', DATA_DIR: dir }).demoAccounts?.password).toBe(
+        first.demoAccounts?.password,
+      );
+      expect(loadConfig({ ...TEST_ENV, DATA_DIR: dir }).demoAccounts).toBeUndefined();
+      expect(loadConfig({ ...production, DATA_DIR: dir }).demoAccounts).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('accepts the legacy lifetime forms', () => {

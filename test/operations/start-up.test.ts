@@ -132,6 +132,10 @@ describe('start-up', () => {
       `Super admin: ${TEST_ENV.SUPER_ADMIN_EMAIL} / ${secrets.superAdminPassword} (password generated ${generatedAt}, ` +
         `kept in ${path.join(dataDir, 'dev-secrets.json')}`,
     );
+    expect(out).toContain(
+      `Demo accounts: guide@demo.local, traveller@demo.local / ${secrets.demoPassword} ` +
+        `(kept in ${path.join(dataDir, 'dev-secrets.json')})`,
+    );
     // Nothing about the Node version or a deprecated option.
     expect(out).not.toMatch(/warning|deprecat|unsupported|EBADENGINE/i);
 

@@ -22,12 +22,18 @@ afterAll(async () => {
 describe('catalogue on the embedded database', () => {
   it('loads the demo catalogue and answers lists, search and filters', async () => {
     const { app } = embedded;
-    expect(await seedDemoCatalogue(embedded.database.db, app.ctx.storage)).toBe(24);
+    expect(await seedDemoCatalogue(embedded.database.db, app.ctx.storage)).toBe(27);
     expect(await seedDemoCatalogue(embedded.database.db, app.ctx.storage)).toBe(0);
 
     const list = (await app.inject({ method: 'GET', url: '/api/v1/tour?limit=5' })).json();
     expect(list.data).toHaveLength(5);
-    expect(list.meta).toMatchObject({ total: 24, totalPage: 5 });
+    expect(list.meta).toMatchObject({ total: 27, totalPage: 6 });
+    // The front page opens on the past trips and their reviews.
+    expect(list.data[0].rating).toEqual({ average: 4.5, count: 2 });
+    const reviews = (
+      await app.inject({ method: 'GET', url: `/api/v1/tour/${list.data[0]._id}/reviews` })
+    ).json();
+    expect(reviews.meta).toMatchObject({ total: 2, average: 4.5, count: 2 });
 
     const search = (await app.inject({ method: 'GET', url: "/api/v1/tour?searchTerm=cox's" })).json();
     expect(search.data.map((x: { title: string }) => x.title)).toEqual(["Cox's Bazar Beach Escape"]);

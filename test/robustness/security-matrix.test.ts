@@ -6,7 +6,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { createTour } from '../helpers/catalogue.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
 import { forgedAccessTokens } from '../helpers/forged-tokens.js';
-import { populateWorld } from '../helpers/populated-world.js';
+import { bookThroughApi, payOnLocalGateway, populateWorld } from '../helpers/populated-world.js';
 import { expectErrorEnvelope, expectNothingInternal } from './response-checks.js';
 import { documentedOperations, fillPath, type Operation, operationKey } from './route-table.js';
 
@@ -93,6 +93,10 @@ const ACCESS: Record<string, Access> = {
   'PATCH /api/v1/booking/{bookingId}/status': { who: 'signed-in', resource: 'owner' },
   'POST /api/v1/booking/{bookingId}/cancel': { who: 'signed-in', resource: 'owner' },
   'GET /api/v1/booking/{bookingId}/refunds': { who: 'signed-in', resource: 'owner' },
+  'POST /api/v1/tour/{tourId}/reviews': SIGNED_IN,
+  'GET /api/v1/tour/{tourId}/reviews': PUBLIC,
+  'PATCH /api/v1/reviews/{id}': { who: 'signed-in', resource: 'owner' },
+  'DELETE /api/v1/reviews/{id}': { who: 'signed-in', resource: 'owner' },
   'GET /api/v1/refunds': ADMIN_ONLY,
   'POST /api/v1/refunds/{id}/retry': ADMIN_ONLY,
   'POST /api/v1/payment/init-payment/{bookingId}': { who: 'signed-in', resource: 'owner-only' },
@@ -121,6 +125,7 @@ await t.ctx.db
   .update(departures)
   .set({ guideId: world.guide.id })
   .where(eq(departures.id, otherTour.departureId));
+const review = await reviewOfEndedTrip();
 const operations = await documentedOperations(t.app);
 const byRole: Record<Role, TestUser> = {
   USER: world.stranger,
@@ -128,6 +133,26 @@ const byRole: Record<Role, TestUser> = {
   ADMIN: world.admin,
   SUPER_ADMIN: world.superAdmin,
 };
+
+/** A review by the world's owner of a paid trip, its departure's dates moved into the past once paid. */
+async function reviewOfEndedTrip(): Promise<{ id: string }> {
+  const tour = await createTour(t.ctx);
+  const booked = await bookThroughApi(t.app, world.owner, tour.id);
+  if ((await payOnLocalGateway(t.app, booked.paymentUrl)) !== 302) throw new Error('payment failed');
+  const ended = new Date(Date.now() - 24 * 60 * 60 * 1000);
+  await t.ctx.db
+    .update(departures)
+    .set({ startDate: ended, endDate: ended })
+    .where(eq(departures.id, tour.departureId));
+  const res = await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/tour/${tour.id}/reviews`,
+    headers: world.owner.auth,
+    payload: { rating: 4, booking: booked.bookingId },
+  });
+  if (res.statusCode !== 201) throw new Error(`review failed: ${res.statusCode} ${res.body}`);
+  return { id: res.json().data._id };
+}
 
 /** The owner's resources in the path, and a body that passes validation, so only the caller decides. */
 function requestFor(op: Operation): { method: string; url: string; payload?: object } {
@@ -142,7 +167,9 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
             ? world.division.id
             : op.path.includes('/departures/')
               ? world.tour.departureId
-              : world.tour.id,
+              : op.path.includes('/reviews/')
+                ? review.id
+                : world.tour.id,
     tourId: world.tour.id,
     bookingId: world.pending.bookingId,
     paymentId: world.paid.paymentId,
@@ -169,6 +196,8 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
     'POST /api/v1/booking': { tour: world.tour.id, guestCount: 1 },
     'PATCH /api/v1/booking/{bookingId}/status': { status: 'CANCEL' },
     'POST /api/v1/booking/{bookingId}/cancel': { reason: 'Matrix' },
+    'POST /api/v1/tour/{tourId}/reviews': { rating: 5, booking: world.paid.bookingId },
+    'PATCH /api/v1/reviews/{id}': { comment: 'Matrix' },
   };
   return { method: op.method, url, payload: bodies[operationKey(op)] };
 }
@@ -275,5 +304,21 @@ describe('blocked and deleted accounts', () => {
       const { res, label } = await call(op, user.auth);
       expect([401, 403], label).toContain(res.statusCode);
     }
+  });
+});
+
+describe('review routes for admins', () => {
+  // Last, as it deletes the review the rows above use.
+  it("lets an admin hide, show and delete someone else's review, but not review a booking of someone else", async () => {
+    const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      t.app.inject({ method, url: `/api/v1${url}`, headers: world.admin.auth, payload });
+    const post = await send('POST', `/tour/${world.tour.id}/reviews`, {
+      rating: 5,
+      booking: world.paid.bookingId,
+    });
+    expect(post.statusCode).toBe(404);
+    expect((await send('PATCH', `/reviews/${review.id}`, { hidden: true })).json().data.hidden).toBe(true);
+    expect((await send('PATCH', `/reviews/${review.id}`, { hidden: false })).json().data.hidden).toBe(false);
+    expect((await send('DELETE', `/reviews/${review.id}`)).statusCode).toBe(200);
   });
 });

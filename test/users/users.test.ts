@@ -358,6 +358,60 @@ describe('PATCH /user/:id', () => {
     }
   });
 
+  it('a SUPER_ADMIN makes a user a GUIDE: 201, their sessions end, the change is logged, they sign in as GUIDE', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const res = await patch(user.id, { role: 'GUIDE' }, superAdmin);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().data).toMatchObject({ _id: user.id, role: 'GUIDE' });
+    expect(await liveSessionCount(user.id)).toBe(0);
+    const events = (
+      await get(`/user/security-events?userId=${user.id}&type=role_changed`, superAdmin)
+    ).json();
+    expect(events.data).toMatchObject([{ type: 'role_changed', actorId: superAdmin.id }]);
+
+    const login = await t.app.inject({
+      method: 'POST',
+      url: `${API}/auth/login`,
+      payload: { email: user.email, password: STRONG_PASSWORD },
+    });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().data.user.role).toBe('GUIDE');
+    const me = await t.app.inject({
+      method: 'GET',
+      url: `${API}/user/me`,
+      headers: { authorization: `Bearer ${login.json().data.accessToken}` },
+    });
+    expect(me.json().data.role).toBe('GUIDE');
+    // And back: the role is the super admin's to give and take.
+    expect((await patch(user.id, { role: 'USER' }, superAdmin)).json().data.role).toBe('USER');
+  });
+
+  it('an ADMIN manages any user but super admins: profile, role (ADMIN, GUIDE, USER), state and verification', async () => {
+    const otherAdmin = await createUser(t.ctx, { role: 'ADMIN' });
+    const guide = await createUser(t.ctx, { role: 'GUIDE' });
+    const user = await createUser(t.ctx);
+    const cases: [TestUser, object][] = [
+      [user, { name: 'Renamed By Admin', phone: '01812345678', address: 'Rajshahi' }],
+      [user, { role: 'GUIDE' }],
+      [guide, { role: 'USER' }],
+      [user, { role: 'ADMIN' }],
+      [otherAdmin, { role: 'GUIDE' }],
+      [guide, { isVerified: false }],
+      [guide, { isActive: 'INACTIVE' }],
+      [guide, { isActive: 'ACTIVE', isVerified: true }],
+      [guide, { isDeleted: true }],
+      [guide, { isDeleted: false }],
+    ];
+    for (const [target, payload] of cases) {
+      const res = await patch(target.id, payload, admin);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(201);
+      expect(res.json().data).toMatchObject(payload);
+    }
+    expect((await patch(user.id, { role: 'SUPER_ADMIN' }, admin)).statusCode).toBe(403);
+    expect((await patch(superAdmin.id, { isActive: 'BLOCKED' }, admin)).statusCode).toBe(403);
+    expect((await patch(superAdmin.id, { role: 'GUIDE' }, admin)).statusCode).toBe(403);
+  });
+
   it('bad input names the field; unknown and malformed ids are 404; no token is 401', async () => {
     const cases: [object, string][] = [
       [{ name: 'x' }, 'name'],

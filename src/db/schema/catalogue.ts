@@ -77,6 +77,12 @@ export const tours = pgTable(
       .$type<CancellationPolicy>()
       .notNull()
       .default(DEFAULT_CANCELLATION_POLICY),
+    /**
+     * Sum and number of the ratings of the tour's visible reviews, changed only by the reviews module, in the
+     * transaction that changes a review, by one relative update: the average is read, never recounted.
+     */
+    ratingSum: integer('rating_sum').notNull().default(0),
+    ratingCount: integer('rating_count').notNull().default(0),
     divisionId: uuid('division_id')
       .notNull()
       .references(() => divisions.id, { onDelete: 'restrict' }),
@@ -94,6 +100,10 @@ export const tours = pgTable(
     index('tours_title_trgm_idx').using('gin', sql`${t.title} gin_trgm_ops`),
     index('tours_description_trgm_idx').using('gin', sql`${t.description} gin_trgm_ops`),
     index('tours_location_trgm_idx').using('gin', sql`${t.location} gin_trgm_ops`),
+    check(
+      'tours_rating_check',
+      sql`${t.ratingCount} >= 0 and ${t.ratingSum} between ${t.ratingCount} and 5 * ${t.ratingCount}`,
+    ),
     check('tours_max_guest_check', sql`${t.maxGuest} is null or ${t.maxGuest} >= 0`),
     check('tours_cost_check', sql`${t.costFromMinor} is null or ${t.costFromMinor} >= 0`),
   ],

@@ -4,4 +4,5 @@ export * from './departures.js';
 export * from './jobs.js';
 export * from './oauth.js';
 export * from './outbox.js';
+export * from './reviews.js';
 export * from './users.js';

@@ -43,6 +43,8 @@ const detailColumns = {
   // A booking's tour shows the dates of the departure booked.
   tourStartDate: departures.startDate,
   tourEndDate: departures.endDate,
+  tourRatingSum: tours.ratingSum,
+  tourRatingCount: tours.ratingCount,
   paymentId: payments.id,
   transactionId: payments.transactionId,
   paymentStatus: payments.status,

@@ -4,6 +4,7 @@ import { nestedListSchema, successSchema } from '../../lib/envelope.js';
 import { isId } from '../../lib/ids.js';
 import { listQuerySchema } from '../../lib/list-query.js';
 import { hasAtMostTwoDecimals } from '../../lib/money.js';
+import { tourRatingSchema } from '../tours/rating.js';
 
 export const MAX_GUESTS_PER_BOOKING = 100;
 
@@ -73,6 +74,7 @@ export const bookingTourSchema = z.object({
   location: z.string().nullable(),
   startDate: isoDate.nullable(),
   endDate: isoDate.nullable(),
+  rating: tourRatingSchema,
 });
 
 export const bookingUserSchema = z.object({

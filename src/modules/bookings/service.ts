@@ -8,6 +8,7 @@ import { sha256 } from '../../lib/hash.js';
 import { type ListSpec, listMeta, parseListQuery, project } from '../../lib/list-query.js';
 import { toMajor, toMinor } from '../../lib/money.js';
 import { findDeparture, nextBookableDeparture } from '../departures/service.js';
+import { tourRating } from '../tours/rating.js';
 import type { BookingCancellation } from './cancellation.js';
 import { hasStarted, refundDueAt } from './cancellation-policy.js';
 import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
@@ -104,6 +105,7 @@ function toDetail(row: repo.BookingDetailRow, view: DetailView) {
       location: row.tourLocation,
       startDate: row.tourStartDate ? iso(row.tourStartDate) : null,
       endDate: row.tourEndDate ? iso(row.tourEndDate) : null,
+      rating: tourRating(row.tourRatingSum, row.tourRatingCount),
     },
     user: {
       _id: row.userId,

@@ -127,6 +127,7 @@ export const tourListSpec: ListSpec = {
     'cancellationPolicy',
     'departures',
     'nextDeparture',
+    'rating',
     'createdAt',
     'updatedAt',
   ],

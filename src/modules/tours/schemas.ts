@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isId } from '../../lib/ids.js';
 import { listQuerySchema } from '../../lib/list-query.js';
 import { hasAtMostTwoDecimals } from '../../lib/money.js';
+import { tourRatingSchema } from './rating.js';
 
 // ---- Tour types ----
 
@@ -92,6 +93,7 @@ export const tourSchema = z.object({
   departures: z.number().int(),
   /** The next bookable departure (the one startDate, endDate and availableSeats describe), or null. */
   nextDeparture: z.string().nullable(),
+  rating: tourRatingSchema,
   createdAt: z.string(),
   updatedAt: z.string(),
 });

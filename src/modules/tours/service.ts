@@ -20,6 +20,7 @@ import {
   withStoredImages,
 } from '../../lib/uploads.js';
 import { applyLegacySchedule, scheduleFirstDeparture } from '../departures/service.js';
+import { tourRating } from './rating.js';
 import {
   countActiveBookings,
   deleteTourRow,
@@ -93,6 +94,7 @@ export function toTourDto(row: TourView): TourDto {
     cancellationPolicy: row.cancellationPolicy,
     departures: row.upcomingDepartures,
     nextDeparture: row.departureBookable ? row.nextDepartureId : null,
+    rating: tourRating(row.ratingSum, row.ratingCount),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
