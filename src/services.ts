@@ -76,7 +76,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     divisions: createDivisionService({ db, storage, log }),
     tours: createTourService({ db, storage, log, clock }),
     tourTypes: createTourTypeService({ db }),
-    departures: createDepartureService({ db, clock }),
+    departures: createDepartureService({ db, clock, cancellation }),
     bookings: createBookingService({
       db,
       clock,

@@ -8,6 +8,7 @@ import { listMeta, parseListQuery } from '../../lib/list-query.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { departureChangedEmail } from '../../lib/mail/templates.js';
 import { toMajor, toMinor } from '../../lib/money.js';
+import type { BookingCancellation, EndedBooking } from '../bookings/cancellation.js';
 import * as repo from './repo.js';
 import {
   type CreateDeparturesInput,
@@ -153,7 +154,14 @@ export async function applyLegacySchedule(
 export interface DepartureServiceDeps {
   db: Database;
   clock: Clock;
+  /** Cancels each booking of a cancelled departure, with its full refund (the bookings module). */
+  cancellation: BookingCancellation;
+  /** Closes the waitlist of a departure being cancelled, in the caller's transaction (the waitlists module). */
+  closeWaitlist?: (tx: Executor, departureId: string, reason: string) => Promise<void>;
 }
+
+/** Bookings a departure cancellation ends: held unpaid, paid, or paid and awaiting review. */
+const LIVE_BOOKINGS: readonly BookingStatus[] = ['PENDING', 'COMPLETE'];
 
 const LIST_SPEC = {
   searchable: [],
@@ -171,7 +179,7 @@ async function assertGuide(tx: Executor, guide: string | null | undefined, path 
   if (role !== 'GUIDE') throw validationError(path, `${path} must be a user with the GUIDE role`);
 }
 
-export function createDepartureService({ db, clock }: DepartureServiceDeps) {
+export function createDepartureService({ db, clock, cancellation, closeWaitlist }: DepartureServiceDeps) {
   async function views(ids: string[]) {
     return (await repo.findDepartureViews(db, ids)).map(toDepartureDto);
   }
@@ -304,6 +312,40 @@ export function createDepartureService({ db, clock }: DepartureServiceDeps) {
         if (isUniqueStartViolation(err)) throw sameStartConflict();
         throw err;
       }
+      return get(id);
+    },
+
+    /**
+     * POST /departures/:id/cancel: in one transaction the departure becomes CANCELLED, every pending booking is
+     * cancelled and every paid one cancelled and refunded in full (each customer mailed), and its waitlist is
+     * closed. A departure already cancelled is answered as it is, with nothing changed.
+     */
+    async cancel(adminId: string, id: string, reason: string): Promise<DepartureDto> {
+      const customerReason = `the operator cancelled this departure: ${reason}`;
+      const ended = await db.transaction(async (tx) => {
+        // Bookings first, then the departure: the lock order of payments and the hold sweeper too.
+        await repo.lockDepartureBookings(tx, id, LIVE_BOOKINGS);
+        const departure = await repo.lockDepartureRow(tx, id);
+        if (!departure) throw notFound('Departure not found');
+        if (departure.status === 'CANCELLED') return [];
+        await markDepartureCancelled(tx, departure, reason);
+        // Read again under the departure's lock: a booking committed meanwhile is ended too, and none can
+        // hold seats on it from now on.
+        const live = await repo.selectDepartureBookings(tx, id, LIVE_BOOKINGS);
+        const results: EndedBooking[] = [];
+        for (const booking of live) {
+          results.push(
+            await cancellation.cancelBooking(tx, booking.id, {
+              by: { userId: adminId, admin: true },
+              reason: customerReason,
+              refund: 'full',
+            }),
+          );
+        }
+        await closeWaitlist?.(tx, id, customerReason);
+        return results;
+      });
+      for (const result of ended) cancellation.announce(result);
       return get(id);
     },
   };
