@@ -3,9 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/db/schema/index.js';
 import { sessions } from '../../src/db/schema/index.js';
 import { buildTestApp } from '../helpers/app.js';
+import { createTour } from '../helpers/booking-fixtures.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
 import { forgedAccessTokens } from '../helpers/forged-tokens.js';
-import { populateWorld } from '../helpers/populated-world.js';
+import { bookThroughApi, populateWorld } from '../helpers/populated-world.js';
 import { expectErrorEnvelope, expectNothingInternal } from './response-checks.js';
 import { documentedOperations, fillPath, type Operation, operationKey } from './route-table.js';
 
@@ -82,6 +83,10 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/departures/{id}': PUBLIC,
   'PATCH /api/v1/departures/{id}': ADMIN_ONLY,
   'POST /api/v1/departures/{id}/cancel': ADMIN_ONLY,
+  'POST /api/v1/departures/{id}/waitlist': SIGNED_IN,
+  'GET /api/v1/departures/{id}/waitlist': ADMIN_ONLY,
+  'GET /api/v1/waitlist/mine': SIGNED_IN,
+  'DELETE /api/v1/waitlist/{id}': { who: 'signed-in', resource: 'owner' },
   'POST /api/v1/booking': SIGNED_IN,
   'GET /api/v1/booking': ADMIN_ONLY,
   'GET /api/v1/booking/my-bookings': SIGNED_IN,
@@ -107,6 +112,17 @@ const t = await buildTestApp({ env: { AUTH_RATE_LIMIT_MAX: '100000' } });
 afterAll(() => t.close());
 const world = await populateWorld(t.app);
 const operations = await documentedOperations(t.app);
+// The owner waits on a sold-out departure: their waitlist entry is a resource someone else must not reach.
+const soldOut = await createTour(t.ctx, { maxGuest: 1 });
+await bookThroughApi(t.app, world.stranger, soldOut.id, 1);
+const ownersEntry = (
+  await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/departures/${soldOut.departureId}/waitlist`,
+    headers: world.owner.auth,
+    payload: { guestCount: 1 },
+  })
+).json().data._id as string;
 const byRole: Record<Role, TestUser> = {
   USER: world.stranger,
   GUIDE: world.guide,
@@ -127,7 +143,9 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
             ? world.division.id
             : op.path.includes('/departures/')
               ? world.tour.departureId
-              : world.tour.id,
+              : op.path.includes('/waitlist/')
+                ? ownersEntry
+                : world.tour.id,
     tourId: world.tour.id,
     bookingId: world.pending.bookingId,
     paymentId: world.paid.paymentId,
@@ -152,6 +170,7 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
     'POST /api/v1/tour/{tourId}/departures': { startDate: '2030-02-01', endDate: '2030-02-03', capacity: 10 },
     'PATCH /api/v1/departures/{id}': { capacity: 100 },
     'POST /api/v1/departures/{id}/cancel': { reason: 'Matrix' },
+    'POST /api/v1/departures/{id}/waitlist': { guestCount: 1 },
     'POST /api/v1/booking': { tour: world.tour.id, guestCount: 1 },
     'PATCH /api/v1/booking/{bookingId}/status': { status: 'CANCEL' },
     'POST /api/v1/booking/{bookingId}/cancel': { reason: 'Matrix' },

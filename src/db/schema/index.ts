@@ -5,3 +5,4 @@ export * from './jobs.js';
 export * from './oauth.js';
 export * from './outbox.js';
 export * from './users.js';
+export * from './waitlists.js';

@@ -9,6 +9,7 @@ import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { departureChangedEmail } from '../../lib/mail/templates.js';
 import { toMajor, toMinor } from '../../lib/money.js';
 import type { BookingCancellation, EndedBooking } from '../bookings/cancellation.js';
+import { closeWaitlist, queueOffers } from '../waitlists/hooks.js';
 import * as repo from './repo.js';
 import {
   type CreateDeparturesInput,
@@ -156,8 +157,6 @@ export interface DepartureServiceDeps {
   clock: Clock;
   /** Cancels each booking of a cancelled departure, with its full refund (the bookings module). */
   cancellation: BookingCancellation;
-  /** Closes the waitlist of a departure being cancelled, in the caller's transaction (the waitlists module). */
-  closeWaitlist?: (tx: Executor, departureId: string, reason: string) => Promise<void>;
 }
 
 /** Bookings a departure cancellation ends: held unpaid, paid, or paid and awaiting review. */
@@ -179,7 +178,7 @@ async function assertGuide(tx: Executor, guide: string | null | undefined, path 
   if (role !== 'GUIDE') throw validationError(path, `${path} must be a user with the GUIDE role`);
 }
 
-export function createDepartureService({ db, clock, cancellation, closeWaitlist }: DepartureServiceDeps) {
+export function createDepartureService({ db, clock, cancellation }: DepartureServiceDeps) {
   async function views(ids: string[]) {
     return (await repo.findDepartureViews(db, ids)).map(toDepartureDto);
   }
@@ -307,6 +306,10 @@ export function createDepartureService({ db, clock, cancellation, closeWaitlist 
           if (datesChanged || priceChanged) {
             await mailPaidCustomers(tx, current, updated!, { datesChanged, priceChanged });
           }
+          // More seats, or open again: those waiting may fit now.
+          const moreSeats = input.capacity !== undefined && input.capacity > (current.capacity ?? Infinity);
+          const reopened = current.status === 'CLOSED' && updated!.status === 'SCHEDULED';
+          if (moreSeats || reopened) await queueOffers(tx, [id]);
         });
       } catch (err) {
         if (isUniqueStartViolation(err)) throw sameStartConflict();
@@ -329,6 +332,13 @@ export function createDepartureService({ db, clock, cancellation, closeWaitlist 
         if (!departure) throw notFound('Departure not found');
         if (departure.status === 'CANCELLED') return [];
         await markDepartureCancelled(tx, departure, reason);
+        // The waitlist first, so the seats the bookings free below queue no offers.
+        const tour = await repo.findTourForDepartures(tx, departure.tourId);
+        await closeWaitlist(
+          tx,
+          { id, tourTitle: tour?.title ?? 'your tour', startDate: departure.startDate },
+          customerReason,
+        );
         // Read again under the departure's lock: a booking committed meanwhile is ended too, and none can
         // hold seats on it from now on.
         const live = await repo.selectDepartureBookings(tx, id, LIVE_BOOKINGS);
@@ -342,7 +352,6 @@ export function createDepartureService({ db, clock, cancellation, closeWaitlist 
             }),
           );
         }
-        await closeWaitlist?.(tx, id, customerReason);
         return results;
       });
       for (const result of ended) cancellation.announce(result);
