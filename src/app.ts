@@ -36,6 +36,7 @@ import { statsRoutes } from './modules/stats/routes.js';
 import { tourRoutes } from './modules/tours/routes.js';
 import { uploadsRoutes } from './modules/uploads/routes.js';
 import { userRoutes } from './modules/users/routes.js';
+import { waitlistRoutes } from './modules/waitlists/routes.js';
 import { registerDocs } from './plugins/docs.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
@@ -200,6 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(departureRoutes, { departures: services.departures, guard, prefix: '/api/v1' });
   await app.register(guideRoutes, { guides: services.guides, guard, prefix: '/api/v1' });
+  await app.register(waitlistRoutes, { waitlists: services.waitlists, guard, prefix: '/api/v1' });
   await app.register(authRoutes, {
     auth: services.auth,
     passwords: services.passwords,

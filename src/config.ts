@@ -121,6 +121,13 @@ const envSchema = z.object({
     .default(30),
   MAX_ACTIVE_HOLDS_PER_USER: z.coerce.number().int().min(1).default(3),
   MAX_HELD_SEATS_PER_USER: z.coerce.number().int().min(1).default(20),
+  /** How long a waitlist offer (a pending booking made for the traveller) waits for payment. */
+  WAITLIST_OFFER_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24)
+    .default(12),
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_WINDOW: duration('1m'),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(10),
@@ -435,6 +442,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoAccounts: !production && dev ? { password: dev.demoPassword, file: dev.file } : undefined,
     bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
     holdLimits: { maxActiveHolds: e.MAX_ACTIVE_HOLDS_PER_USER, maxHeldSeats: e.MAX_HELD_SEATS_PER_USER },
+    waitlistOfferHours: e.WAITLIST_OFFER_HOURS,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW, authMax: e.AUTH_RATE_LIMIT_MAX },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     uploads: { maxFileBytes: e.UPLOAD_MAX_FILE_BYTES, maxFiles: e.UPLOAD_MAX_FILES },

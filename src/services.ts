@@ -21,6 +21,11 @@ import { createStatsService } from './modules/stats/service.js';
 import { createTourService } from './modules/tours/service.js';
 import { createTourTypeService } from './modules/tours/tour-type-service.js';
 import { createUsersService } from './modules/users/service.js';
+import {
+  createWaitlistService,
+  WAITLIST_OFFER_JOB,
+  WAITLIST_OFFER_MAIL_JOB,
+} from './modules/waitlists/service.js';
 import { createAuthGuard } from './plugins/auth-guard.js';
 
 /**
@@ -36,11 +41,6 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     gatewayTimeoutMs: config.gatewayTimeoutMs,
     events,
   });
-  // Handlers of the durable job queue (lib/job-queue.ts), by job kind: a module that enqueues a kind adds its
-  // handler here.
-  const jobHandlers: JobHandlers = {
-    [REFUND_JOB]: refunds.process,
-  };
   const accountSecurity = createAccountSecurity({ db });
   const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });
   const onBackgroundError = (err: unknown, what: string) =>
@@ -58,6 +58,28 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
   });
   // Cancelling bookings with their seats and refunds: the bookings service and, later, departures use it.
   const cancellation = createBookingCancellation({ clock, payments: bookingPayments });
+  const bookings = createBookingService({
+    db,
+    clock,
+    payments: bookingPayments,
+    cancellation,
+    holdMinutes: config.bookingHoldMinutes,
+    holdLimits: config.holdLimits,
+  });
+  const waitlists = createWaitlistService({
+    db,
+    clock,
+    bookings,
+    cancellation,
+    offerHours: config.waitlistOfferHours,
+  });
+  // Handlers of the durable job queue (lib/job-queue.ts), by job kind: a module that enqueues a kind adds its
+  // handler here.
+  const jobHandlers: JobHandlers = {
+    [REFUND_JOB]: refunds.process,
+    [WAITLIST_OFFER_JOB]: waitlists.makeOffers,
+    [WAITLIST_OFFER_MAIL_JOB]: waitlists.mailOffer,
+  };
   return {
     guard: createAuthGuard({ db, tokens, config, clock }),
     auth: createAuthService({ db, clock, config, tokens, events }),
@@ -78,16 +100,10 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     divisions: createDivisionService({ db, storage, log }),
     tours: createTourService({ db, storage, log, clock }),
     tourTypes: createTourTypeService({ db }),
-    departures: createDepartureService({ db, clock, onGuideAssigned: mailAssignedGuide }),
+    departures: createDepartureService({ db, clock, onGuideAssigned: mailAssignedGuide, cancellation }),
     guides: createGuideService({ db, clock }),
-    bookings: createBookingService({
-      db,
-      clock,
-      payments: bookingPayments,
-      cancellation,
-      holdMinutes: config.bookingHoldMinutes,
-      holdLimits: config.holdLimits,
-    }),
+    bookings,
+    waitlists,
     payments: createPaymentService({
       db,
       clock,

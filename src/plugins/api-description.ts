@@ -212,6 +212,23 @@ const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
       errorSources: [],
     },
   },
+  'POST /api/v1/departures/{id}/waitlist': {
+    409: {
+      description:
+        'The departure has enough seats now (book instead), the caller already waits on it, it has fewer seats ' +
+        'in all than `guestCount`, or it is closed, cancelled or started.',
+      message: 'This departure has 3 seats available now: book instead',
+      errorSources: [],
+    },
+  },
+  'DELETE /api/v1/waitlist/{id}': {
+    409: {
+      description:
+        'The entry is already BOOKED or EXPIRED, or its offer was paid and is under review (an admin cancels it).',
+      message: 'This waitlist entry is already BOOKED',
+      errorSources: [],
+    },
+  },
   'POST /api/v1/booking': {
     409: {
       description:

@@ -86,6 +86,11 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/guide/departures': { who: ['GUIDE'] },
   'GET /api/v1/departures/{id}/manifest': { who: ['GUIDE', ...ADMINS], resource: 'assigned-guide' },
   'POST /api/v1/booking/{bookingId}/check-in': { who: ['GUIDE', ...ADMINS], resource: 'assigned-guide' },
+  'POST /api/v1/departures/{id}/cancel': ADMIN_ONLY,
+  'POST /api/v1/departures/{id}/waitlist': SIGNED_IN,
+  'GET /api/v1/departures/{id}/waitlist': ADMIN_ONLY,
+  'GET /api/v1/waitlist/mine': SIGNED_IN,
+  'DELETE /api/v1/waitlist/{id}': { who: 'signed-in', resource: 'owner' },
   'POST /api/v1/booking': SIGNED_IN,
   'GET /api/v1/booking': ADMIN_ONLY,
   'GET /api/v1/booking/my-bookings': SIGNED_IN,
@@ -127,6 +132,17 @@ await t.ctx.db
   .where(eq(departures.id, otherTour.departureId));
 const review = await reviewOfEndedTrip();
 const operations = await documentedOperations(t.app);
+// The owner waits on a sold-out departure: their waitlist entry is a resource someone else must not reach.
+const soldOut = await createTour(t.ctx, { maxGuest: 1 });
+await bookThroughApi(t.app, world.stranger, soldOut.id, 1);
+const ownersEntry = (
+  await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/departures/${soldOut.departureId}/waitlist`,
+    headers: world.owner.auth,
+    payload: { guestCount: 1 },
+  })
+).json().data._id as string;
 const byRole: Record<Role, TestUser> = {
   USER: world.stranger,
   GUIDE: world.guide,
@@ -169,7 +185,9 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
               ? world.tour.departureId
               : op.path.includes('/reviews/')
                 ? review.id
-                : world.tour.id,
+                : op.path.includes('/waitlist/')
+                  ? ownersEntry
+                  : world.tour.id,
     tourId: world.tour.id,
     bookingId: world.pending.bookingId,
     paymentId: world.paid.paymentId,
@@ -193,6 +211,8 @@ function requestFor(op: Operation): { method: string; url: string; payload?: obj
     'PATCH /api/v1/tour/{id}': { title: 'Matrix Tour 2' },
     'POST /api/v1/tour/{tourId}/departures': { startDate: '2030-02-01', endDate: '2030-02-03', capacity: 10 },
     'PATCH /api/v1/departures/{id}': { capacity: 100 },
+    'POST /api/v1/departures/{id}/cancel': { reason: 'Matrix' },
+    'POST /api/v1/departures/{id}/waitlist': { guestCount: 1 },
     'POST /api/v1/booking': { tour: world.tour.id, guestCount: 1 },
     'PATCH /api/v1/booking/{bookingId}/status': { status: 'CANCEL' },
     'POST /api/v1/booking/{bookingId}/cancel': { reason: 'Matrix' },

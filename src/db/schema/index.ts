@@ -6,3 +6,4 @@ export * from './oauth.js';
 export * from './outbox.js';
 export * from './reviews.js';
 export * from './users.js';
+export * from './waitlists.js';

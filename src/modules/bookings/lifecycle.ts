@@ -1,6 +1,7 @@
 import type { Executor } from '../../db/client.js';
 import type { BookingStatus } from '../../db/schema/index.js';
 import { conflict } from '../../lib/errors.js';
+import { markOfferBooked } from '../waitlists/hooks.js';
 import * as repo from './repo.js';
 import { markSeatsHeld, reholdSeats, releaseHeldSeats } from './seats.js';
 import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state.js';
@@ -36,6 +37,8 @@ export async function moveBooking(
     needsReview === undefined ? {} : { needsReview },
   );
   if (moved.length === 0) throw conflict(`This booking can no longer be changed to ${to}`);
+  // A waitlist offer paid (or approved after review) books its entry.
+  if (to === CONFIRMED) await markOfferBooked(tx, booking.id);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
+import { seatsReleased } from '../waitlists/hooks.js';
 
 /**
  * The only code that changes `departures.seats_booked`. Both directions are single conditional statements,
@@ -75,7 +76,8 @@ export async function reholdSeats(
 
 /**
  * Gives back the seats of the given bookings that still hold seats, exactly once per booking, and
- * returns the ids whose seats were released. Every seat that comes free on a departure comes free here.
+ * returns the ids whose seats were released. Every seat that comes free on a departure comes free here,
+ * so this is also where the waitlists hear of it (an offer job, in the same transaction).
  */
 export async function releaseHeldSeats(tx: Executor, bookingIds: string[]): Promise<string[]> {
   if (bookingIds.length === 0) return [];
@@ -95,8 +97,13 @@ export async function releaseHeldSeats(tx: Executor, bookingIds: string[]): Prom
       from per_departure where departures.id = per_departure.departure_id
       returning departures.id
     )
-    select released.id from released`);
-  return rowsOf<{ id: string }>(result).map((r) => r.id);
+    select released.id, released.departure_id from released`);
+  const released = rowsOf<{ id: string; departure_id: string }>(result);
+  await seatsReleased(
+    tx,
+    released.map((r) => ({ bookingId: r.id, departureId: r.departure_id })),
+  );
+  return released.map((r) => r.id);
 }
 
 /** Marks a booking as holding seats again after a successful `reholdSeats` (late payment). */

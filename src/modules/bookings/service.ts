@@ -209,6 +209,47 @@ export function createBookingService(deps: BookingServiceDeps) {
   }
 
   /**
+   * The one way a booking is made, in the caller's transaction: the PENDING booking, its unpaid payment, and
+   * its seats held on the departure. The seats last: the departure's row, which every booking of it wants,
+   * stays locked only until the commit that follows, so a popular departure serves its queue quickly.
+   * Undefined when the seats could not be held (the caller's transaction must then roll back).
+   */
+  async function placeHold(
+    tx: Executor,
+    hold: {
+      userId: string;
+      tourId: string;
+      departure: { id: string; currency: string };
+      unitPriceMinor: number;
+      guestCount: number;
+      holdExpiresAt: Date;
+      now: Date;
+    },
+  ) {
+    const { departure, guestCount } = hold;
+    const amountMinor = hold.unitPriceMinor * guestCount;
+    const booking = await repo.insertBooking(tx, {
+      userId: hold.userId,
+      tourId: hold.tourId,
+      departureId: departure.id,
+      status: PENDING,
+      guestCount,
+      unitPriceMinor: hold.unitPriceMinor,
+      amountMinor,
+      currency: departure.currency,
+      holdExpiresAt: hold.holdExpiresAt,
+      seatsHeld: true,
+    });
+    const payment = await payments.createFor(tx, {
+      id: booking.id,
+      amountMinor,
+      currency: departure.currency,
+    });
+    const held = await holdSeats(tx, departure.id, guestCount, hold.now);
+    return held ? { booking, payment } : undefined;
+  }
+
+  /**
    * The departure to hold seats on: the one asked for (of this tour, open for booking), else the tour's next
    * bookable departure. Sold out there is a 409 later, never a silent switch to another date.
    */
@@ -265,30 +306,17 @@ export function createBookingService(deps: BookingServiceDeps) {
         deps.holdLimits,
         deps.holdMinutes,
       );
-      const unitPriceMinor = (departure.priceMinor ?? tour.costFromMinor)!;
-      const amountMinor = unitPriceMinor * input.guestCount;
-      const booking = await repo.insertBooking(tx, {
+      const placed = await placeHold(tx, {
         userId,
         tourId: tour.id,
-        departureId: departure.id,
-        status: PENDING,
+        departure,
+        unitPriceMinor: (departure.priceMinor ?? tour.costFromMinor)!,
         guestCount: input.guestCount,
-        unitPriceMinor,
-        amountMinor,
-        currency: departure.currency,
         holdExpiresAt: new Date(now.getTime() + deps.holdMinutes * 60_000),
-        seatsHeld: true,
+        now,
       });
-      const payment = await payments.createFor(tx, {
-        id: booking.id,
-        amountMinor,
-        currency: departure.currency,
-      });
-      // The seats last: the departure's row, which every booking of it wants, stays locked only until the
-      // commit that follows, so a popular departure serves its queue quickly.
-      const held = await holdSeats(tx, departure.id, input.guestCount, now);
-      if (!held) throw await whyNotHeld(tx, departure.id, now);
-      return { booking, payment };
+      if (!placed) throw await whyNotHeld(tx, departure.id, now);
+      return placed;
     });
 
     // Outside any transaction: a slow gateway holds no locks and no pooled connection.
@@ -307,6 +335,65 @@ export function createBookingService(deps: BookingServiceDeps) {
   }
 
   return {
+    /**
+     * A waitlist offer, in the caller's transaction, which has locked the departure and seen the seats free: a
+     * PENDING booking holding them until `holdExpiresAt`, made as POST /booking makes one. The per-account hold
+     * limits do not apply (the offer still counts toward them). Undefined when the departure has no price.
+     */
+    async placeOffer(
+      tx: Executor,
+      offer: {
+        userId: string;
+        departure: { id: string; tourId: string; currency: string; priceMinor: number | null };
+        guestCount: number;
+        holdExpiresAt: Date;
+      },
+    ): Promise<string | undefined> {
+      const { departure } = offer;
+      const tour = await repo.findTourForBooking(tx, departure.tourId);
+      const unitPriceMinor = departure.priceMinor ?? tour?.costFromMinor ?? null;
+      if (unitPriceMinor === null) return undefined;
+      const now = clock.now();
+      const placed = await placeHold(tx, { ...offer, tourId: departure.tourId, unitPriceMinor, now });
+      if (!placed) throw await whyNotHeld(tx, departure.id, now);
+      return placed.booking.id;
+    },
+
+    /**
+     * Opens the payment session of a pending booking (outside any transaction) and returns its link with what
+     * a mail about it needs; undefined when the booking no longer waits for payment. Rejects when the gateway
+     * fails, so a job retries.
+     */
+    async openPaymentLink(bookingId: string) {
+      const row = await repo.findBookingDetail(db, bookingId);
+      if (
+        !row ||
+        row.status !== PENDING ||
+        row.paymentStatus !== 'UNPAID' ||
+        !row.paymentId ||
+        !row.transactionId ||
+        row.paymentAmountMinor === null
+      ) {
+        return undefined;
+      }
+      const { paymentUrl } = await payments.openSession({
+        payment: {
+          id: row.paymentId,
+          transactionId: row.transactionId,
+          amountMinor: row.paymentAmountMinor,
+          currency: row.paymentCurrency ?? row.currency,
+        },
+        customer: {
+          name: row.userName,
+          email: row.userEmail,
+          phone: row.userPhone,
+          address: row.userAddress,
+        },
+        tourTitle: row.tourTitle,
+      });
+      return { paymentUrl, booking: row };
+    },
+
     /** Holds seats and opens a payment session; with an Idempotency-Key, a repeat replays the first answer. */
     async bookTour(who: AuthContext, input: CreateBookingInput, idempotencyKey?: string) {
       if (!idempotencyKey) return { statusCode: 201, data: await createBooking(who.userId, input) };

@@ -153,6 +153,24 @@ export async function selectDepartureBookings(
 }
 export type DepartureBooking = Awaited<ReturnType<typeof selectDepartureBookings>>[number];
 
+/**
+ * Locks the departure's bookings in `statuses` (booking rows before the departure row: the order every
+ * writer of both uses) and returns their ids.
+ */
+export async function lockDepartureBookings(
+  tx: Executor,
+  departureId: string,
+  statuses: readonly BookingStatus[],
+): Promise<string[]> {
+  const rows = await tx
+    .select({ id: bookings.id })
+    .from(bookings)
+    .where(and(eq(bookings.departureId, departureId), inArray(bookings.status, [...statuses])))
+    .orderBy(asc(bookings.id))
+    .for('update');
+  return rows.map((r) => r.id);
+}
+
 /** A user's role, when the user exists and is not deleted. */
 export async function findUserRole(db: Executor, userId: string) {
   const [row] = await db

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
 import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
+import { caller } from '../auth/http.js';
 import {
+  cancelDepartureBody,
   createDeparturesBody,
   departureIdParams,
   departureListQuery,
@@ -100,5 +102,31 @@ export const departureRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) =>
       ok(reply, 'Departure updated', await departures.update(request.params.id, request.body)),
+  );
+
+  app.post(
+    '/departures/:id/cancel',
+    {
+      preValidation: admin,
+      schema: {
+        security,
+        tags,
+        summary: 'Cancel a departure',
+        description:
+          'In one transaction: the departure becomes CANCELLED, every pending booking is cancelled (seats ' +
+          'released, payment closed), every paid booking is cancelled and refunded in full, and its waitlist ' +
+          'is closed; each customer is mailed with the `reason`. Refunds are carried out by the background ' +
+          'worker after the answer. Idempotent: a cancelled departure is answered as it is, nothing changed.',
+        params: departureIdParams,
+        body: cancelDepartureBody,
+        response: { 200: successSchema(departureSchema) },
+      },
+    },
+    async (request, reply) =>
+      ok(
+        reply,
+        'Departure cancelled',
+        await departures.cancel(caller(request).userId, request.params.id, request.body.reason),
+      ),
   );
 };

@@ -111,6 +111,15 @@ export const updateDepartureBody = z
   .superRefine(endNotBeforeStart);
 export type UpdateDepartureInput = z.infer<typeof updateDepartureBody>;
 
+export const cancelDepartureBody = z.object({
+  reason: z
+    .string({ message: 'reason is required' })
+    .trim()
+    .min(1, 'reason is required')
+    .max(500, 'reason must be at most 500 characters'),
+});
+export type CancelDepartureInput = z.infer<typeof cancelDepartureBody>;
+
 export const departureListQuery = z
   .object({
     /** Departures starting at or after this instant; default now (upcoming). */

@@ -8,6 +8,8 @@ import { listMeta, parseListQuery } from '../../lib/list-query.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { departureChangedEmail } from '../../lib/mail/templates.js';
 import { toMajor, toMinor } from '../../lib/money.js';
+import type { BookingCancellation, EndedBooking } from '../bookings/cancellation.js';
+import { closeWaitlist, queueOffers } from '../waitlists/hooks.js';
 import * as repo from './repo.js';
 import {
   type CreateDeparturesInput,
@@ -155,7 +157,12 @@ export interface DepartureServiceDeps {
   clock: Clock;
   /** Tells a guide newly assigned to a departure (in the transaction that assigns them). */
   onGuideAssigned: (tx: Executor, departure: repo.DepartureRow) => Promise<void>;
+  /** Cancels each booking of a cancelled departure, with its full refund (the bookings module). */
+  cancellation: BookingCancellation;
 }
+
+/** Bookings a departure cancellation ends: held unpaid, paid, or paid and awaiting review. */
+const LIVE_BOOKINGS: readonly BookingStatus[] = ['PENDING', 'COMPLETE'];
 
 const LIST_SPEC = {
   searchable: [],
@@ -173,7 +180,7 @@ async function assertGuide(tx: Executor, guide: string | null | undefined, path 
   if (role !== 'GUIDE') throw validationError(path, `${path} must be a user with the GUIDE role`);
 }
 
-export function createDepartureService({ db, clock, onGuideAssigned }: DepartureServiceDeps) {
+export function createDepartureService({ db, clock, onGuideAssigned, cancellation }: DepartureServiceDeps) {
   async function views(ids: string[]) {
     return (await repo.findDepartureViews(db, ids)).map(toDepartureDto);
   }
@@ -305,11 +312,55 @@ export function createDepartureService({ db, clock, onGuideAssigned }: Departure
           if (datesChanged || priceChanged) {
             await mailPaidCustomers(tx, current, updated!, { datesChanged, priceChanged });
           }
+          // More seats, or open again: those waiting may fit now.
+          const moreSeats = input.capacity !== undefined && input.capacity > (current.capacity ?? Infinity);
+          const reopened = current.status === 'CLOSED' && updated!.status === 'SCHEDULED';
+          if (moreSeats || reopened) await queueOffers(tx, [id]);
         });
       } catch (err) {
         if (isUniqueStartViolation(err)) throw sameStartConflict();
         throw err;
       }
+      return get(id);
+    },
+
+    /**
+     * POST /departures/:id/cancel: in one transaction the departure becomes CANCELLED, every pending booking is
+     * cancelled and every paid one cancelled and refunded in full (each customer mailed), and its waitlist is
+     * closed. A departure already cancelled is answered as it is, with nothing changed.
+     */
+    async cancel(adminId: string, id: string, reason: string): Promise<DepartureDto> {
+      const customerReason = `the operator cancelled this departure: ${reason}`;
+      const ended = await db.transaction(async (tx) => {
+        // Bookings first, then the departure: the lock order of payments and the hold sweeper too.
+        await repo.lockDepartureBookings(tx, id, LIVE_BOOKINGS);
+        const departure = await repo.lockDepartureRow(tx, id);
+        if (!departure) throw notFound('Departure not found');
+        if (departure.status === 'CANCELLED') return [];
+        await markDepartureCancelled(tx, departure, reason);
+        // The waitlist first, so the seats the bookings free below queue no offers.
+        const tour = await repo.findTourForDepartures(tx, departure.tourId);
+        await closeWaitlist(
+          tx,
+          { id, tourTitle: tour?.title ?? 'your tour', startDate: departure.startDate },
+          customerReason,
+        );
+        // Read again under the departure's lock: a booking committed meanwhile is ended too, and none can
+        // hold seats on it from now on.
+        const live = await repo.selectDepartureBookings(tx, id, LIVE_BOOKINGS);
+        const results: EndedBooking[] = [];
+        for (const booking of live) {
+          results.push(
+            await cancellation.cancelBooking(tx, booking.id, {
+              by: { userId: adminId, admin: true },
+              reason: customerReason,
+              refund: 'full',
+            }),
+          );
+        }
+        return results;
+      });
+      for (const result of ended) cancellation.announce(result);
       return get(id);
     },
   };
