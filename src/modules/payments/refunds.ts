@@ -24,6 +24,7 @@ import {
 } from './refund-emails.js';
 import type { RefundRow } from './refund-repo.js';
 import * as refundRepo from './refund-repo.js';
+import type { PaymentContext } from './repo.js';
 import * as repo from './repo.js';
 import { wasReceived } from './state.js';
 
@@ -152,20 +153,38 @@ export function createRefundService(deps: RefundServiceDeps) {
     );
   }
 
-  /** The gateway has returned the money: the refund is REFUNDED and counts on its payment, once. */
-  async function complete(refund: RefundRow, gatewayRefundId: string | undefined) {
-    const done = await db.transaction(async (tx) => {
+  /**
+   * Ends a refund's try as `to` and runs `then` in the same transaction; undefined, and nothing run, when
+   * another worker moved the refund first.
+   */
+  async function settle(
+    refund: RefundRow,
+    to: 'REFUNDED' | 'FAILED',
+    changes: Parameters<typeof refundRepo.moveRefund>[3],
+    then: (tx: Executor, payment: PaymentContext, moved: RefundRow) => Promise<void>,
+  ): Promise<RefundRow | undefined> {
+    return db.transaction(async (tx) => {
       // Booking and payment first, the order every writer locks them in.
       const payment = await repo.lockPaymentContext(tx, refund.paymentId);
       if (!payment) return undefined;
-      const moved = await refundRepo.moveRefund(tx, refund.id, 'REFUNDED', {
-        gatewayRefundId: gatewayRefundId ?? refund.gatewayRefundId,
-      });
+      const moved = await refundRepo.moveRefund(tx, refund.id, to, changes);
       if (!moved) return undefined;
-      await refundRepo.addRefunded(tx, refund.paymentId, refund.amountMinor);
-      await enqueueEmail(tx, refundCompletedEmail(payment, moved));
+      await then(tx, payment, moved);
       return moved;
     });
+  }
+
+  /** The gateway has returned the money: the refund is REFUNDED and counts on its payment, once. */
+  async function complete(refund: RefundRow, gatewayRefundId: string | undefined) {
+    const done = await settle(
+      refund,
+      'REFUNDED',
+      { gatewayRefundId: gatewayRefundId ?? refund.gatewayRefundId },
+      async (tx, payment, moved) => {
+        await refundRepo.addRefunded(tx, refund.paymentId, refund.amountMinor);
+        await enqueueEmail(tx, refundCompletedEmail(payment, moved));
+      },
+    );
     if (done) {
       events(
         'refund.completed',
@@ -184,17 +203,14 @@ export function createRefundService(deps: RefundServiceDeps) {
 
   /** The gateway refused the refund or gave up on it: FAILED until an operator retries it, once per try. */
   async function fail(refund: RefundRow, reason: string, gatewayRefundId: string | undefined) {
-    const failed = await db.transaction(async (tx) => {
-      const payment = await repo.lockPaymentContext(tx, refund.paymentId);
-      if (!payment) return undefined;
-      const moved = await refundRepo.moveRefund(tx, refund.id, 'FAILED', {
-        failureReason: reason.slice(0, 500),
-        gatewayRefundId: gatewayRefundId ?? refund.gatewayRefundId,
-      });
-      if (!moved) return undefined;
-      await enqueueEmail(tx, refundFailedEmail(payment, moved));
-      return moved;
-    });
+    const failed = await settle(
+      refund,
+      'FAILED',
+      { failureReason: reason.slice(0, 500), gatewayRefundId: gatewayRefundId ?? refund.gatewayRefundId },
+      async (tx, payment, moved) => {
+        await enqueueEmail(tx, refundFailedEmail(payment, moved));
+      },
+    );
     if (failed) {
       events(
         'refund.failed',
