@@ -85,6 +85,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether a query-string request (validation, transaction query, refund) carries the store's credentials. */
+const fromTheStore = (q: URLSearchParams) =>
+  q.get('store_id') === STORE_ID && q.get('store_passwd') === STORE_PASS;
+
 /**
  * An SSLCommerz-like server on 127.0.0.1 (random port): session init, the order validation API, the
  * transaction query API (by our tran_id) and the refund API (initiate by bank_tran_id, query by
@@ -111,6 +115,16 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
   let defaultMode: SessionMode = 'ok';
   const modeByEmail = new Map<string, SessionMode>();
   let validationMode: 'ok' | 'down' | { slowMs: number } = 'ok';
+
+  /** The validation and transaction query APIs' outage: false when the connection was dropped, after any delay. */
+  async function validationAnswers(req: IncomingMessage): Promise<boolean> {
+    if (validationMode === 'down') {
+      req.socket.destroy();
+      return false;
+    }
+    if (typeof validationMode === 'object') await sleep(validationMode.slowMs);
+    return true;
+  }
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -139,13 +153,9 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
     }
     if (req.method === 'GET' && url.pathname === '/validator/api/validationserverAPI.php') {
       validationRequests.push(url.searchParams);
-      if (validationMode === 'down') {
-        req.socket.destroy();
-        return;
-      }
-      if (typeof validationMode === 'object') await sleep(validationMode.slowMs);
+      if (!(await validationAnswers(req))) return;
       const q = url.searchParams;
-      if (q.get('store_id') !== STORE_ID || q.get('store_passwd') !== STORE_PASS) {
+      if (!fromTheStore(q)) {
         return json(200, { status: 'INVALID_TRANSACTION', error: 'Store credential mismatch' });
       }
       const valId = q.get('val_id') ?? '';
@@ -188,20 +198,15 @@ export async function startFakeSslCommerz(): Promise<FakeSslCommerz> {
         }
         return json(500, { error: 'Internal Server Error' });
       }
-      if (q.get('store_id') !== STORE_ID || q.get('store_passwd') !== STORE_PASS) {
+      if (!fromTheStore(q)) {
         return json(200, { APIConnect: 'FAILED', errorReason: 'Store credential mismatch' });
       }
       return q.has('refund_ref_id') ? json(200, refundQuery(q)) : json(200, initiateRefund(q));
     }
     if (req.method === 'GET' && url.pathname === '/validator/api/merchantTransIDvalidationAPI.php') {
-      transactionQueryRequests.push(url.searchParams);
-      if (validationMode === 'down') {
-        req.socket.destroy();
-        return;
-      }
-      if (typeof validationMode === 'object') await sleep(validationMode.slowMs);
-      const q = url.searchParams;
-      if (q.get('store_id') !== STORE_ID || q.get('store_passwd') !== STORE_PASS) {
+      transactionQueryRequests.push(q);
+      if (!(await validationAnswers(req))) return;
+      if (!fromTheStore(q)) {
         return json(200, { APIConnect: 'INVALID_REQUEST', no_of_trans_found: 0, element: [] });
       }
       const tranId = q.get('tran_id') ?? '';
