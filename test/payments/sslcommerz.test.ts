@@ -32,15 +32,18 @@ interface Booked {
   amount: number;
 }
 
-async function bookOne(options: { maxGuest?: number; guestCount?: number } = {}): Promise<Booked> {
-  const user = await createUser(t.ctx);
-  const tour = await createTour(t.ctx, { costFrom: 1200.25, maxGuest: options.maxGuest ?? 10 });
-  const res = await t.app.inject({
+const postBooking = (user: TestUser, tourId: string, guestCount: number) =>
+  t.app.inject({
     method: 'POST',
     url: '/api/v1/booking',
     headers: user.auth,
-    payload: { tour: tour.id, guestCount: options.guestCount ?? 2 },
+    payload: { tour: tourId, guestCount },
   });
+
+async function bookOne(options: { maxGuest?: number; guestCount?: number } = {}): Promise<Booked> {
+  const user = await createUser(t.ctx);
+  const tour = await createTour(t.ctx, { costFrom: 1200.25, maxGuest: options.maxGuest ?? 10 });
+  const res = await postBooking(user, tour.id, options.guestCount ?? 2);
   expect(res.statusCode).toBe(201);
   const booking = res.json().data.booking;
   return {
@@ -108,12 +111,7 @@ describe('SSLCommerz session init', () => {
       fake.setSessionMode(mode);
       const user = await createUser(t.ctx);
       const tour = await createTour(t.ctx, { maxGuest: 3 });
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/booking',
-        headers: user.auth,
-        payload: { tour: tour.id, guestCount: 3 },
-      });
+      const res = await postBooking(user, tour.id, 3);
       expect(res.statusCode, JSON.stringify(mode)).toBe(502);
       expect(res.json()).toMatchObject({ success: false, code: 'UPSTREAM_ERROR' });
       expect(res.json().message).toMatch(/payment gateway/i);
@@ -128,17 +126,10 @@ describe('SSLCommerz session init', () => {
     const tour = await createTour(t.ctx, { maxGuest: 2 });
     fake.setSessionMode({ slowMs: 1000 }, slowUser.email);
     let slowFinished = false;
-    const slow = t.app
-      .inject({
-        method: 'POST',
-        url: '/api/v1/booking',
-        headers: slowUser.auth,
-        payload: { tour: tour.id, guestCount: 1 },
-      })
-      .then((res) => {
-        slowFinished = true;
-        return res;
-      });
+    const slow = postBooking(slowUser, tour.id, 1).then((res) => {
+      slowFinished = true;
+      return res;
+    });
     // Wait until the slow request is at the gateway, then book the same tour.
     while (!fake.initRequests.some((r) => r.fields.cus_email === slowUser.email)) {
       await new Promise((r) => setTimeout(r, 10));
@@ -148,12 +139,7 @@ describe('SSLCommerz session init', () => {
           where datname = current_database() and state like 'idle in transaction%'`,
     );
     expect((openTransactions as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(0);
-    const fast = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/booking',
-      headers: fastUser.auth,
-      payload: { tour: tour.id, guestCount: 1 },
-    });
+    const fast = await postBooking(fastUser, tour.id, 1);
     expect(fast.statusCode).toBe(201);
     // The other booking of the same tour completed while the slow one was still waiting at the gateway.
     expect(slowFinished).toBe(false);
@@ -446,13 +432,7 @@ describe('late payments for expired holds', () => {
     const b = await bookOne({ maxGuest: 2, guestCount: 2 });
     clock.advance(31 * 60_000);
     await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
-    const other = await createUser(t.ctx);
-    const taken = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/booking',
-      headers: other.auth,
-      payload: { tour: b.tourId, guestCount: 2 },
-    });
+    const taken = await postBooking(await createUser(t.ctx), b.tourId, 2);
     expect(taken.statusCode).toBe(201);
     await postForm('/validate-payment', {
       tran_id: b.transactionId,
@@ -500,13 +480,7 @@ describe('late payments for cancelled bookings whose seats are gone', () => {
   it('are recorded and refunded in full; the customer is told the booking could not be confirmed', async () => {
     const b = await bookOne({ maxGuest: 2, guestCount: 2 });
     expect((await setStatus(b.bookingId, 'CANCEL', b.user)).statusCode).toBe(200);
-    const other = await createUser(t.ctx);
-    const taken = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/booking',
-      headers: other.auth,
-      payload: { tour: b.tourId, guestCount: 2 },
-    });
+    const taken = await postBooking(await createUser(t.ctx), b.tourId, 2);
     expect(taken.statusCode).toBe(201);
 
     const valId = fake.issueValId(b.transactionId);
