@@ -1,4 +1,5 @@
 import { type AnyColumn, and, asc, desc, eq, ilike, or, type SQL, sql } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { ListMeta } from './envelope.js';
 import { validationError } from './errors.js';
@@ -189,6 +190,18 @@ export function project<T extends Record<string, unknown>>(
   const out: Record<string, unknown> = {};
   for (const f of fields) if (Object.hasOwn(item, f)) out[f] = item[f];
   return out as Partial<T>;
+}
+
+/** The part of a parsed list a repository's select needs: which rows, in which order, which page. */
+export type ListWindow = Pick<ParsedList, 'where' | 'orderBy' | 'limit' | 'offset'>;
+
+/** Applies a list window to a select (made with `.$dynamic()`): its conditions, order and page. */
+export function inListWindow<T extends PgSelect>(query: T, window: ListWindow) {
+  return query
+    .where(window.where)
+    .orderBy(...window.orderBy)
+    .limit(window.limit)
+    .offset(window.offset);
 }
 
 /** `count(*)` as a number, for the `total` of a filtered list. */

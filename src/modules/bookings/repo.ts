@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, isNull, lte, not, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { type BookingStatus, bookings, departures, payments, tours, users } from '../../db/schema/index.js';
-import { countAll } from '../../lib/list-query.js';
+import { countAll, inListWindow, type ListWindow } from '../../lib/list-query.js';
 import { bookingStatusesBefore, PENDING } from './state.js';
 
 /**
@@ -60,26 +60,17 @@ export type BookingDetailRow = {
     : (typeof detailColumns)[K]['_']['data'] | null;
 };
 
-export interface ListWindow {
-  where: SQL | undefined;
-  orderBy: SQL[];
-  limit: number;
-  offset: number;
-}
-
 /** Bookings with tour, departure, user and payment joined; `where` may use any of the five tables. */
 export async function selectBookingDetails(db: Executor, window: ListWindow): Promise<BookingDetailRow[]> {
-  return (await db
+  const query = db
     .select(detailColumns)
     .from(bookings)
     .innerJoin(users, eq(users.id, bookings.userId))
     .innerJoin(tours, eq(tours.id, bookings.tourId))
     .innerJoin(departures, eq(departures.id, bookings.departureId))
     .leftJoin(payments, eq(payments.bookingId, bookings.id))
-    .where(window.where)
-    .orderBy(...window.orderBy)
-    .limit(window.limit)
-    .offset(window.offset)) as BookingDetailRow[];
+    .$dynamic();
+  return (await inListWindow(query, window)) as BookingDetailRow[];
 }
 
 export async function countBookingDetails(db: Executor, where: SQL | undefined): Promise<number> {
@@ -114,14 +105,14 @@ const summaryColumns = {
 export type BookingSummaryRow = Awaited<ReturnType<typeof selectBookingSummaries>>[number];
 
 export async function selectBookingSummaries(db: Executor, window: ListWindow) {
-  return db
-    .select(summaryColumns)
-    .from(bookings)
-    .leftJoin(payments, eq(payments.bookingId, bookings.id))
-    .where(window.where)
-    .orderBy(...window.orderBy)
-    .limit(window.limit)
-    .offset(window.offset);
+  return inListWindow(
+    db
+      .select(summaryColumns)
+      .from(bookings)
+      .leftJoin(payments, eq(payments.bookingId, bookings.id))
+      .$dynamic(),
+    window,
+  );
 }
 
 export async function countBookings(db: Executor, where: SQL | undefined): Promise<number> {

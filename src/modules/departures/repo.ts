@@ -8,7 +8,7 @@ import {
   tours,
   users,
 } from '../../db/schema/index.js';
-import { countAll } from '../../lib/list-query.js';
+import { countAll, inListWindow, type ListWindow } from '../../lib/list-query.js';
 
 export type DepartureRow = typeof departures.$inferSelect;
 export type NewDepartureRow = typeof departures.$inferInsert;
@@ -20,22 +20,11 @@ const viewColumns = {
 };
 export type DepartureView = { departure: DepartureRow; tourCostFromMinor: number | null };
 
-export interface DepartureWindow {
-  where: SQL | undefined;
-  orderBy: SQL[];
-  limit: number;
-  offset: number;
-}
-
-export async function selectDepartures(db: Executor, window: DepartureWindow): Promise<DepartureView[]> {
-  return db
-    .select(viewColumns)
-    .from(departures)
-    .innerJoin(tours, eq(tours.id, departures.tourId))
-    .where(window.where)
-    .orderBy(...window.orderBy)
-    .limit(window.limit)
-    .offset(window.offset);
+export async function selectDepartures(db: Executor, window: ListWindow): Promise<DepartureView[]> {
+  return inListWindow(
+    db.select(viewColumns).from(departures).innerJoin(tours, eq(tours.id, departures.tourId)).$dynamic(),
+    window,
+  );
 }
 
 export async function countDepartures(db: Executor, where: SQL | undefined): Promise<number> {

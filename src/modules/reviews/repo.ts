@@ -1,7 +1,7 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { bookings, departures, reviews, tours, users } from '../../db/schema/index.js';
-import type { ListSpec, ParsedList } from '../../lib/list-query.js';
+import { inListWindow, type ListSpec, type ListWindow } from '../../lib/list-query.js';
 
 export type ReviewRow = typeof reviews.$inferSelect;
 
@@ -97,18 +97,11 @@ const viewColumns = {
 };
 export type ReviewViewRow = { review: ReviewRow; userName: string; userPicture: string | null };
 
-export async function selectReviewViews(
-  db: Executor,
-  list: Pick<ParsedList, 'where' | 'orderBy' | 'limit' | 'offset'>,
-): Promise<ReviewViewRow[]> {
-  return db
-    .select(viewColumns)
-    .from(reviews)
-    .innerJoin(users, eq(users.id, reviews.userId))
-    .where(list.where)
-    .orderBy(...list.orderBy)
-    .limit(list.limit)
-    .offset(list.offset);
+export async function selectReviewViews(db: Executor, list: ListWindow): Promise<ReviewViewRow[]> {
+  return inListWindow(
+    db.select(viewColumns).from(reviews).innerJoin(users, eq(users.id, reviews.userId)).$dynamic(),
+    list,
+  );
 }
 
 export async function findReviewView(db: Executor, reviewId: string): Promise<ReviewViewRow | undefined> {
