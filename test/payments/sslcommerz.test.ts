@@ -74,6 +74,10 @@ const successCallback = (b: Booked, valId: string, extra: Record<string, string>
     ...extra,
   });
 
+/** The gateway's IPN (server-to-server notification) of a booking's payment. */
+const ipnCallback = (b: Booked, valId: string) =>
+  postForm('/validate-payment', { tran_id: b.transactionId, val_id: valId });
+
 function location(res: { headers: Record<string, unknown> }) {
   return new URL(String(res.headers.location));
 }
@@ -291,10 +295,7 @@ describe('success callback verification', () => {
 describe('IPN /payment/validate-payment', () => {
   it('makes the booking paid even if the browser never returns', async () => {
     const b = await bookOne();
-    const res = await postForm('/validate-payment', {
-      tran_id: b.transactionId,
-      val_id: fake.issueValId(b.transactionId),
-    });
+    const res = await ipnCallback(b, fake.issueValId(b.transactionId));
     expect(res.statusCode).toBe(200);
     expect(res.json().message).toBe('Payment Validated Successfully');
     const state = await bookingState(t.ctx, b.bookingId);
@@ -304,10 +305,7 @@ describe('IPN /payment/validate-payment', () => {
 
   it('answers 400 PAYMENT_NOT_VERIFIED for a wrong amount and 404 for an unknown transaction', async () => {
     const b = await bookOne();
-    const wrong = await postForm('/validate-payment', {
-      tran_id: b.transactionId,
-      val_id: fake.issueValId(b.transactionId, 'wrong-amount'),
-    });
+    const wrong = await ipnCallback(b, fake.issueValId(b.transactionId, 'wrong-amount'));
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().code).toBe('PAYMENT_NOT_VERIFIED');
     expect((await bookingState(t.ctx, b.bookingId)).payment.status).toBe('UNPAID');
@@ -434,10 +432,7 @@ describe('late payments for expired holds', () => {
     await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
     const taken = await postBooking(await createUser(t.ctx), b.tourId, 2);
     expect(taken.statusCode).toBe(201);
-    await postForm('/validate-payment', {
-      tran_id: b.transactionId,
-      val_id: fake.issueValId(b.transactionId),
-    });
+    await ipnCallback(b, fake.issueValId(b.transactionId));
     const state = await bookingState(t.ctx, b.bookingId);
     expect(state.payment.status).toBe('PAID');
     expect(state.booking.status).toBe('FAILED');
@@ -507,7 +502,7 @@ describe('late payments for cancelled bookings whose seats are gone', () => {
     // The repeat, the IPN and a late cancel say the same; one mail, and it does not say "confirmed".
     const [repeat, ipn, cancel] = await Promise.all([
       successCallback(b, valId),
-      postForm('/validate-payment', { tran_id: b.transactionId, val_id: valId }),
+      ipnCallback(b, valId),
       postForm(`/cancel?transactionId=${b.transactionId}`, { tran_id: b.transactionId }),
     ]);
     expect(ipn.statusCode).toBe(200);
@@ -562,10 +557,7 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
     const cancel = await postForm(`/cancel?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
     expect(location(cancel).pathname).toBe('/payment/success');
     expect(location(cancel).searchParams.get('status')).toBe('pending');
-    const ipn = await postForm('/validate-payment', {
-      tran_id: b.transactionId,
-      val_id: fake.issueValId(b.transactionId, 'risky'),
-    });
+    const ipn = await ipnCallback(b, fake.issueValId(b.transactionId, 'risky'));
     expect(ipn.statusCode).toBe(200);
     expect((await bookingState(t.ctx, b.bookingId)).booking.status).toBe('PENDING');
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
@@ -638,10 +630,7 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
 
   it('through the IPN alone is held for review the same way', async () => {
     const b = await bookOne();
-    const ipn = await postForm('/validate-payment', {
-      tran_id: b.transactionId,
-      val_id: fake.issueValId(b.transactionId, 'risky'),
-    });
+    const ipn = await ipnCallback(b, fake.issueValId(b.transactionId, 'risky'));
     expect(ipn.statusCode).toBe(200);
     const state = await bookingState(t.ctx, b.bookingId);
     expect(state.booking.status).toBe('PENDING');
