@@ -8,7 +8,7 @@ import {
   tours,
   users,
 } from '../../db/schema/index.js';
-import { countAll, inListWindow, type ListWindow } from '../../lib/list-query.js';
+import { countAll, inListWindow, type ListSpec, type ListWindow } from '../../lib/list-query.js';
 
 export type DepartureRow = typeof departures.$inferSelect;
 export type NewDepartureRow = typeof departures.$inferInsert;
@@ -185,3 +185,12 @@ export async function findTourForDepartures(db: Executor, tourId: string, lock =
   const [row] = lock ? await query.for('key share') : await query;
   return row;
 }
+
+/** Departure lists page by start date; they take no search, filter or projection from the query string. */
+export const departureListSpec: ListSpec = {
+  searchable: [],
+  filters: {},
+  sortable: { startDate: departures.startDate },
+  tieBreaker: departures.id,
+  projectable: [],
+};

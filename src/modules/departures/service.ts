@@ -9,6 +9,7 @@ import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { departureChangedEmail } from '../../lib/mail/templates.js';
 import { toMajor, toMinor } from '../../lib/money.js';
 import type { BookingCancellation, EndedBooking } from '../bookings/cancellation.js';
+import { CONFIRMED, SEAT_COUNTING_STATUSES } from '../bookings/state.js';
 import { closeWaitlist, queueOffers } from '../waitlists/hooks.js';
 import * as repo from './repo.js';
 import {
@@ -162,15 +163,7 @@ export interface DepartureServiceDeps {
 }
 
 /** Bookings a departure cancellation ends: held unpaid, paid, or paid and awaiting review. */
-const LIVE_BOOKINGS: readonly BookingStatus[] = ['PENDING', 'COMPLETE'];
-
-const LIST_SPEC = {
-  searchable: [],
-  filters: {},
-  sortable: { startDate: departures.startDate },
-  tieBreaker: departures.id,
-  projectable: [],
-};
+const LIVE_BOOKINGS = SEAT_COUNTING_STATUSES;
 
 const isoDay = (d: Date) => d.toISOString();
 
@@ -196,7 +189,7 @@ export function createDepartureService({ db, clock, onGuideAssigned, cancellatio
     async list(tourId: string, query: DepartureListQuery) {
       const tour = await repo.findTourForDepartures(db, tourId);
       if (!tour) throw notFound('Tour not found');
-      const parsed = parseListQuery({ page: query.page, limit: query.limit }, LIST_SPEC, [
+      const parsed = parseListQuery({ page: query.page, limit: query.limit }, repo.departureListSpec, [
         eq(departures.tourId, tourId),
         eq(departures.status, query.status ?? 'SCHEDULED'),
         query.from ? gte(departures.startDate, query.from) : gt(departures.startDate, clock.now()),
@@ -373,7 +366,7 @@ async function mailPaidCustomers(
   after: repo.DepartureRow,
   what: { datesChanged: boolean; priceChanged: boolean },
 ) {
-  const paid = await repo.selectDepartureBookings(tx, after.id, ['COMPLETE']);
+  const paid = await repo.selectDepartureBookings(tx, after.id, [CONFIRMED]);
   if (paid.length === 0) return;
   const tour = await repo.findTourForDepartures(tx, after.tourId);
   const changes: string[] = [];

@@ -3,6 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import { bookings, departures, tours, users } from '../../db/schema/index.js';
 import { countAll } from '../../lib/list-query.js';
+import { CONFIRMED } from '../bookings/state.js';
 
 /** A departure with its tour's title and slug and its assigned guide. */
 const departureColumns = {
@@ -50,7 +51,7 @@ const paidCounts = (db: Executor) =>
         ),
     })
     .from(bookings)
-    .where(and(eq(bookings.departureId, departures.id), eq(bookings.status, 'COMPLETE')))
+    .where(and(eq(bookings.departureId, departures.id), eq(bookings.status, CONFIRMED)))
     .as('paid');
 
 /**
@@ -119,7 +120,7 @@ function selectManifestRows(db: Executor, where: SQL | undefined) {
 export async function selectManifest(db: Executor, departureId: string) {
   return selectManifestRows(
     db,
-    and(eq(bookings.departureId, departureId), eq(bookings.status, 'COMPLETE')),
+    and(eq(bookings.departureId, departureId), eq(bookings.status, CONFIRMED)),
   ).orderBy(asc(users.name), asc(bookings.createdAt), asc(bookings.id));
 }
 export type ManifestRow = Awaited<ReturnType<typeof selectManifest>>[number];

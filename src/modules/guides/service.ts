@@ -1,10 +1,10 @@
 import type { Database, Executor } from '../../db/client.js';
-import { departures } from '../../db/schema/index.js';
 import type { AuthContext } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { listMeta, parseListQuery } from '../../lib/list-query.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
+import { departureListSpec } from '../departures/repo.js';
 import { guideAssignedEmail } from './guide-emails.js';
 import * as repo from './repo.js';
 import type {
@@ -17,14 +17,6 @@ import type {
 
 /** Check-in opens this long before a departure starts (and closes when it ends). */
 export const CHECK_IN_OPENS_BEFORE_START_MS = 24 * 3600_000;
-
-const LIST_SPEC = {
-  searchable: [],
-  filters: {},
-  sortable: { startDate: departures.startDate },
-  tieBreaker: departures.id,
-  projectable: [],
-};
 
 const tourRef = (d: repo.GuideDepartureRow) => ({ _id: d.tourId, title: d.tourTitle, slug: d.tourSlug });
 
@@ -85,7 +77,7 @@ export function createGuideService({ db, clock }: GuideServiceDeps) {
   return {
     /** The caller's departures: those not yet ended first (soonest first), then the past ones (latest first). */
     async myDepartures(caller: AuthContext, query: GuideDepartureListQuery) {
-      const parsed = parseListQuery({ page: query.page, limit: query.limit }, LIST_SPEC);
+      const parsed = parseListQuery({ page: query.page, limit: query.limit }, departureListSpec);
       const [rows, total] = await Promise.all([
         repo.selectGuideDepartures(db, caller.userId, clock.now(), parsed),
         repo.countGuideDepartures(db, caller.userId),
