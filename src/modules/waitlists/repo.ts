@@ -1,7 +1,7 @@
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { users, type WaitlistStatus, waitlistEntries } from '../../db/schema/index.js';
-import { countAll } from '../../lib/list-query.js';
+import { countAll, inListWindow, type ListWindow } from '../../lib/list-query.js';
 
 export type WaitlistEntryRow = typeof waitlistEntries.$inferSelect;
 
@@ -18,17 +18,8 @@ const viewColumns = { entry: waitlistEntries, position };
 
 export const joinOrder = [asc(waitlistEntries.createdAt), asc(waitlistEntries.id)];
 
-export async function selectEntries(
-  db: Executor,
-  window: { where: SQL | undefined; orderBy: SQL[]; limit: number; offset: number },
-): Promise<WaitlistEntryView[]> {
-  const rows = await db
-    .select(viewColumns)
-    .from(waitlistEntries)
-    .where(window.where)
-    .orderBy(...window.orderBy)
-    .limit(window.limit)
-    .offset(window.offset);
+export async function selectEntries(db: Executor, window: ListWindow): Promise<WaitlistEntryView[]> {
+  const rows = await inListWindow(db.select(viewColumns).from(waitlistEntries).$dynamic(), window);
   return rows.map((r) => ({ ...r.entry, position: r.position }));
 }
 
