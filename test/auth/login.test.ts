@@ -53,13 +53,14 @@ describe('POST /auth/login', () => {
     await time('warm-up@example.com');
     const known: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    // Four of each (under the five free tries): the fastest of each is what the work costs, since another test
+    // file sharing the cores can only slow a sample down, never speed it up.
+    for (let i = 0; i < 4; i++) {
       known.push(await time(user.email));
       unknown.push(await time(`nobody-${i}@example.com`));
     }
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
     // A missing hash check would make unknown emails several times faster than the ≈10+ ms of argon2.
-    expect(median(unknown)).toBeGreaterThan(median(known) * 0.4);
+    expect(Math.min(...unknown)).toBeGreaterThan(Math.min(...known) * 0.4);
   });
 
   it('blocked, inactive and deleted accounts get a 403 with a clear message after a correct password', async () => {
