@@ -36,18 +36,14 @@ console.log(
     "(INSTANCES × DATABASE_POOL_MAX; keep it under the server's max_connections)",
 );
 
-// Per-instance runtime defaults (each can be overridden): a heap limit, so V8 collects garbage before it
-// piles up; a libuv pool of cores / instances threads (at least 2) for argon2id hashing; two malloc arenas.
-// See docs/BENCHMARKS.md for their measured effect.
-const workerEnv = {
-  UV_THREADPOOL_SIZE:
-    process.env.UV_THREADPOOL_SIZE || String(Math.max(2, Math.ceil(os.availableParallelism() / instances))),
-  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || '2',
-};
-const heapFlag = (process.env.NODE_OPTIONS ?? '').includes('--max-old-space-size')
-  ? []
-  : ['--max-old-space-size=256'];
-cluster.setupPrimary({ exec: entry, execArgv: [...process.execArgv, ...heapFlag] });
+// The production memory settings for each instance (src/lib/memory-settings.ts; each can be overridden), with
+// a libuv pool of cores / instances threads (at least 2) for argon2id hashing.
+const { memorySettings } = await import(
+  pathToFileURL(path.join(root, 'dist', 'lib', 'memory-settings.js')).href
+);
+const settings = memorySettings(process.env, { instances });
+const workerEnv = settings.env;
+cluster.setupPrimary({ exec: entry, execArgv: [...process.execArgv, ...settings.execArgv] });
 
 let stopping = false;
 const recentDeaths = [];

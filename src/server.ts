@@ -6,6 +6,7 @@ import { seedSuperAdmin } from './db/seed.js';
 import { seedDemoCatalogue } from './db/seed-demo.js';
 import { demoAccountsPresent } from './db/seed-demo-accounts.js';
 import { chooseLogFormat, logOutput } from './lib/logging.js';
+import { describeMemory } from './lib/memory-settings.js';
 import { startUpSummary } from './lib/start-up-summary.js';
 
 async function main() {
@@ -78,6 +79,7 @@ async function main() {
       payments: app.ctx.gateway.name,
       superAdminCreated,
       demoAccounts,
+      memory: describeMemory(),
     }),
   );
 }

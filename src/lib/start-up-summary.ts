@@ -17,6 +17,8 @@ export interface StartUpFacts {
   superAdminCreated: boolean;
   /** Demo accounts present that sign in with the development demo password. */
   demoAccounts: string[];
+  /** The process's memory settings (src/lib/memory-settings.ts `describeMemory`). */
+  memory: string;
 }
 
 /** A PostgreSQL URL without its credentials. */
@@ -63,6 +65,7 @@ export function startUpSummary(facts: StartUpFacts): string {
     `  Demo data:  ${demo}`,
     `  Mail:       ${mail}`,
     `  Payments:   ${payments}`,
+    `  Memory:     ${facts.memory}`,
     `  API:  ${base}/api/v1`,
     `  Docs: ${base}/docs`,
   ];

@@ -4,19 +4,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TEST_ENV } from './app.js';
 
 const serverEntry = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
+const startScript = fileURLToPath(new URL('../../scripts/start.mjs', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
  * Starts `src/server.ts` as a real process and resolves once it listens. The test settings apply unless
  * `bare` is set, which starts it as `npm start` would with no configuration but `env`. `cwd` is where it
- * looks for a `.env` file (default: this process's working directory).
+ * looks for a `.env` file (default: this process's working directory). `npmStart` runs what `npm start`
+ * runs instead (scripts/start.mjs: the compiled server, built first if src/ is newer).
  */
 export function startServer(
   env: Record<string, string>,
-  options: { bare?: boolean; startTimeoutMs?: number; cwd?: string } = {},
+  options: { bare?: boolean; startTimeoutMs?: number; cwd?: string; npmStart?: boolean } = {},
 ): Promise<{ child: ChildProcess; output: () => string }> {
   const base = options.bare ? { PATH: process.env.PATH ?? '' } : { ...process.env, ...TEST_ENV };
-  const child = spawn(process.execPath, ['--import', tsxLoader, serverEntry], {
+  const args = options.npmStart ? [startScript] : ['--import', tsxLoader, serverEntry];
+  const child = spawn(process.execPath, args, {
     env: { ...base, LOG_LEVEL: 'warn', ...env },
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
