@@ -22,19 +22,23 @@ export interface LoadFigures {
   statuses: Record<string, number>;
   errors: number;
   timeouts: number;
-  /** Highest resident set size of the measured process during the run, in MiB (undefined: not sampled). */
+  /**
+   * Highest resident set size of a measured process during the run, in MiB (undefined: not sampled); with
+   * several processes, that of the one that grew most.
+   */
   peakRssMiB?: number;
-  /** CPU time the measured process spent per answered request, in ms (user + system). */
+  /** CPU time the measured processes spent per answered request, in ms (user + system, all together). */
   cpuMsPerRequest?: number;
 }
 
 export interface LoadOptions {
-  baseUrl: string;
+  /** Several: autocannon spreads the connections over them in turn (connection k goes to k mod n). */
+  baseUrl: string | string[];
   connections: number;
   seconds: number;
   request: LoadRequest;
-  /** Process whose memory is sampled while the load runs. */
-  samplePid?: number;
+  /** Processes whose memory and CPU are sampled while the load runs. */
+  samplePid?: number | number[];
 }
 
 /** Resident set size of a process in MiB (Linux /proc; undefined elsewhere). */
@@ -62,12 +66,19 @@ export async function cpuMs(pid: number): Promise<number | undefined> {
   }
 }
 
-function sampleRss(pid: number | undefined) {
+/** CPU time the processes have used so far, together (undefined when there are none or one is unreadable). */
+async function cpuMsOf(pids: number[]): Promise<number | undefined> {
+  if (pids.length === 0) return undefined;
+  const each = await Promise.all(pids.map(cpuMs));
+  return each.some((ms) => ms === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0);
+}
+
+function sampleRss(pids: number[]) {
   let peak: number | undefined;
   const take = async () => {
-    if (pid === undefined) return;
-    const now = await rssMiB(pid);
-    if (now !== undefined) peak = Math.max(peak ?? 0, now);
+    for (const now of await Promise.all(pids.map(rssMiB))) {
+      if (now !== undefined) peak = Math.max(peak ?? 0, now);
+    }
   };
   void take();
   const timer = setInterval(() => void take(), 250);
@@ -84,10 +95,12 @@ function sampleRss(pid: number | undefined) {
 export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   const { request } = options;
   const headers = { 'content-type': 'application/json', ...request.headers };
-  const sampler = sampleRss(options.samplePid);
-  const cpuBefore = options.samplePid === undefined ? undefined : await cpuMs(options.samplePid);
+  const pids = options.samplePid === undefined ? [] : [options.samplePid].flat();
+  const sampler = sampleRss(pids);
+  const cpuBefore = await cpuMsOf(pids);
   const result = await autocannon({
-    url: options.baseUrl,
+    // autocannon takes a list of URLs too (its typings say one).
+    url: options.baseUrl as string,
     connections: options.connections,
     duration: options.seconds,
     timeout: 30,
@@ -119,7 +132,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     ],
   });
   const peakRssMiB = await sampler.stop();
-  const cpuAfter = options.samplePid === undefined ? undefined : await cpuMs(options.samplePid);
+  const cpuAfter = await cpuMsOf(pids);
   const statuses: Record<string, number> = {};
   const byCode = (result as unknown as { statusCodeStats?: Record<string, { count: number }> })
     .statusCodeStats;

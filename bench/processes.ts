@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { utimesSync } from 'node:fs';
+import { readFileSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,10 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export interface RunningProcess {
   child: ChildProcess;
+  /** The process that serves: the one started, or the server `npm start` (scripts/start.mjs) started. */
   pid: number;
+  /** The process started, when it only launched the server (`npm start` applying its memory settings). */
+  launcherPid?: number;
   baseUrl: string;
   output(): string;
   stop(): Promise<void>;
@@ -39,6 +42,16 @@ export function buildApp(): void {
   utimesSync(path.join(ROOT, 'dist', 'server.js'), now, now);
 }
 
+/** The one process `pid` started (Linux /proc), if it started exactly one. */
+function onlyChildOf(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    return children.length === 1 && children[0] ? Number(children[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts `node <args>` in the project root and resolves once its output says it is listening on `port`
  * (both the app and the baseline print "listening on http://...").
@@ -48,6 +61,8 @@ export function startProcess(
   env: Record<string, string>,
   port: number,
   label: string,
+  /** The process started launches the server as its child (`npm start`): measure that one. */
+  options: { launcher?: boolean } = {},
 ): Promise<RunningProcess> {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -77,9 +92,11 @@ export function startProcess(
       child.stdout!.off('data', ready);
       child.off('exit', onExit);
       clearTimeout(timer);
+      const server = options.launcher ? onlyChildOf(child.pid!) : undefined;
       resolve({
         child,
-        pid: child.pid!,
+        pid: server ?? child.pid!,
+        launcherPid: server === undefined ? undefined : child.pid!,
         baseUrl: `http://127.0.0.1:${port}`,
         output: () => out,
         async stop() {

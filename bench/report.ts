@@ -32,7 +32,11 @@ export interface RunInfo {
   method: string;
   hashRate: HashRate;
   seatDrift: number;
+  /** The one-departure scenarios' seat checks, one line each (empty when they did not run). */
+  departureChecks?: string[];
   idleRssMiB?: number;
+  /** The `npm start` launcher process, which only waits for the server and passes signals on. */
+  launcherRssMiB?: number;
 }
 
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
@@ -117,8 +121,12 @@ export function renderSection(results: Measured[], info: RunInfo): string {
     `- Raw argon2id (m=19456, t=2, p=1, as src/lib/passwords.ts), ${h.concurrency} hashes in flight: ` +
       `**${fixed(h.hashesPerSec)} hashes/s** (${h.hashes} in the run; p50 ${fixed(h.p50)} ms, p99 ${fixed(h.p99)} ms).`,
     `- App RSS: ${info.idleRssMiB === undefined ? '?' : fixed(info.idleRssMiB, 0)} MiB idle after start-up, ` +
-      `${fixed(peak, 0)} MiB peak under load (target < ${TARGETS.rssMiB} MiB).`,
+      `${fixed(peak, 0)} MiB peak under load (target < ${TARGETS.rssMiB} MiB)` +
+      (info.launcherRssMiB === undefined
+        ? '.'
+        : `; the \`npm start\` launcher waiting for it holds another ${fixed(info.launcherRssMiB, 0)} MiB.`),
     `- Seat accounting after the booking scenario: ${info.seatDrift === 0 ? 'exact (seats held = guests of holding bookings on every contended tour)' : `**off by ${info.seatDrift} seats**`}.`,
+    ...(info.departureChecks ?? []).map((line) => `- One departure, two instances, ${line}.`),
     '',
     `Targets: read scenarios ≥ ${TARGETS.readShareOfBaseline * 100}% of their raw-SQL baseline's req/s and p99 ≤ ` +
       `max(${TARGETS.readP99FloorMs} ms, 2 × the baseline's p99); login ≥ ${TARGETS.loginShareOfHashRate * 100}% of the raw ` +

@@ -1,7 +1,8 @@
 import type { Fixtures } from './fixtures.js';
 import type { LoadRequest } from './load.js';
 
-export type Target = 'app' | 'baseline';
+/** 'two apps': two app instances on one database, the connections split between them. */
+export type Target = 'app' | 'baseline' | 'two apps';
 
 export interface Scenario {
   name: string;
@@ -15,6 +16,8 @@ export interface Scenario {
   connections?: number;
   /** Statuses that count as success (default 200). */
   ok?: number[];
+  /** False: measured without a warm-up (e.g. one that sells seats out). */
+  warmup?: boolean;
 }
 
 /** Cycles through a list: each call returns the next item. */
