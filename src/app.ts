@@ -164,15 +164,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSecurity(app, config, redis);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
-  await app.register(multipart, {
-    limits: {
-      fileSize: config.uploads.maxFileBytes,
-      files: config.uploads.maxFiles,
-      fields: 20,
-      fieldSize: config.bodyLimitBytes,
-      parts: config.uploads.maxFiles + 20,
-    },
-  });
+  // Multipart bodies are read only by the catalogue writes (below); elsewhere one is accepted as an empty
+  // body, as the multipart plugin's own parser does, without its two hooks on every request.
+  app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
   await registerDocs(app);
   registerMetrics(app, config, database);
 
@@ -189,18 +183,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     prefix: '/api/v1/auth',
   });
-  await app.register(divisionRoutes, {
-    divisions: services.divisions,
-    guard,
-    config,
-    prefix: '/api/v1/division',
-  });
-  await app.register(tourRoutes, {
-    tours: services.tours,
-    tourTypes: services.tourTypes,
-    guard,
-    config,
-    prefix: '/api/v1/tour',
+  await app.register(async (catalogue) => {
+    catalogue.removeContentTypeParser('multipart/form-data');
+    await catalogue.register(multipart, {
+      limits: {
+        fileSize: config.uploads.maxFileBytes,
+        files: config.uploads.maxFiles,
+        fields: 20,
+        fieldSize: config.bodyLimitBytes,
+        parts: config.uploads.maxFiles + 20,
+      },
+    });
+    await catalogue.register(divisionRoutes, {
+      divisions: services.divisions,
+      guard,
+      config,
+      prefix: '/api/v1/division',
+    });
+    await catalogue.register(tourRoutes, {
+      tours: services.tours,
+      tourTypes: services.tourTypes,
+      guard,
+      config,
+      prefix: '/api/v1/tour',
+    });
   });
   await app.register(departureRoutes, { departures: services.departures, guard, prefix: '/api/v1' });
   await app.register(guideRoutes, { guides: services.guides, guard, prefix: '/api/v1' });

@@ -123,3 +123,18 @@ describe('every answer carries the same headers', () => {
     expect(after).not.toContain('route="/metrics"');
   });
 });
+
+describe('a multipart body outside the catalogue writes', () => {
+  it('is read as no body, as before the multipart reader was kept to the routes that take files', async () => {
+    const boundary = 'x-boundary';
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b.c\r\n--${boundary}--\r\n`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ success: false, code: 'VALIDATION_ERROR' });
+    expectSecurityHeaders(res, 'multipart');
+  });
+});
