@@ -38,12 +38,21 @@ export function registerMetrics(app: FastifyInstance, config: Config, database: 
     });
   }
 
-  app.addHook('onResponse', async (request, reply) => {
+  // A plain callback hook (no promise per request); the label objects are made once per route, method and status.
+  const labelSets = new Map<string, { method: string; route: string; status_code: string }>();
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    if (route === '/metrics') return;
-    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
-    requests.inc(labels);
-    duration.observe(labels, reply.elapsedTime / 1000);
+    if (route !== '/metrics') {
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let labels = labelSets.get(key);
+      if (!labels) {
+        labels = { method: request.method, route, status_code: String(reply.statusCode) };
+        labelSets.set(key, labels);
+      }
+      requests.inc(labels);
+      duration.observe(labels, reply.elapsedTime / 1000);
+    }
+    done();
   });
 
   app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (request, reply) => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
+import { compiledSerializer } from '../../lib/response-serializer.js';
 import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as signedIn } from '../../plugins/docs.js';
 import type { PerIpLimit } from '../../plugins/security.js';
@@ -57,6 +58,8 @@ export const userRoutes: FastifyPluginAsyncZod<UserRoutesOptions> = async (
         security: signedIn,
         response: { 200: successSchema(publicUser) },
       },
+      // The hottest signed-in read: written by a serializer compiled from the schema, without the Zod check.
+      serializerCompiler: compiledSerializer,
     },
     async (request, reply) =>
       ok(reply, 'Your profile Retrieved Successfully', users.me(callerProfile(request))),
