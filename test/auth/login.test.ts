@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
 import { and, eq } from 'drizzle-orm';
+import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authThrottle, securityEvents, sessions, userAuths, users } from '../../src/db/schema/index.js';
+import { successSchema } from '../../src/lib/envelope.js';
+import { loginResult } from '../../src/modules/auth/schemas.js';
+import { publicUser } from '../../src/modules/users/schemas.js';
 import { createUser } from '../helpers/factories.js';
 import {
   type AccountsTestApp,
@@ -138,6 +142,22 @@ describe('POST /auth/login', () => {
       .from(securityEvents)
       .where(and(eq(securityEvents.userId, user.id), eq(securityEvents.type, 'sign_in')));
     expect(events.map((e) => e.details)).toContainEqual({ sessionId, provider: 'credentials' });
+  });
+
+  it('answers with the same text the Zod response check wrote, every profile field included', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const res = await login({ email: user.email, password: STRONG_PASSWORD });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(Object.keys(body.data)).toEqual(Object.keys(loginResult.shape));
+    expect(Object.keys(body.data.user)).toEqual(Object.keys(publicUser.shape));
+    const zodSerializer = zodSerializerCompiler({
+      schema: successSchema(loginResult),
+      method: 'POST',
+      url: '/login',
+      httpStatus: '200',
+    });
+    expect(res.body).toBe(zodSerializer(body));
   });
 
   it('issues HS256 JWTs with the claims in their usual order and lifetimes, byte for byte as jose signs them', async () => {
