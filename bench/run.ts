@@ -41,7 +41,7 @@ import { type Measured, renderSection, verdict, writeSection } from './report.js
 import { type Scenario, scenarios } from './scenarios.js';
 
 async function packageVersions(): Promise<string> {
-  const names = ['fastify', 'zod', 'drizzle-orm', 'pg', '@node-rs/argon2', 'jose', 'autocannon'];
+  const names = ['fastify', 'zod', 'drizzle-orm', 'pg', '@node-rs/argon2', 'fast-jwt', 'autocannon'];
   const versions = await Promise.all(
     names.map(async (name) => {
       const pkg = JSON.parse(await readFile(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8'));

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
 import { and, eq } from 'drizzle-orm';
+import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authThrottle, securityEvents, sessions, userAuths, users } from '../../src/db/schema/index.js';
+import { successSchema } from '../../src/lib/envelope.js';
+import { loginResult } from '../../src/modules/auth/schemas.js';
+import { publicUser } from '../../src/modules/users/schemas.js';
 import { createUser } from '../helpers/factories.js';
 import {
   type AccountsTestApp,
@@ -137,6 +142,96 @@ describe('POST /auth/login', () => {
       .from(securityEvents)
       .where(and(eq(securityEvents.userId, user.id), eq(securityEvents.type, 'sign_in')));
     expect(events.map((e) => e.details)).toContainEqual({ sessionId, provider: 'credentials' });
+  });
+
+  it('answers with the same text the Zod response check wrote, every profile field included', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD });
+    const res = await login({ email: user.email, password: STRONG_PASSWORD });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(Object.keys(body.data)).toEqual(Object.keys(loginResult.shape));
+    expect(Object.keys(body.data.user)).toEqual(Object.keys(publicUser.shape));
+    const zodSerializer = zodSerializerCompiler({
+      schema: successSchema(loginResult),
+      method: 'POST',
+      url: '/login',
+      httpStatus: '200',
+    });
+    expect(res.body).toBe(zodSerializer(body));
+  });
+
+  it('issues HS256 JWTs with the claims in their usual order and lifetimes, byte for byte as jose signs them', async () => {
+    const user = await createUser(t.ctx, { password: STRONG_PASSWORD, role: 'ADMIN' });
+    const res = await login({ email: user.email, password: STRONG_PASSWORD });
+    expect(res.statusCode).toBe(200);
+    const { accessToken, refreshToken } = res.json().data;
+    const { jwt } = t.ctx.config;
+    const decode = (token: string) => {
+      const [header, payload] = token
+        .split('.')
+        .slice(0, 2)
+        .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+      return { header, payload };
+    };
+    // Another implementation signing the same header and claims must give the same token.
+    const resign = (token: string, secret: string) =>
+      new SignJWT(decode(token).payload)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(new TextEncoder().encode(secret));
+    const second = Math.floor(clock.now().getTime() / 1000);
+
+    const access = decode(accessToken);
+    expect(access.header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(Object.keys(access.payload)).toEqual([
+      'userId',
+      'email',
+      'role',
+      'sid',
+      'type',
+      'iss',
+      'aud',
+      'sub',
+      'jti',
+      'iat',
+      'exp',
+    ]);
+    expect(access.payload).toMatchObject({
+      userId: user.id,
+      email: user.email,
+      role: 'ADMIN',
+      type: 'access',
+      iss: jwt.issuer,
+      aud: jwt.audience,
+      sub: user.id,
+      iat: second,
+      exp: second + jwt.accessExpiresSeconds,
+    });
+    expect(await resign(accessToken, jwt.accessSecret)).toBe(accessToken);
+
+    const refresh = decode(refreshToken);
+    expect(refresh.header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(Object.keys(refresh.payload)).toEqual([
+      'userId',
+      'email',
+      'role',
+      'sid',
+      'type',
+      'gen',
+      'iss',
+      'aud',
+      'sub',
+      'jti',
+      'iat',
+      'exp',
+    ]);
+    expect(refresh.payload).toMatchObject({
+      sid: access.payload.sid,
+      type: 'refresh',
+      gen: 0,
+      iat: second,
+      exp: second + jwt.refreshExpiresSeconds,
+    });
+    expect(await resign(refreshToken, jwt.refreshSecret)).toBe(refreshToken);
   });
 
   it('a sign-in after failures clears their counter, so the next failures start from five free tries again', async () => {

@@ -4,7 +4,9 @@ import type { TestUser } from './factories.js';
 
 /**
  * Access tokens that must never pass the guard, each labelled for test names: expired, signed with the wrong
- * secret, the refresh token presented as an access token, unsigned (`alg: none`), tampered, and junk.
+ * secret, the refresh token presented as an access token, for another audience or issuer, with another
+ * algorithm, without a required claim, not valid yet, unsigned (`alg: none`), tampered, and junk. Signed with
+ * jose, an implementation independent of the app's.
  */
 export async function forgedAccessTokens(config: Config, user: TestUser): Promise<Record<string, string>> {
   const now = Math.floor(Date.now() / 1000);
@@ -15,16 +17,25 @@ export async function forgedAccessTokens(config: Config, user: TestUser): Promis
     sid: user.sessionId,
     type: 'access',
   };
-  const sign = (secret: string, iat: number, exp: number, extra: Record<string, unknown> = {}) =>
-    new SignJWT({ ...claims, ...extra })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuer(config.jwt.issuer)
-      .setAudience(typeof extra.aud === 'string' ? extra.aud : config.jwt.audience)
+  interface Variant {
+    aud?: string;
+    iss?: string;
+    alg?: 'HS256' | 'HS512';
+    /** `null` leaves the claim out. */
+    jti?: string | null;
+    extra?: Record<string, unknown>;
+  }
+  const sign = (secret: string, iat: number, exp: number, variant: Variant = {}) => {
+    const jwt = new SignJWT({ ...claims, ...variant.extra })
+      .setProtectedHeader({ alg: variant.alg ?? 'HS256', typ: 'JWT' })
+      .setIssuer(variant.iss ?? config.jwt.issuer)
+      .setAudience(variant.aud ?? config.jwt.audience)
       .setSubject(user.id)
-      .setJti(`forged-${iat}-${exp}`)
       .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .sign(new TextEncoder().encode(secret));
+      .setExpirationTime(exp);
+    if (variant.jti !== null) jwt.setJti(variant.jti ?? `forged-${iat}-${exp}`);
+    return jwt.sign(new TextEncoder().encode(secret));
+  };
 
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const [header, payload, signature] = user.accessToken.split('.') as [string, string, string];
@@ -36,6 +47,10 @@ export async function forgedAccessTokens(config: Config, user: TestUser): Promis
     'refresh token as access': user.refreshToken,
     'signed with the refresh secret': await sign(config.jwt.refreshSecret, now, now + 600),
     'wrong audience': await sign(config.jwt.accessSecret, now, now + 600, { aud: 'someone-else' }),
+    'wrong issuer': await sign(config.jwt.accessSecret, now, now + 600, { iss: 'someone-else' }),
+    'HS512 with the right secret': await sign(config.jwt.accessSecret, now, now + 600, { alg: 'HS512' }),
+    'without a jti': await sign(config.jwt.accessSecret, now, now + 600, { jti: null }),
+    'not valid yet (nbf)': await sign(config.jwt.accessSecret, now, now + 600, { extra: { nbf: now + 300 } }),
     'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims, exp: now + 600 })}.`,
     'payload edited to SUPER_ADMIN': `${header}.${b64(elevated)}.${signature}`,
     garbage: 'not.a.jwt',

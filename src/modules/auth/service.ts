@@ -98,7 +98,7 @@ export function createAuthService(deps: {
     if (needsRehash(user.passwordHash!)) {
       await updateUser(db, user.id, { passwordHash: await hashPassword(input.password) });
     }
-    const { issued, row } = await newSession({ tokens, config }, user, client, now);
+    const { issued, row } = newSession({ tokens, config }, user, client, now);
     await writeSignInSession(row, user.email, throttle);
     return { issued, user: toPublicUser(user) };
   }

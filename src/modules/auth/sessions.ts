@@ -30,23 +30,21 @@ export interface IssuedTokens {
 }
 
 /** A new session's first access and refresh tokens and the row that records it (not yet written). */
-export async function newSession(
+export function newSession(
   deps: { tokens: TokenService; config: Config },
   user: SessionUser,
   client: ClientInfo,
   now: Date,
   provider = 'credentials',
-): Promise<{ issued: IssuedTokens; row: NewSessionRow }> {
+): { issued: IssuedTokens; row: NewSessionRow } {
   const { tokens, config } = deps;
   const sessionId = newId();
   const refreshExpiresAt = new Date(now.getTime() + config.jwt.refreshExpiresSeconds * 1000);
   const claims = { userId: user.id, email: user.email, role: user.role, sid: sessionId };
   // Second precision, because that is what the token's iat carries.
   const issuedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  const [accessToken, refreshToken] = await Promise.all([
-    tokens.signAccessToken(claims, now),
-    tokens.signRefreshToken(claims, 0, issuedAt, refreshExpiresAt),
-  ]);
+  const accessToken = tokens.signAccessToken(claims, now);
+  const refreshToken = tokens.signRefreshToken(claims, 0, issuedAt, refreshExpiresAt);
   return {
     issued: { accessToken, refreshToken, sessionId, refreshExpiresAt },
     row: {
@@ -75,7 +73,7 @@ export async function startSession(
   now: Date,
   provider = 'credentials',
 ): Promise<IssuedTokens> {
-  const { issued, row } = await newSession(deps, user, client, now, provider);
+  const { issued, row } = newSession(deps, user, client, now, provider);
   await insertSession(db, row);
   return issued;
 }
@@ -164,10 +162,13 @@ export async function rotateRefreshToken(
     );
     throw unauthenticated('Refresh token was already used; the session has been ended, please sign in again');
   }
-  const [accessToken, nextRefreshToken] = await Promise.all([
-    tokens.signAccessToken(outcome.claims, now),
-    tokens.signRefreshToken(outcome.claims, outcome.generation, outcome.issuedAt, outcome.expiresAt),
-  ]);
+  const accessToken = tokens.signAccessToken(outcome.claims, now);
+  const nextRefreshToken = tokens.signRefreshToken(
+    outcome.claims,
+    outcome.generation,
+    outcome.issuedAt,
+    outcome.expiresAt,
+  );
   return {
     accessToken,
     refreshToken: nextRefreshToken,
