@@ -101,6 +101,8 @@ const PLACES = [
 const KINDS = ['Getaway', 'Expedition', 'Retreat', 'Escape', 'Trail', 'Discovery'];
 
 const ADMIN_COUNT = 10;
+/** Tables whose rows the statistics summaries describe (migrations/0011_stats_summaries.sql). */
+const SUMMARISED_TABLES = ['users', 'bookings', 'payments', 'refunds'];
 
 function positiveInt(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}`);
@@ -146,13 +148,19 @@ export async function seedLargeDataset(
     await client.query('begin');
     await client.query('set local synchronous_commit = off');
     await client.query(`set local timezone = 'UTC'`);
+    // The statistics triggers would add a few summary rows per row loaded: they stay off during the load,
+    // and stats_rebuild() computes the summaries once at the end, as the migration does on existing data.
+    for (const table of SUMMARISED_TABLES) await client.query(`alter table ${table} disable trigger user`);
     for (const statement of datasetStatements(seed, tourCount, userCount, bookingCount, now)) {
       await client.query(statement, statement.includes('$1') ? [passwordHash] : []);
     }
+    for (const table of SUMMARISED_TABLES) await client.query(`alter table ${table} enable trigger user`);
+    await client.query('select stats_rebuild()');
     await client.query('commit');
     // Vacuum too, so index-only scans find an all-visible table, as autovacuum would leave it.
     await client.query(
-      'vacuum (analyze) divisions, tour_types, tours, users, user_auths, bookings, payments',
+      'vacuum (analyze) divisions, tour_types, tours, users, user_auths, bookings, payments, ' +
+        'stats_booking_days, stats_tour_bookings, stats_booking_users, stats_payment_groups, stats_revenue_days',
     );
   } catch (err) {
     await client.query('rollback').catch(() => {});

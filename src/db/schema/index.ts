@@ -7,3 +7,4 @@ export * from './outbox.js';
 export * from './reviews.js';
 export * from './users.js';
 export * from './waitlists.js';
+export * from './stats.js';
