@@ -41,6 +41,14 @@ CREATE TABLE "stats_tour_bookings" (
 	"folded" boolean DEFAULT false NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "stats_tour_groups" (
+	"tour_type_id" uuid,
+	"division_id" uuid,
+	"tours" bigint NOT NULL,
+	"priced" bigint NOT NULL,
+	"cost_from_minor" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "stats_user_groups" (
 	"is_deleted" boolean NOT NULL,
 	"is_active" text NOT NULL,
@@ -156,6 +164,20 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
+CREATE FUNCTION stats_tours_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    INSERT INTO stats_tour_groups (tour_type_id, division_id, tours, priced, cost_from_minor)
+      VALUES (OLD.tour_type_id, OLD.division_id, -1, -(OLD.cost_from_minor IS NOT NULL)::int, -coalesce(OLD.cost_from_minor, 0));
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    INSERT INTO stats_tour_groups (tour_type_id, division_id, tours, priced, cost_from_minor)
+      VALUES (NEW.tour_type_id, NEW.division_id, 1, (NEW.cost_from_minor IS NOT NULL)::int, coalesce(NEW.cost_from_minor, 0));
+  END IF;
+  RETURN NULL;
+END
+$$;
+--> statement-breakpoint
 CREATE FUNCTION stats_users_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'INSERT' THEN
@@ -191,6 +213,14 @@ CREATE TRIGGER stats_refunds_written AFTER INSERT OR DELETE ON refunds
 CREATE TRIGGER stats_refunds_updated AFTER UPDATE ON refunds FOR EACH ROW
   WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.amount_minor IS DISTINCT FROM NEW.amount_minor)
   EXECUTE FUNCTION stats_refunds_changed();
+--> statement-breakpoint
+CREATE TRIGGER stats_tours_written AFTER INSERT OR DELETE ON tours
+  FOR EACH ROW EXECUTE FUNCTION stats_tours_changed();
+--> statement-breakpoint
+CREATE TRIGGER stats_tours_updated AFTER UPDATE ON tours FOR EACH ROW
+  WHEN (OLD.tour_type_id IS DISTINCT FROM NEW.tour_type_id OR OLD.division_id IS DISTINCT FROM NEW.division_id
+        OR OLD.cost_from_minor IS DISTINCT FROM NEW.cost_from_minor)
+  EXECUTE FUNCTION stats_tours_changed();
 --> statement-breakpoint
 CREATE TRIGGER stats_users_written AFTER INSERT OR DELETE ON users
   FOR EACH ROW EXECUTE FUNCTION stats_users_changed();
@@ -228,6 +258,11 @@ BEGIN
   INSERT INTO stats_refund_groups (status, refunds, amount_minor)
     SELECT status, sum(refunds), sum(amount_minor) FROM gone GROUP BY status
     HAVING sum(refunds) <> 0 OR sum(amount_minor) <> 0;
+  WITH gone AS (DELETE FROM stats_tour_groups RETURNING *)
+  INSERT INTO stats_tour_groups (tour_type_id, division_id, tours, priced, cost_from_minor)
+    SELECT tour_type_id, division_id, sum(tours), sum(priced), sum(cost_from_minor) FROM gone
+    GROUP BY tour_type_id, division_id
+    HAVING sum(tours) <> 0 OR sum(priced) <> 0 OR sum(cost_from_minor) <> 0;
   WITH gone AS (DELETE FROM stats_user_groups RETURNING *)
   INSERT INTO stats_user_groups (is_deleted, is_active, role, users)
     SELECT is_deleted, is_active, role, sum(users) FROM gone GROUP BY is_deleted, is_active, role
@@ -239,7 +274,7 @@ $$;
 -- the result is exact.
 CREATE FUNCTION stats_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  LOCK TABLE users, bookings, payments, refunds IN SHARE MODE;
+  LOCK TABLE users, tours, bookings, payments, refunds IN SHARE MODE;
   DELETE FROM stats_booking_days;
   DELETE FROM stats_tour_bookings;
   DELETE FROM stats_booking_users;
@@ -248,6 +283,7 @@ BEGIN
   DELETE FROM stats_revenue_days;
   DELETE FROM stats_refund_groups;
   DELETE FROM stats_user_groups;
+  DELETE FROM stats_tour_groups;
   INSERT INTO stats_booking_days (day, status, bookings, guests)
     SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*), sum(guest_count) FROM bookings
     GROUP BY 1, 2;
@@ -269,6 +305,9 @@ BEGIN
     SELECT status, count(*), sum(amount_minor) FROM refunds GROUP BY status;
   INSERT INTO stats_user_groups (is_deleted, is_active, role, users)
     SELECT is_deleted, is_active, role, count(*) FROM users GROUP BY is_deleted, is_active, role;
+  INSERT INTO stats_tour_groups (tour_type_id, division_id, tours, priced, cost_from_minor)
+    SELECT tour_type_id, division_id, count(*), count(cost_from_minor), coalesce(sum(cost_from_minor), 0) FROM tours
+    GROUP BY tour_type_id, division_id;
 END
 $$;
 --> statement-breakpoint

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /*
- * Figures for the admin statistics, kept exact by triggers on users, bookings, payments and refunds
+ * Figures for the admin statistics, kept exact by triggers on users, tours, bookings, payments and refunds
  * (migrations/0011_stats_summaries.sql). A trigger never updates a summary row: it inserts the change as
  * a row of its own (+1 for the new state, -1 for the old), so writers take no lock a concurrent writer
  * could wait for. Readers sum the rows of a key; stats_fold(), run by a background job on every
@@ -84,4 +84,13 @@ export const statsUserGroups = pgTable('stats_user_groups', {
   isActive: text('is_active').notNull(),
   role: text('role').notNull(),
   users: count('users'),
+});
+
+/** Tours by tour type and division: how many, and the count and sum of their prices (for the average). */
+export const statsTourGroups = pgTable('stats_tour_groups', {
+  tourTypeId: uuid('tour_type_id'),
+  divisionId: uuid('division_id'),
+  tours: count('tours'),
+  priced: count('priced'),
+  costFromMinor: count('cost_from_minor'),
 });

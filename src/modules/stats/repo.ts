@@ -81,9 +81,11 @@ export interface TourTotals {
   avgCostFromMinor: number;
 }
 
+/** Tours, and the average price of those that have one (stats_tour_groups). */
 export function tourTotalsQuery() {
   return sql`
-    select count(*) as total, avg(cost_from_minor) as avg_cost from tours`;
+    select sum(tours) as total, sum(cost_from_minor) / nullif(sum(priced), 0) as avg_cost
+    from stats_tour_groups`;
 }
 
 export async function tourTotals(db: Executor): Promise<TourTotals> {
@@ -97,12 +99,13 @@ export interface NamedCount {
   count: number;
 }
 
-/** Every tour type with its number of tours (zero included), most tours first. */
+/** Every tour type with its number of tours (zero included), most tours first (stats_tour_groups). */
 export function toursPerTourTypeQuery() {
   return sql`
     select tt.name, coalesce(c.n, 0) as n
     from tour_types tt
-    left join (select tour_type_id, count(*) as n from tours group by tour_type_id) c on c.tour_type_id = tt.id
+    left join (select tour_type_id, sum(tours) as n from stats_tour_groups group by tour_type_id) c
+      on c.tour_type_id = tt.id
     order by n desc, lower(tt.name), tt.id`;
 }
 
@@ -111,12 +114,13 @@ export async function toursPerTourType(db: Executor): Promise<NamedCount[]> {
   return rows.map((r) => ({ name: String(r.name), count: num(r.n) }));
 }
 
-/** Every division with its number of tours (zero included), most tours first. */
+/** Every division with its number of tours (zero included), most tours first (stats_tour_groups). */
 export function toursPerDivisionQuery() {
   return sql`
     select d.name, coalesce(c.n, 0) as n
     from divisions d
-    left join (select division_id, count(*) as n from tours group by division_id) c on c.division_id = d.id
+    left join (select division_id, sum(tours) as n from stats_tour_groups group by division_id) c
+      on c.division_id = d.id
     order by n desc, lower(d.name), d.id`;
 }
 
@@ -151,10 +155,10 @@ export function mostBookedToursQuery(limit: number) {
       union
       select tour_id from changed
     ), c as (
-      select k.tour_id, coalesce(f.bookings, 0) + coalesce(ch.n, 0) as n
+      select k.tour_id,
+             coalesce((select f.bookings from stats_tour_bookings f where f.tour_id = k.tour_id and f.folded), 0)
+               + coalesce((select ch.n from changed ch where ch.tour_id = k.tour_id), 0) as n
       from candidates k
-      left join stats_tour_bookings f on f.tour_id = k.tour_id and f.folded
-      left join changed ch on ch.tour_id = k.tour_id
     )
     select c.tour_id, c.n, t.title, t.slug
     from c join tours t on t.id = c.tour_id

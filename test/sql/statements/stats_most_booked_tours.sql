@@ -21,10 +21,14 @@ with changed as (
     from changed),
   c as (
     select k.tour_id,
-      coalesce(f.bookings, 0) + coalesce(ch.n, 0) as n
-    from candidates k
-    left join stats_tour_bookings f on f.tour_id = k.tour_id and f.folded
-    left join changed ch on ch.tour_id = k.tour_id)
+      coalesce((
+        select f.bookings
+        from stats_tour_bookings f
+        where f.tour_id = k.tour_id and f.folded), 0) + coalesce((
+          select ch.n
+          from changed ch
+          where ch.tour_id = k.tour_id), 0) as n
+    from candidates k)
 select c.tour_id,
   c.n,
   t.title,
