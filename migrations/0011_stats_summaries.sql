@@ -232,9 +232,13 @@ CREATE TRIGGER stats_users_updated AFTER UPDATE ON users FOR EACH ROW
 --> statement-breakpoint
 -- Collapses each key's rows into one. Rows a concurrent writer inserts are not seen and stay for the next
 -- fold; a concurrent fold waits for this one's deletes and then skips those rows, so nothing counts twice.
+-- The per-day tables (a row per day and key for years) rewrite only the keys that have changes.
 CREATE FUNCTION stats_fold() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  WITH gone AS (DELETE FROM stats_booking_days RETURNING *)
+  WITH changed AS (SELECT day, status FROM stats_booking_days GROUP BY day, status HAVING count(*) > 1),
+  gone AS (
+    DELETE FROM stats_booking_days s USING changed c WHERE s.day = c.day AND s.status = c.status RETURNING s.*
+  )
   INSERT INTO stats_booking_days (day, status, bookings, guests)
     SELECT day, status, sum(bookings), sum(guests) FROM gone GROUP BY day, status
     HAVING sum(bookings) <> 0 OR sum(guests) <> 0;
@@ -250,7 +254,8 @@ BEGIN
     SELECT status, gateway_status, sum(payments), sum(amount_minor), sum(refunded_minor) FROM gone
     GROUP BY status, gateway_status
     HAVING sum(payments) <> 0 OR sum(amount_minor) <> 0 OR sum(refunded_minor) <> 0;
-  WITH gone AS (DELETE FROM stats_revenue_days RETURNING *)
+  WITH changed AS (SELECT day FROM stats_revenue_days GROUP BY day HAVING count(*) > 1),
+  gone AS (DELETE FROM stats_revenue_days s USING changed c WHERE s.day = c.day RETURNING s.*)
   INSERT INTO stats_revenue_days (day, payments, amount_minor, refunded_minor)
     SELECT day, sum(payments), sum(amount_minor), sum(refunded_minor) FROM gone GROUP BY day
     HAVING sum(payments) <> 0 OR sum(amount_minor) <> 0 OR sum(refunded_minor) <> 0;
