@@ -138,33 +138,31 @@ export interface BookedTour {
 
 /**
  * The tours with the most bookings that count (PENDING or COMPLETE; cancelled and failed ones do not),
- * ties broken by tour id, from stats_tour_bookings. A tour's figure is its folded row plus its changes since.
- * A tour without changes keeps its folded figure, so with `c` tours changed, the top `limit` are among the
- * first `limit + c` folded rows (stats_tour_bookings_rank_idx) and the changed tours.
+ * ties broken by tour id, from stats_tour_bookings. A tour's figure is its folded row plus its changes since
+ * the last fold. The top `limit` are among the changed tours and the first `limit` unchanged ones by folded
+ * figure (stats_tour_bookings_rank_idx): a constant limit keeps the plan to a few index probes.
  */
 export function mostBookedToursQuery(limit: number) {
   return sql`
     with changed as (
       select tour_id, sum(bookings) as n from stats_tour_bookings where not folded group by tour_id
     ), candidates as (
-      select tour_id from (
-        select tour_id from stats_tour_bookings where folded
-        order by bookings desc, tour_id
-        limit ${limit} + (select count(*) from changed)
-      ) top
-      union
-      select tour_id from changed
-    ), c as (
-      select k.tour_id,
-             coalesce((select f.bookings from stats_tour_bookings f where f.tour_id = k.tour_id and f.folded), 0)
-               + coalesce((select ch.n from changed ch where ch.tour_id = k.tour_id), 0) as n
-      from candidates k
+      select tour_id, bookings as n from (
+        select f.tour_id, f.bookings from stats_tour_bookings f
+        where f.folded and not exists (select 1 from changed ch where ch.tour_id = f.tour_id)
+        order by f.bookings desc, f.tour_id
+        limit ${limit}
+      ) unchanged
+      union all
+      select ch.tour_id,
+             ch.n + coalesce((select f.bookings from stats_tour_bookings f where f.tour_id = ch.tour_id and f.folded), 0)
+      from changed ch
+    ), top as (
+      select tour_id, n from candidates where n > 0 order by n desc, tour_id limit ${limit}
     )
-    select c.tour_id, c.n, t.title, t.slug
-    from c join tours t on t.id = c.tour_id
-    where c.n > 0
-    order by c.n desc, c.tour_id
-    limit ${limit}`;
+    select top.tour_id, top.n, t.title, t.slug
+    from top join tours t on t.id = top.tour_id
+    order by top.n desc, top.tour_id`;
 }
 
 export async function mostBookedTours(db: Executor, limit: number): Promise<BookedTour[]> {
