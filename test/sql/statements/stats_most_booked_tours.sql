@@ -8,34 +8,39 @@ with changed as (
   where not folded
   group by tour_id),
   candidates as (
-    select tour_id
+    select tour_id,
+      bookings as n
     from (
-      select tour_id
-      from stats_tour_bookings
-      where folded
-      order by bookings desc,
-        tour_id
-      limit $1 + (select count(*) from changed)) top
-    union
-    select tour_id
-    from changed),
-  c as (
-    select k.tour_id,
-      coalesce((
+      select f.tour_id,
+        f.bookings
+      from stats_tour_bookings f
+      where f.folded and not exists (
+        select 1
+        from changed ch
+        where ch.tour_id = f.tour_id)
+      order by f.bookings desc,
+        f.tour_id
+      limit $1) unchanged
+    union all
+    select ch.tour_id,
+      ch.n + coalesce((
         select f.bookings
         from stats_tour_bookings f
-        where f.tour_id = k.tour_id and f.folded), 0) + coalesce((
-          select ch.n
-          from changed ch
-          where ch.tour_id = k.tour_id), 0) as n
-    from candidates k)
-select c.tour_id,
-  c.n,
+        where f.tour_id = ch.tour_id and f.folded), 0)
+    from changed ch),
+  top as (
+    select tour_id,
+      n
+    from candidates
+    where n > 0
+    order by n desc,
+      tour_id
+    limit $2)
+select top.tour_id,
+  top.n,
   t.title,
   t.slug
-from c
-join tours t on t.id = c.tour_id
-where c.n > 0
-order by c.n desc,
-  c.tour_id
-limit $2
+from top
+join tours t on t.id = top.tour_id
+order by top.n desc,
+  top.tour_id
