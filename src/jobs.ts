@@ -6,6 +6,7 @@ import { sendDueEmails } from './lib/mail/outbox.js';
 import { expireStaleHolds } from './modules/bookings/hold-sweeper.js';
 import { closeUnpaidPayments } from './modules/payments/booking-payments.js';
 import { generateMissingInvoices } from './modules/payments/housekeeping.js';
+import { foldSummaries } from './modules/stats/repo.js';
 
 /** Every background job of the app, in one place. Each runs on every instance; the work itself is claimed
  * with row locks, so instances never do the same piece twice. */
@@ -25,5 +26,7 @@ export function scheduleBackgroundJobs(app: FastifyInstance, ctx: AppContext, jo
   scheduleJob(app, 'hold-sweeper', 30_000, () =>
     expireStaleHolds(db, { closeUnpaid: closeUnpaidPayments }, clock.now()),
   );
+  // Keeps what the statistics sum small; the figures are exact whether or not it has run.
+  scheduleJob(app, 'stats-fold', 5_000, () => foldSummaries(db));
   scheduleJob(app, 'invoice-catch-up', 30_000, () => generateMissingInvoices({ db, storage }, clock.now()));
 }

@@ -60,12 +60,9 @@ export const bookings = pgTable(
     index('bookings_user_id_idx').on(t.userId, t.createdAt),
     index('bookings_tour_id_idx').on(t.tourId),
     index('bookings_departure_id_idx').on(t.departureId),
-    // Admin statistics (index-only scans): bookings per tour that count, status totals with guests,
-    // distinct booking users (the narrow index is what makes the planner prefer it to a table scan).
-    index('bookings_counted_tour_idx').on(t.tourId).where(sql`${t.status} in ('PENDING', 'COMPLETE')`),
     index('bookings_status_guests_idx').on(t.status, t.guestCount),
-    index('bookings_user_only_idx').on(t.userId),
-    // Bookings of the last 7/30 days and how many of them are paid, without visiting the table.
+    // Admin statistics: the part of a rolling 7/30-day window before its first whole UTC day (the whole
+    // days come from stats_booking_days), without visiting the table.
     index('bookings_created_status_idx').on(t.createdAt, t.status),
     // Only checked-in bookings name a user: the index for the foreign key stays small.
     index('bookings_checked_in_by_idx').on(t.checkedInBy).where(sql`${t.checkedInBy} is not null`),
@@ -107,11 +104,7 @@ export const payments = pgTable(
     uniqueIndex('payments_transaction_id_key').on(t.transactionId),
     index('payments_created_at_idx').on(t.createdAt),
     index('payments_paid_at_idx').on(t.paidAt),
-    // Admin payment statistics: status/gateway totals and revenue per day, both index-only.
     index('payments_stats_idx').on(t.status, t.gatewayStatus, t.amountMinor, t.refundedMinor),
-    index('payments_revenue_idx')
-      .on(t.paidAt, t.amountMinor, t.refundedMinor)
-      .where(sql`${t.status} = 'PAID'`),
     check('payments_status_check', sql`${t.status} in ('UNPAID','PAID','FAILED','CANCELLED','REFUNDED')`),
     check('payments_amount_check', sql`${t.amountMinor} >= 0`),
     check('payments_refunded_check', sql`${t.refundedMinor} >= 0 and ${t.refundedMinor} <= ${t.amountMinor}`),

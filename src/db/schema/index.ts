@@ -5,5 +5,6 @@ export * from './jobs.js';
 export * from './oauth.js';
 export * from './outbox.js';
 export * from './reviews.js';
+export * from './stats.js';
 export * from './users.js';
 export * from './waitlists.js';

@@ -56,7 +56,8 @@ export function createStatsService(deps: { db: Database; clock: Clock }) {
   /** Deleted users are left out of every user figure (they are reported apart as totalDeletedUsers). */
   async function userStats(): Promise<UserStats> {
     const now = clock.now().getTime();
-    const groups = await repo.userGroups(db, new Date(now - 7 * DAY_MS), new Date(now - 30 * DAY_MS));
+    const figures = await repo.userGroups(db, new Date(now - 7 * DAY_MS), new Date(now - 30 * DAY_MS));
+    const groups = figures.groups;
     const live = groups.filter((g) => !g.isDeleted);
     const withState = (state: string) => sumOf(live, (g) => (g.isActive === state ? g.count : 0));
     const active = withState('ACTIVE');
@@ -67,8 +68,8 @@ export function createStatsService(deps: { db: Database; clock: Clock }) {
       totalInActiveUsers: withState('INACTIVE'),
       totalBlockedUsers: withState('BLOCKED'),
       totalDeletedUsers: sumOf(groups, (g) => (g.isDeleted ? g.count : 0)),
-      newUsersInLast7Days: sumOf(live, (g) => g.createdSince7Days),
-      newUsersInLast30Days: sumOf(live, (g) => g.createdSince30Days),
+      newUsersInLast7Days: figures.createdSince7Days,
+      newUsersInLast30Days: figures.createdSince30Days,
       usersByRole: ROLES.map((role) => ({
         _id: role,
         count: sumOf(live, (g) => (g.role === role ? g.count : 0)),

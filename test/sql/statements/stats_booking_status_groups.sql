@@ -1,6 +1,7 @@
 -- stats_booking_status_groups (stats/repo.ts bookingStatusGroupsQuery)
 select status,
-  count(*) as n,
-  sum(guest_count) as guests
-from bookings
+  sum(bookings) as n,
+  sum(guests) as guests
+from stats_booking_days
 group by status
+having sum(bookings) > 0

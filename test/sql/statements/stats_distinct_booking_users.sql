@@ -1,3 +1,4 @@
 -- stats_distinct_booking_users (stats/repo.ts distinctBookingUsersQuery)
-select count(*) as n
-from (select distinct user_id from bookings) u
+select sum(n) as n
+from stats_counters
+where name = 'booking_users'

@@ -1,9 +1,10 @@
 -- stats_payment_groups (stats/repo.ts paymentGroupsQuery)
 select status,
   gateway_status,
-  count(*) as n,
+  sum(payments) as n,
   sum(amount_minor) as amount,
   sum(refunded_minor) as refunded
-from payments
+from stats_payment_groups
 group by status,
   gateway_status
+having sum(payments) > 0

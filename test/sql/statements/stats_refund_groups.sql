@@ -1,6 +1,7 @@
 -- stats_refund_groups (stats/repo.ts refundGroupsQuery)
 select status,
-  count(*) as n,
+  sum(refunds) as n,
   sum(amount_minor) as amount
-from refunds
+from stats_refund_groups
 group by status
+having sum(refunds) > 0

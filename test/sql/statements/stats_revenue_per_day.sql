@@ -1,15 +1,11 @@
 -- stats_revenue_per_day (stats/repo.ts revenuePerDayQuery)
--- $1 = "2024-03-02T00:00:00.000Z"
+-- $1 = "2024-03-02"
 -- $2 = 29
--- $3 = "2024-03-02T00:00:00.000Z"
--- $4 = "2024-03-02T00:00:00.000Z"
-select to_char(($1::timestamptz + d.i * interval '24 hours') at time zone 'UTC', 'YYYY-MM-DD') as day,
-  s.n,
-  s.amount
+-- $3 = "2024-03-02"
+select to_char($1::date + d.i, 'YYYY-MM-DD') as day,
+  coalesce(sum(s.payments), 0) as n,
+  coalesce(sum(s.amount_minor - s.refunded_minor), 0) as amount
 from generate_series(0, $2) as d(i)
-cross join lateral (
-  select count(*) as n,
-    coalesce(sum(p.amount_minor - p.refunded_minor), 0) as amount
-  from payments p
-  where p.status = 'PAID' and p.paid_at >= $3::timestamptz + d.i * interval '24 hours' and p.paid_at < $4::timestamptz + (d.i + 1) * interval '24 hours') s
+left join stats_revenue_days s on s.day = $3::date + d.i
+group by d.i
 order by d.i

@@ -1,4 +1,4 @@
 -- stats_tour_totals (stats/repo.ts tourTotalsQuery)
-select count(*) as total,
-  avg(cost_from_minor) as avg_cost
-from tours
+select sum(tours) as total,
+  sum(cost_from_minor) / nullif(sum(priced), 0) as avg_cost
+from stats_tour_groups

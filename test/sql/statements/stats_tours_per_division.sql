@@ -4,8 +4,8 @@ select d.name,
 from divisions d
 left join (
   select division_id,
-    count(*) as n
-  from tours
+    sum(tours) as n
+  from stats_tour_groups
   group by division_id) c on c.division_id = d.id
 order by n desc,
   lower(d.name),

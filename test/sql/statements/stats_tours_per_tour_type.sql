@@ -4,8 +4,8 @@ select tt.name,
 from tour_types tt
 left join (
   select tour_type_id,
-    count(*) as n
-  from tours
+    sum(tours) as n
+  from stats_tour_groups
   group by tour_type_id) c on c.tour_type_id = tt.id
 order by n desc,
   lower(tt.name),
