@@ -42,7 +42,10 @@ const TOUR_PAGE = `select t.id as "_id", t.slug, t.title, t.description, t.image
       case when status = 'SCHEDULED' and start_date > now() then start_date end, start_date desc
     limit 1) nd on true`;
 
-/** The list the app serves at GET /tour: one page newest first, and the total for `meta`. */
+/**
+ * The list the app serves at GET /tour: one page newest first, and the total for `meta`, always counted with
+ * count(*) (the app reads the totals of all tours, one division or one tour type from counts it keeps).
+ */
 app.get('/sql/tour', async (request) => {
   const q = request.query as Record<string, string | undefined>;
   const where: string[] = [];

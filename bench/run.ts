@@ -251,7 +251,8 @@ async function main() {
           'RSS sampled from /proc every 250 ms. Slugs rotate over 1,000 tours, users over 300 sessions; each refresh ' +
           'spends a distinct live refresh token (the successor goes back into the pool); logins rotate over 300 accounts; ' +
           `bookings are 1 guest on one of ${fixtures.bookingTours.length} tours, or on one departure (1 guest, or 1-4 guests ` +
-          `on ${oneDeparture.limited.seatsLeft} seats left, no warm-up) by 300 users. The filtered list is division + tourType + ` +
+          `on ${oneDeparture.limited.seatsLeft} seats left, no warm-up) by 300 users. The single-filter list is one division alone ` +
+          "(the filtered list's; its total read from the kept counts by the app, counted by the baseline). The filtered list is division + tourType + " +
           `searchTerm "${fixtures.filter.searchTerm}" (${fixtures.filter.matches} matches). 1-minute load average ` +
           `${fmt(loadBefore, 2)} before the scenarios and ${fmt(loadAfter, 2)} after (the run itself adds about 2; ` +
           'more means other work shared the cores).',

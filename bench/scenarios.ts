@@ -31,6 +31,8 @@ const API = '/api/v1';
 
 export function scenarios(f: Fixtures, password: string): Scenario[] {
   const filtered = `?division=${f.filter.division}&tourType=${f.filter.tourType}&searchTerm=${encodeURIComponent(f.filter.searchTerm)}`;
+  // One filter whose total the app keeps (tour_counts) while the baseline counts it.
+  const byDivision = `?division=${f.filter.division}`;
   const slug = rotate(f.slugs);
   const customer = rotate(f.customers);
   const loginEmail = rotate(f.loginEmails);
@@ -56,6 +58,12 @@ export function scenarios(f: Fixtures, password: string): Scenario[] {
     { name: 'constant', target: 'baseline', kind: 'baseline', request: { path: '/constant' } },
     { name: 'sql: tour list', target: 'baseline', kind: 'baseline', request: { path: '/sql/tour' } },
     {
+      name: 'sql: tour list by division',
+      target: 'baseline',
+      kind: 'baseline',
+      request: { path: `/sql/tour${byDivision}` },
+    },
+    {
       name: 'sql: tour list filtered',
       target: 'baseline',
       kind: 'baseline',
@@ -79,6 +87,13 @@ export function scenarios(f: Fixtures, password: string): Scenario[] {
       kind: 'read',
       baseline: 'sql: tour list',
       request: { path: `${API}/tour` },
+    },
+    {
+      name: 'GET /tour (division)',
+      target: 'app',
+      kind: 'read',
+      baseline: 'sql: tour list by division',
+      request: { path: `${API}/tour${byDivision}` },
     },
     {
       name: 'GET /tour (division + tourType + searchTerm)',

@@ -17,11 +17,11 @@ import {
 import { LOGIN_FAILURES } from '../../src/modules/auth/throttle.js';
 import * as stats from '../../src/modules/stats/repo.js';
 import {
-  defaultTourListStatement,
+  defaultTourList,
   tourBySlugStatement,
-  tourCountAllStatement,
-  tourListShapeStatements,
   tourListSpec,
+  tourListStatements,
+  tourViewByIdStatement,
 } from '../../src/modules/tours/repo.js';
 import { publicUserByIdStatement } from '../../src/modules/users/repo.js';
 import { formatSql } from './format-sql.js';
@@ -55,12 +55,15 @@ const rendered = (query: SQL) => dialect.sqlToQuery(query);
 /** The shaped tour lists as GET /tour builds them; `tour_list_<n>` is numbered in the order shapes first come. */
 const shapedList = (query: Record<string, string>) => {
   const list = parseListQueryShape(query, tourListSpec);
-  const statements = tourListShapeStatements(db, list);
+  const statements = tourListStatements(db, list);
   return { shape: list.shape, page: built(statements.page), total: built(statements.total) };
 };
 const someId = '0190a0c0-0000-7000-8000-000000000000';
 const filtered = shapedList({ division: someId, tourType: someId, searchTerm: 'sea' });
 const sorted = shapedList({ location: 'Sylhet', sort: '-costFrom,title' });
+// A single division: its total is read from tour_counts.
+const division = shapedList({ division: someId, sort: 'title' });
+const frontPage = tourListStatements(db, defaultTourList);
 
 const preparedStatements: Statement[] = [
   { name: 'auth_guard_session', query: built(guardSessionStatement(db)) },
@@ -69,8 +72,9 @@ const preparedStatements: Statement[] = [
   { name: 'sign_in_session', query: built(signInSessionStatement(db)) },
   { name: 'public_user_by_id', query: built(publicUserByIdStatement(db)) },
   { name: 'tour_by_slug', query: built(tourBySlugStatement(db)) },
-  { name: 'tour_list_default', query: built(defaultTourListStatement(db)) },
-  { name: 'tour_count_all', query: built(tourCountAllStatement(db)) },
+  { name: 'tour_view_by_id', query: built(tourViewByIdStatement(db)) },
+  { name: 'tour_list_default', query: built(frontPage.page) },
+  { name: 'tour_count_all', query: built(frontPage.total) },
 ];
 
 const shapedStatements: Statement[] = [
@@ -93,6 +97,16 @@ const shapedStatements: Statement[] = [
     name: 'tour_list_shape_sorted_total',
     about: `tour_list_<n>_total, shape ${sorted.shape}`,
     query: sorted.total,
+  },
+  {
+    name: 'tour_list_shape_division_page',
+    about: `tour_list_<n>_page, shape ${division.shape}`,
+    query: division.page,
+  },
+  {
+    name: 'tour_list_shape_division_total',
+    about: `tour_list_<n>_total, shape ${division.shape}`,
+    query: division.total,
   },
 ];
 
@@ -139,13 +153,14 @@ function snapshotText(statement: Statement): string {
   return `${header.join('\n')}\n${formatSql(statement.query.sql)}`;
 }
 
-/** The literal names given to `.prepare(...)` anywhere in src/. */
+/** The literal names given to `.prepare(...)` or `preparedRows(db, ...)` anywhere in src/. */
 async function preparedNamesInSource(): Promise<string[]> {
   const files = (await readdir(srcDir, { recursive: true })).filter((f) => f.endsWith('.ts'));
   const names: string[] = [];
   for (const file of files) {
     const text = await readFile(path.join(srcDir, file), 'utf8');
     for (const match of text.matchAll(/\.prepare\(\s*'([^']+)'\s*\)/g)) names.push(match[1]!);
+    for (const match of text.matchAll(/preparedRows<[^>]*>\(\s*\w+,\s*'([^']+)'/g)) names.push(match[1]!);
   }
   return names.sort();
 }

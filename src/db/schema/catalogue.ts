@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { id, timestamps } from './columns.js';
 
 export const divisions = pgTable(
@@ -106,5 +117,26 @@ export const tours = pgTable(
     ),
     check('tours_max_guest_check', sql`${t.maxGuest} is null or ${t.maxGuest} >= 0`),
     check('tours_cost_check', sql`${t.costFromMinor} is null or ${t.costFromMinor} >= 0`),
+  ],
+);
+
+export const TOUR_COUNT_SCOPES = ['all', 'division', 'tour_type'] as const;
+export type TourCountScope = (typeof TOUR_COUNT_SCOPES)[number];
+
+/**
+ * How many tours the common catalogue lists hold: every tour (scope `all`, key ''), per division (key = its id)
+ * and per tour type. Kept by triggers on `tours` (migration 0011) in the transaction that inserts, deletes or
+ * moves a tour, whoever writes it, so GET /tour reads its exact total here instead of counting rows.
+ */
+export const tourCounts = pgTable(
+  'tour_counts',
+  {
+    scope: text('scope').$type<TourCountScope>().notNull(),
+    key: text('key').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    check('tour_counts_scope_check', sql`${t.scope} in ('all','division','tour_type')`),
   ],
 );

@@ -3,14 +3,8 @@ import type { Database, Tx } from '../../db/client.js';
 import { FOREIGN_KEY_VIOLATION, findPgError } from '../../db/pg-errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
-import {
-  listMeta,
-  parseListQuery,
-  parseListQueryShape,
-  project,
-  type ShapedList,
-} from '../../lib/list-query.js';
-import { toMajor, toMinor } from '../../lib/money.js';
+import { listMeta, parseListQueryShape, project, type ShapedList } from '../../lib/list-query.js';
+import { toMinor } from '../../lib/money.js';
 import { slugBelongsTo, toSlug, writeWithUniqueSlug } from '../../lib/slug.js';
 import type { Storage } from '../../lib/storage/storage.js';
 import {
@@ -26,7 +20,6 @@ import {
   deleteTourRow,
   departureRangeFilter,
   findTourById,
-  findTourViewById,
   insertTour,
   listTours,
   lockDivisionForReference,
@@ -35,6 +28,7 @@ import {
   prepareDefaultTourList,
   prepareShapedTourList,
   prepareTourBySlug,
+  prepareTourViewById,
   type TourRow,
   type TourView,
   tourListSpec,
@@ -57,46 +51,36 @@ const RESERVED_SLUGS = ['tour-types', 'create', 'create-tour-type', 'create-tour
 
 export const tourSlugBase = (title: string) => toSlug(title, 'tour');
 
-/**
- * Seats a legacy client may still book on the departure the tour's schedule shows: none on a CLOSED or
- * CANCELLED one, null when unlimited.
- */
-function availableSeats(row: TourView): number | null {
-  if (row.nextDepartureId === null) return row.maxGuest;
-  if (row.departureCapacity === null) return null;
-  if (row.departureStatus !== 'SCHEDULED') return 0;
-  return Math.max(0, row.departureCapacity - (row.departureSeatsBooked ?? 0));
-}
-
+/** The API's tour from its row, which PostgreSQL shaped already (repo `tourViewColumns`) but for the rating. */
 export function toTourDto(row: TourView): TourDto {
   return {
-    _id: row.id,
+    _id: row._id,
     slug: row.slug,
     title: row.title,
     description: row.description,
-    images: row.images ?? [],
-    costFrom: row.costFromMinor === null ? null : toMajor(row.costFromMinor),
+    images: row.images,
+    costFrom: row.costFrom,
     currency: row.currency,
     maxGuest: row.maxGuest,
     minAge: row.minAge,
-    availableSeats: availableSeats(row),
+    availableSeats: row.availableSeats,
     departureLocation: row.departureLocation,
     arrivalLocation: row.arrivalLocation,
     location: row.location,
-    startDate: row.departureStart?.toISOString() ?? null,
-    endDate: row.departureEnd?.toISOString() ?? null,
-    amenities: row.amenities ?? [],
-    included: row.included ?? [],
-    excluded: row.excluded ?? [],
-    tourPlan: row.tourPlan ?? [],
-    division: row.divisionId,
-    tourType: row.tourTypeId,
+    startDate: row.startDate,
+    endDate: row.endDate,
+    amenities: row.amenities,
+    included: row.included,
+    excluded: row.excluded,
+    tourPlan: row.tourPlan,
+    division: row.division,
+    tourType: row.tourType,
     cancellationPolicy: row.cancellationPolicy,
-    departures: row.upcomingDepartures,
-    nextDeparture: row.departureBookable ? row.nextDepartureId : null,
+    departures: row.departures,
+    nextDeparture: row.nextDeparture,
     rating: tourRating(row.ratingSum, row.ratingCount),
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }
 
@@ -173,9 +157,10 @@ export function createTourService({ db, storage, log, clock }: TourServiceDeps) 
   const tourBySlug = prepareTourBySlug(db);
   const defaultList = prepareDefaultTourList(db);
   const shapedList = prepareShapedTourList(db);
+  const tourById = prepareTourViewById(db);
 
   async function view(id: string): Promise<TourDto> {
-    const row = await findTourViewById(db, id, clock.now());
+    const row = await tourById(id, clock.now());
     if (!row) throw notFound('Tour not found');
     return toTourDto(row);
   }
@@ -190,12 +175,7 @@ export function createTourService({ db, storage, log, clock }: TourServiceDeps) 
       const { rows, total } =
         parsed.where === undefined && !sorted
           ? await defaultList(parsed.limit, parsed.offset, now)
-          : await (shapedList(parsed, now) ??
-              listTours(
-                db,
-                { ...parseListQuery(query, tourListSpec), where: parsed.where },
-                { ...parsed.values, now: now.toISOString() },
-              ));
+          : await (shapedList(parsed, now) ?? listTours(db, parsed, now));
       return {
         items: rows.map((row) => project(toTourDto(row), parsed.fields) as TourListItem),
         meta: listMeta(parsed, total),

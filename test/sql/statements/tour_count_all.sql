@@ -1,3 +1,4 @@
 -- tour_count_all
-select count(*)::int
-from "tours"
+select "n" as "total"
+from "tour_counts"
+where "tour_counts"."scope" = 'all' and "tour_counts"."key" = ''

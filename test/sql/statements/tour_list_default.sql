@@ -6,40 +6,41 @@
 -- $5 = 1
 -- $6 = :limit
 -- $7 = :offset
-select "tours"."id",
-  "tours"."title",
-  "tours"."slug",
-  "tours"."description",
-  "tours"."location",
-  "tours"."departure_location",
-  "tours"."arrival_location",
-  "tours"."images",
-  "tours"."cost_from_minor",
-  "tours"."currency",
-  "tours"."included",
-  "tours"."excluded",
-  "tours"."amenities",
-  "tours"."tour_plan",
-  "tours"."max_guest",
-  "tours"."min_age",
-  "tours"."cancellation_policy",
-  "tours"."rating_sum",
-  "tours"."rating_count",
-  "tours"."division_id",
-  "tours"."tour_type_id",
-  "tours"."created_at",
-  "tours"."updated_at",
-  "next_departure"."id",
-  "next_departure"."start_date",
-  "next_departure"."end_date",
-  "next_departure"."capacity",
-  "next_departure"."seats_booked",
-  "next_departure"."status",
-  "bookable",
+select "tours"."id" as "_id",
+  "tours"."slug" as "slug",
+  "tours"."title" as "title",
+  "tours"."description" as "description",
+  "tours"."images" as "images",
+  "tours"."cost_from_minor"::float8 / 100 as "costFrom",
+  "tours"."currency" as "currency",
+  "tours"."max_guest" as "maxGuest",
+  "tours"."min_age" as "minAge",
+  case when "next_departure"."id" is null then "tours"."max_guest" when "next_departure"."capacity" is null then null when "next_departure"."status" <> 'SCHEDULED' then 0 else greatest(0, "next_departure"."capacity" - "next_departure"."seats_booked") end as "availableSeats",
+  "tours"."departure_location" as "departureLocation",
+  "tours"."arrival_location" as "arrivalLocation",
+  "tours"."location" as "location",
+  to_char("next_departure"."start_date" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "startDate",
+  to_char("next_departure"."end_date" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "endDate",
+  "tours"."amenities" as "amenities",
+  "tours"."included" as "included",
+  "tours"."excluded" as "excluded",
+  "tours"."tour_plan" as "tourPlan",
+  "tours"."division_id" as "division",
+  "tours"."tour_type_id" as "tourType",
+  "tours"."cancellation_policy" as "cancellationPolicy",
   (
     select count(*)::int
     from departures d
-    where d.tour_id = "tours"."id" and d.status = 'SCHEDULED' and d.start_date > $1::timestamptz) as "upcoming_departures"
+    where d.tour_id = "tours"."id" and d.status = 'SCHEDULED' and d.start_date > $1::timestamptz) as "departures",
+  case when "bookable" then "next_departure"."id" end as "nextDeparture",
+  "tours"."rating_sum" as "ratingSum",
+  "tours"."rating_count" as "ratingCount",
+  to_char("tours"."created_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
+  to_char("tours"."updated_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt",
+  coalesce((
+    select "tour_counts"."n"
+    from "tour_counts"
+    where "tour_counts"."scope" = 'all' and "tour_counts"."key" = ''), 0) as "total"
 from "tours"
 left join lateral (
   select "id",

@@ -4,6 +4,6 @@
 -- $3 = :searchTerm
 -- $4 = :filter_division
 -- $5 = :filter_tourType
-select count(*)::int
+select count(*)::int as "total"
 from "tours"
 where (("tours"."title" ilike $1 or "tours"."description" ilike $2 or "tours"."location" ilike $3) and "tours"."division_id" = $4 and "tours"."tour_type_id" = $5)

@@ -1,0 +1,34 @@
+import { fillPlaceholders } from 'drizzle-orm';
+import pg from 'pg';
+import type { Database } from './client.js';
+
+/** A query Drizzle built (a select, before `.prepare`); only its SQL text and parameters are used. */
+export interface BuiltQuery {
+  toSQL(): { sql: string; params: unknown[] };
+}
+
+/** Runs the statement with values for its placeholders; the rows come back as the driver parsed them. */
+export type RowsQuery<Row> = (values?: Record<string, unknown>) => Promise<Row[]>;
+
+interface EmbeddedClient {
+  query<Row>(text: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+}
+
+/**
+ * A query built with Drizzle and run through the driver itself: on PostgreSQL as a named prepared statement
+ * (parsed and planned once per connection) when `name` is given, on PGlite (one embedded connection) as a
+ * plain statement. The rows skip Drizzle's per-column mapping, so the select list must name and shape every
+ * column the way the caller reads it (aliases, instants as ISO text, numbers that the driver parses as
+ * numbers). The SQL is rendered once, here, not per call.
+ */
+export function preparedRows<Row>(db: Database, name: string | undefined, query: BuiltQuery): RowsQuery<Row> {
+  const { sql: text, params } = query.toSQL();
+  const client = (db as unknown as { $client: unknown }).$client;
+  if (client instanceof pg.Pool) {
+    return async (values = {}) =>
+      (await client.query<Row & pg.QueryResultRow>({ name, text, values: fillPlaceholders(params, values) }))
+        .rows;
+  }
+  const embedded = client as EmbeddedClient;
+  return async (values = {}) => (await embedded.query<Row>(text, fillPlaceholders(params, values))).rows;
+}
