@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TEST_ENV } from './app.js';
 
@@ -44,3 +45,18 @@ export function startServer(
 
 export const exitCode = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+/**
+ * A port nothing listens on, chosen by the OS from its ephemeral range, so two test files never pick the same one
+ * and fetch never refuses it (undici blocks a list of well-known ports, several of them in the low thousands).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ENV } from '../helpers/app.js';
-import { exitCode, startServer } from '../helpers/server-process.js';
+import { exitCode, freePort, startServer } from '../helpers/server-process.js';
 import { proxiedTestDatabase } from '../helpers/tcp-proxy.js';
 
 let database: Awaited<ReturnType<typeof proxiedTestDatabase>>;
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe('server process', () => {
   it('finishes in-flight requests on SIGTERM and exits 0', async () => {
-    const port = 5600 + Math.floor(Math.random() * 300);
+    const port = await freePort();
     const { child } = await startServer({
       PORT: String(port),
       DATA_DIR: dataDir,
@@ -39,7 +39,7 @@ describe('server process', () => {
   });
 
   it('keeps its data across a restart', async () => {
-    const port = 5900 + Math.floor(Math.random() * 90);
+    const port = await freePort();
     const env = { PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.directUrl };
     const first = await startServer(env);
     const login = { email: TEST_ENV.SUPER_ADMIN_EMAIL, password: TEST_ENV.SUPER_ADMIN_PASSWORD };

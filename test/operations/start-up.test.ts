@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, dropTestDatabase, TEST_ENV } from '../helpers/app.js';
 import { databaseUrl, quoteIdent, withAdminClient } from '../helpers/postgres.js';
-import { exitCode, startServer } from '../helpers/server-process.js';
+import { exitCode, freePort, startServer } from '../helpers/server-process.js';
 
 let dir: string;
 const databases: string[] = [];
@@ -16,8 +16,6 @@ afterAll(async () => {
   await Promise.all(databases.map(dropTestDatabase));
   await rm(dir, { recursive: true, force: true });
 });
-
-const freePort = () => 6200 + Math.floor(Math.random() * 700);
 
 async function waitForOutput(server: { output(): string }, text: string) {
   for (let i = 0; i < 100 && !server.output().includes(text); i++)
@@ -35,7 +33,7 @@ describe('start-up', () => {
   it('reads a .env in the working directory, and a variable set in the environment wins over it', async () => {
     const name = await createTestDatabase();
     databases.push(name);
-    const port = freePort();
+    const port = await freePort();
     const cwd = await mkdtemp(path.join(dir, 'cwd-'));
     await writeFile(
       path.join(cwd, '.env'),
@@ -62,7 +60,7 @@ describe('start-up', () => {
     databases.push(name);
     const env = { DATABASE_URL: databaseUrl(name), DATA_DIR: path.join(dir, 'logs'), LOG_LEVEL: 'info' };
 
-    const devPort = freePort();
+    const devPort = await freePort();
     const dev = await startServer({ ...env, NODE_ENV: 'development', PORT: String(devPort) });
     try {
       await fetch(`http://127.0.0.1:${devPort}/health`);
@@ -73,7 +71,7 @@ describe('start-up', () => {
       await stop(dev.child);
     }
 
-    const jsonPort = freePort();
+    const jsonPort = await freePort();
     const json = await startServer({ ...env, NODE_ENV: 'test', PORT: String(jsonPort) });
     try {
       await fetch(`http://127.0.0.1:${jsonPort}/health`);
@@ -104,7 +102,7 @@ describe('start-up', () => {
       await readFile(new URL('../../migrations/meta/_journal.json', import.meta.url), 'utf8'),
     ).entries.length;
     const dataDir = path.join(dir, 'summary');
-    const port = freePort();
+    const port = await freePort();
     const env = {
       DATABASE_URL: databaseUrl(name),
       DATA_DIR: dataDir,

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitCode, startServer } from '../helpers/server-process.js';
+import { exitCode, freePort, startServer } from '../helpers/server-process.js';
 
 // The embedded database keeps its pages in one process's memory: a second process on the same files would
 // answer from its own copy and lose the other's writes, so it must refuse to start.
@@ -12,7 +12,7 @@ let dataDir: string;
 const started: Awaited<ReturnType<typeof startServer>>[] = [];
 
 async function start() {
-  const env = { PORT: String(6500 + Math.floor(Math.random() * 400)), DATA_DIR: dataDir, DATABASE_URL: '' };
+  const env = { PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: '' };
   const server = await startServer(env, { startTimeoutMs: 120_000 });
   started.push(server);
   return server;

@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitCode, startServer } from '../helpers/server-process.js';
+import { exitCode, freePort, startServer } from '../helpers/server-process.js';
 
 // What `npm start` runs (scripts/start.mjs) on a fresh machine: the compiled server on the embedded database
 // with the demo catalogue, started with the production memory settings unless the operator chose their own.
 
 let dataDir: string;
-const port = 6600 + Math.floor(Math.random() * 300);
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 
 beforeAll(async () => {

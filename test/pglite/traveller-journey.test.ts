@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitCode, startServer } from '../helpers/server-process.js';
+import { exitCode, freePort, startServer } from '../helpers/server-process.js';
 
 // `npm start` with no configuration at all: embedded database, demo catalogue, mail as .eml files and the
 // built-in payment page. A traveller goes from registration to a downloaded invoice over real HTTP.
@@ -13,7 +13,7 @@ let base: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'tour-journey-'));
-  const port = 6100 + Math.floor(Math.random() * 400);
+  const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   // A first PGlite start initialises the database files and loads the demo catalogue: slow on a busy machine.
   server = await startServer(

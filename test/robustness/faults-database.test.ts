@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTour } from '../helpers/catalogue.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
-import { exitCode, startServer } from '../helpers/server-process.js';
+import { exitCode, freePort, startServer } from '../helpers/server-process.js';
 import { proxiedTestDatabase, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { expectConsistentBookings } from './invariants.js';
 
@@ -141,7 +141,7 @@ describe('SIGTERM under load', () => {
   });
 
   it('finishes every in-flight request and exits 0', async () => {
-    const port = 6200 + Math.floor(Math.random() * 500);
+    const port = await freePort();
     const { child, output } = await startServer({
       PORT: String(port),
       DATA_DIR: dataDir,
