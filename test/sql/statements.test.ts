@@ -18,11 +18,10 @@ import { LOGIN_FAILURES } from '../../src/modules/auth/throttle.js';
 import * as stats from '../../src/modules/stats/repo.js';
 import {
   defaultTourList,
-  tourBySlugStatement,
   tourListSpec,
   tourListStatements,
-  tourViewByIdStatement,
-} from '../../src/modules/tours/repo.js';
+} from '../../src/modules/tours/list-statements.js';
+import { tourBySlugStatement, tourViewByIdStatement } from '../../src/modules/tours/repo.js';
 import { publicUserByIdStatement } from '../../src/modules/users/repo.js';
 import { formatSql } from './format-sql.js';
 
