@@ -7,7 +7,6 @@ import {
   type CancellationPolicy,
   departures,
   divisions,
-  tourCounts,
   tours,
   tourTypes,
 } from '../../db/schema/index.js';
