@@ -152,14 +152,15 @@ function snapshotText(statement: Statement): string {
   return `${header.join('\n')}\n${formatSql(statement.query.sql)}`;
 }
 
-/** The literal names given to `.prepare(...)` or `preparedRows(db, ...)` anywhere in src/. */
+/** The literal names given to `.prepare(...)`, `preparedRows(db, ...)` or `preparedJsonRows(db, ...)` anywhere in src/. */
 async function preparedNamesInSource(): Promise<string[]> {
   const files = (await readdir(srcDir, { recursive: true })).filter((f) => f.endsWith('.ts'));
   const names: string[] = [];
   for (const file of files) {
     const text = await readFile(path.join(srcDir, file), 'utf8');
     for (const match of text.matchAll(/\.prepare\(\s*'([^']+)'\s*\)/g)) names.push(match[1]!);
-    for (const match of text.matchAll(/preparedRows<[^>]*>\(\s*\w+,\s*'([^']+)'/g)) names.push(match[1]!);
+    for (const match of text.matchAll(/prepared(?:Json)?Rows<[^>]*>\(\s*\w+,\s*'([^']+)'/g))
+      names.push(match[1]!);
   }
   return names.sort();
 }

@@ -1,6 +1,6 @@
 import { and, desc, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { preparedRows } from '../../db/prepared-rows.js';
+import { asJsonRows, preparedJsonRows, preparedRows } from '../../db/prepared-rows.js';
 import { tourCounts, tours } from '../../db/schema/index.js';
 import {
   countAll,
@@ -140,14 +140,15 @@ function countRow(scope: TourCountScope): SQL {
 type TourListRow = TourView & { total?: number };
 
 /**
- * `tour_list_default`, `tour_list_<n>_page` and `_total`: a page of one shape of list and its total. A counted
+ * `tour_list_default`, `tour_list_<n>_page` and `_total`: a page of one shape of list and its total. A page
+ * row comes as one json value (`asJsonRows`), one column for the driver to parse instead of 30. A counted
  * shape reads its total in the page's own statement (one query, one snapshot); the total statement then only
  * serves a page past the end, which has no row to carry it. Other shapes count their rows next to the page.
  */
 export function tourListStatements(db: Database, list: Pick<ShapedList, 'where' | 'orderBy' | 'values'>) {
   const scope = tourCountScope(list);
-  const page = (
-    scope
+  const page = asJsonRows(
+    (scope
       ? selectTourViews(db, {
           total:
             sql<number>`coalesce((select ${tourCounts.n} from ${tourCounts} where ${countRow(scope)}), 0)`.as(
@@ -155,11 +156,12 @@ export function tourListStatements(db: Database, list: Pick<ShapedList, 'where' 
             ),
         })
       : selectTourViews(db)
-  )
-    .where(list.where)
-    .orderBy(...list.orderBy)
-    .limit(sql.placeholder('limit'))
-    .offset(sql.placeholder('offset'));
+    )
+      .where(list.where)
+      .orderBy(...list.orderBy)
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset')),
+  );
   // Named `total`: the rows are read by column name.
   const total = scope
     ? db
@@ -177,7 +179,7 @@ export type ListPage = { rows: TourView[]; total: number };
 
 function runTourList(db: Database, name: string | undefined, list: Parameters<typeof tourListStatements>[1]) {
   const statements = tourListStatements(db, list);
-  const page = preparedRows<TourListRow>(db, name && `${name}_page`, statements.page);
+  const page = preparedJsonRows<TourListRow>(db, name && `${name}_page`, statements.page);
   const total = preparedRows<{ total: number }>(db, name && `${name}_total`, statements.total);
   return async (values: Record<string, unknown>, offset: number): Promise<ListPage> => {
     if (!statements.counted) {
@@ -202,7 +204,7 @@ export const defaultTourList = {
 /** `tour_list_default` and `tour_count_all`: the front page as named prepared statements. */
 export function prepareDefaultTourList(db: Database) {
   const statements = tourListStatements(db, defaultTourList);
-  const page = preparedRows<TourListRow>(db, 'tour_list_default', statements.page);
+  const page = preparedJsonRows<TourListRow>(db, 'tour_list_default', statements.page);
   const count = preparedRows<{ total: number }>(db, 'tour_count_all', statements.total);
   return async (limit: number, offset: number, now: Date): Promise<ListPage> => {
     const rows = await page({ limit, offset, now: now.toISOString() });
