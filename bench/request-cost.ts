@@ -11,7 +11,8 @@
  * that the machine's changing load cannot tilt.
  *
  * `tsx bench/request-cost.ts` — BENCH_DATABASE_URL as for `npm run bench`; REQUEST_COST_ROUNDS (12),
- * REQUEST_COST_CALLS (2000 per route and round), REQUEST_COST_ONLY=me,slug,health picks routes.
+ * REQUEST_COST_CALLS (2000 per route and round), REQUEST_COST_ONLY=me,slug,list,division,health picks
+ * routes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -99,6 +100,8 @@ async function main() {
         headers: { authorization: fixtures.customers[k % fixtures.customers.length]!.authorization },
       }),
       slug: (k) => ({ method: 'GET', url: `/api/v1/tour/${fixtures.slugs[k % fixtures.slugs.length]}` }),
+      list: () => ({ method: 'GET', url: '/api/v1/tour' }),
+      division: () => ({ method: 'GET', url: `/api/v1/tour?division=${fixtures.filter.division}` }),
       health: () => ({ method: 'GET', url: '/health' }),
     };
     for (const name of Object.keys(routes)) if (only.length > 0 && !only.includes(name)) delete routes[name];

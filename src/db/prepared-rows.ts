@@ -32,3 +32,28 @@ export function preparedRows<Row>(db: Database, name: string | undefined, query:
   const embedded = client as EmbeddedClient;
   return async (values = {}) => (await embedded.query<Row>(text, fillPlaceholders(params, values))).rows;
 }
+
+/**
+ * The query's rows as one `json` value each (`row_to_json` over the query, its order kept): the driver then
+ * parses one column a row with the native `JSON.parse` instead of a parser per column (text arrays among
+ * them). The values keep their types: numbers are written by PostgreSQL as the shortest text that reads back
+ * as the same float8, instants must already be text, nested `jsonb` stays as it is.
+ */
+export function asJsonRows(query: BuiltQuery): BuiltQuery {
+  return {
+    toSQL() {
+      const { sql: text, params } = query.toSQL();
+      return { sql: `select row_to_json(r) as r from (${text}) r`, params };
+    },
+  };
+}
+
+/** `preparedRows` of a query wrapped by `asJsonRows`: each row is the parsed object. */
+export function preparedJsonRows<Row>(
+  db: Database,
+  name: string | undefined,
+  query: BuiltQuery,
+): RowsQuery<Row> {
+  const rows = preparedRows<{ r: Row }>(db, name, query);
+  return async (values) => (await rows(values)).map((row) => row.r);
+}

@@ -86,7 +86,7 @@ export function parseListQuery(
   spec: ListSpec,
   extra: (SQL | undefined)[] = [],
 ): ParsedList {
-  return buildList(query, spec, extra, (_name, value) => value).parsed;
+  return buildList(query, spec, extra);
 }
 
 /** A list query with placeholders for its values, for a prepared statement per shape. */
@@ -98,46 +98,123 @@ export interface ShapedList extends ParsedList {
 }
 
 /**
+ * A list query read and validated, before any SQL is built: which filters, search and sort it uses (its shape,
+ * which decides its statement) and the values of their placeholders. A caller that keeps a statement per
+ * shape builds the SQL (`shapedListSql`) only for a shape it has not seen.
+ */
+export interface ListRequest extends Omit<ShapedList, 'where' | 'orderBy'> {
+  search: boolean;
+  /** Filter keys used, in the spec's order. */
+  filters: string[];
+  sorts: { name: string; descending: boolean }[];
+}
+
+/**
  * `parseListQuery` (same validation, same conditions and order) with the filter and search values left as
  * placeholders, so one prepared statement serves every list of the same shape.
  */
 export function parseListQueryShape(query: Record<string, unknown>, spec: ListSpec): ShapedList {
-  const values: Record<string, unknown> = {};
-  const { parsed, shape } = buildList(query, spec, [], (name, value) => {
-    values[name] = value;
-    return sql.placeholder(name);
-  });
-  return { ...parsed, shape, values };
+  const request = readListQuery(query, spec);
+  const { search: _search, filters: _filters, sorts: _sorts, ...rest } = request;
+  return { ...rest, ...shapedListSql(spec, request) };
 }
 
-function buildList(
-  query: Record<string, unknown>,
+/** The conditions and order of a list shape, with placeholders `:searchTerm` and `:filter_<key>`. */
+export function shapedListSql(
   spec: ListSpec,
-  extra: (SQL | undefined)[],
-  bind: (name: string, value: unknown) => unknown,
-): { parsed: ParsedList; shape: string } {
-  const text = (key: string) => {
-    const v = query[key];
-    return typeof v === 'string' ? v : undefined;
-  };
-  const conditions: (SQL | undefined)[] = [...extra];
+  shape: Pick<ListRequest, 'search' | 'filters' | 'sorts'>,
+): Pick<ParsedList, 'where' | 'orderBy'> {
+  const conditions: SQL[] = [];
+  if (shape.search) {
+    const pattern = sql.placeholder('searchTerm');
+    conditions.push(or(...spec.searchable.map((c) => ilike(c, pattern as unknown as string)))!);
+  }
+  for (const key of shape.filters)
+    conditions.push(eq(spec.filters[key]!.column, sql.placeholder(`filter_${key}`)));
+  const orderBy = shape.sorts.map(({ name, descending }) =>
+    descending ? desc(spec.sortable[name]!) : asc(spec.sortable[name]!),
+  );
+  if (orderBy.length === 0 && spec.sortable.createdAt) orderBy.push(desc(spec.sortable.createdAt));
+  orderBy.push(desc(spec.tieBreaker));
+  return { where: and(...conditions), orderBy };
+}
+
+const textOf = (query: Record<string, unknown>, key: string) => {
+  const v = query[key];
+  return typeof v === 'string' ? v : undefined;
+};
+
+/** Page, limit and projection of a list query (validated). */
+function readWindow(query: Record<string, unknown>, spec: ListSpec) {
+  const page = positiveInt(textOf(query, 'page'), 'page', 1);
+  const limit = Math.min(MAX_LIMIT, positiveInt(textOf(query, 'limit'), 'limit', DEFAULT_LIMIT));
+  let fields: string[] | undefined;
+  const requested = textOf(query, 'fields');
+  if (requested) {
+    const allowed = requested
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => spec.projectable.includes(f));
+    fields = ['_id', ...allowed.filter((f) => f !== '_id')];
+  }
+  return { page, limit, offset: (page - 1) * limit, fields };
+}
+
+/** Reads a list query without building SQL (see `ListRequest`); same validation as `parseListQuery`. */
+export function readListQuery(query: Record<string, unknown>, spec: ListSpec): ListRequest {
+  const values: Record<string, unknown> = {};
   const shape: string[] = [];
+  const term = textOf(query, 'searchTerm')?.trim();
+  const search = Boolean(term) && spec.searchable.length > 0;
+  if (search) {
+    values.searchTerm = `%${escapeLike(term!)}%`;
+    shape.push('searchTerm');
+  }
+  const filters: string[] = [];
+  for (const key in spec.filters) {
+    const raw = textOf(query, key);
+    if (raw === undefined || raw === '') continue;
+    values[`filter_${key}`] = filterValue(key, raw, spec.filters[key]!.kind);
+    filters.push(key);
+    shape.push(key);
+  }
+  const sorts: ListRequest['sorts'] = [];
+  const sort = textOf(query, 'sort');
+  if (sort) {
+    for (const token of sort.split(',')) {
+      const name = token.trim().replace(/^[-+]/, '');
+      // Unknown sort fields are ignored rather than refused (see `buildList`); own keys only.
+      if (!Object.hasOwn(spec.sortable, name) || !spec.sortable[name]) continue;
+      sorts.push({ name, descending: token.trim().startsWith('-') });
+    }
+  }
+  const sortShape = sorts.map((s) => `${s.descending ? '-' : ''}${s.name}`).join(',');
+  return {
+    ...readWindow(query, spec),
+    search,
+    filters,
+    sorts,
+    shape: `${shape.join(',')}|${sortShape}`,
+    values,
+  };
+}
+
+function buildList(query: Record<string, unknown>, spec: ListSpec, extra: (SQL | undefined)[]): ParsedList {
+  const text = (key: string) => textOf(query, key);
+  const conditions: (SQL | undefined)[] = [...extra];
 
   const term = text('searchTerm')?.trim();
   if (term && spec.searchable.length > 0) {
-    const pattern = bind('searchTerm', `%${escapeLike(term)}%`);
-    conditions.push(or(...spec.searchable.map((c) => ilike(c, pattern as string))));
-    shape.push('searchTerm');
+    const pattern = `%${escapeLike(term)}%`;
+    conditions.push(or(...spec.searchable.map((c) => ilike(c, pattern))));
   }
   for (const [key, { column, kind }] of Object.entries(spec.filters)) {
     const raw = text(key);
     if (raw === undefined || raw === '') continue;
-    conditions.push(eq(column, bind(`filter_${key}`, filterValue(key, raw, kind))));
-    shape.push(key);
+    conditions.push(eq(column, filterValue(key, raw, kind)));
   }
 
   const orderBy: SQL[] = [];
-  const sorts: string[] = [];
   for (const token of (text('sort') ?? '').split(',')) {
     const name = token.trim().replace(/^[-+]/, '');
     // Unknown sort fields are ignored rather than refused: legacy clients send Mongo-style sorts. Own keys
@@ -146,38 +223,14 @@ function buildList(
     if (!column) continue;
     const descending = token.trim().startsWith('-');
     orderBy.push(descending ? desc(column) : asc(column));
-    sorts.push(`${descending ? '-' : ''}${name}`);
   }
   if (orderBy.length === 0 && spec.sortable.createdAt) orderBy.push(desc(spec.sortable.createdAt));
   orderBy.push(desc(spec.tieBreaker));
 
-  const page = positiveInt(text('page'), 'page', 1);
-  const limit = Math.min(MAX_LIMIT, positiveInt(text('limit'), 'limit', DEFAULT_LIMIT));
-
-  let fields: string[] | undefined;
-  const requested = text('fields');
-  if (requested) {
-    const allowed = requested
-      .split(',')
-      .map((f) => f.trim())
-      .filter((f) => spec.projectable.includes(f));
-    fields = ['_id', ...allowed.filter((f) => f !== '_id')];
-  }
-
-  return {
-    parsed: {
-      where: and(...conditions.filter(Boolean)),
-      orderBy,
-      page,
-      limit,
-      offset: (page - 1) * limit,
-      fields,
-    },
-    shape: `${shape.join(',')}|${sorts.join(',')}`,
-  };
+  return { where: and(...conditions.filter(Boolean)), orderBy, ...readWindow(query, spec) };
 }
 
-export function listMeta(parsed: ParsedList, total: number): ListMeta {
+export function listMeta(parsed: Pick<ParsedList, 'page' | 'limit'>, total: number): ListMeta {
   return { page: parsed.page, limit: parsed.limit, total, totalPage: Math.ceil(total / parsed.limit) };
 }
 

@@ -18,11 +18,10 @@ import { LOGIN_FAILURES } from '../../src/modules/auth/throttle.js';
 import * as stats from '../../src/modules/stats/repo.js';
 import {
   defaultTourList,
-  tourBySlugStatement,
   tourListSpec,
   tourListStatements,
-  tourViewByIdStatement,
-} from '../../src/modules/tours/repo.js';
+} from '../../src/modules/tours/list-statements.js';
+import { tourBySlugStatement, tourViewByIdStatement } from '../../src/modules/tours/repo.js';
 import { publicUserByIdStatement } from '../../src/modules/users/repo.js';
 import { formatSql } from './format-sql.js';
 
@@ -153,14 +152,15 @@ function snapshotText(statement: Statement): string {
   return `${header.join('\n')}\n${formatSql(statement.query.sql)}`;
 }
 
-/** The literal names given to `.prepare(...)` or `preparedRows(db, ...)` anywhere in src/. */
+/** The literal names given to `.prepare(...)`, `preparedRows(db, ...)` or `preparedJsonRows(db, ...)` anywhere in src/. */
 async function preparedNamesInSource(): Promise<string[]> {
   const files = (await readdir(srcDir, { recursive: true })).filter((f) => f.endsWith('.ts'));
   const names: string[] = [];
   for (const file of files) {
     const text = await readFile(path.join(srcDir, file), 'utf8');
     for (const match of text.matchAll(/\.prepare\(\s*'([^']+)'\s*\)/g)) names.push(match[1]!);
-    for (const match of text.matchAll(/preparedRows<[^>]*>\(\s*\w+,\s*'([^']+)'/g)) names.push(match[1]!);
+    for (const match of text.matchAll(/prepared(?:Json)?Rows<[^>]*>\(\s*\w+,\s*'([^']+)'/g))
+      names.push(match[1]!);
   }
   return names.sort();
 }

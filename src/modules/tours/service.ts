@@ -1,9 +1,8 @@
-import { and } from 'drizzle-orm';
 import type { Database, Tx } from '../../db/client.js';
 import { FOREIGN_KEY_VIOLATION, findPgError } from '../../db/pg-errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
-import { listMeta, parseListQueryShape, project, type ShapedList } from '../../lib/list-query.js';
+import { listMeta, project } from '../../lib/list-query.js';
 import { toMinor } from '../../lib/money.js';
 import { slugBelongsTo, toSlug, writeWithUniqueSlug } from '../../lib/slug.js';
 import type { Storage } from '../../lib/storage/storage.js';
@@ -14,24 +13,20 @@ import {
   withStoredImages,
 } from '../../lib/uploads.js';
 import { applyLegacySchedule, scheduleFirstDeparture } from '../departures/service.js';
+import { prepareDefaultTourList, prepareShapedTourList, readTourListQuery } from './list-statements.js';
 import { tourRating } from './rating.js';
 import {
   countActiveBookings,
   deleteTourRow,
-  departureRangeFilter,
   findTourById,
   insertTour,
-  listTours,
   lockDivisionForReference,
   lockTourTypeForReference,
   type NewTourRow,
-  prepareDefaultTourList,
-  prepareShapedTourList,
   prepareTourBySlug,
   prepareTourViewById,
   type TourRow,
   type TourView,
-  tourListSpec,
   tourSlugsLike,
   updateTourRow,
 } from './repo.js';
@@ -136,23 +131,6 @@ export function nextImages(
 const isForeignKeyViolation = (err: unknown): boolean =>
   findPgError(err, (e) => e.code === FOREIGN_KEY_VIOLATION) !== undefined;
 
-/** Adds the departure-date filters to a shaped list: their own placeholders and their own part of the shape. */
-function withDepartureRange(list: ShapedList, filters: TourListFilters): ShapedList {
-  const from = filters.departureFrom !== undefined;
-  const to = filters.departureTo !== undefined;
-  if (!from && !to) return list;
-  return {
-    ...list,
-    where: and(list.where, departureRangeFilter({ from, to })),
-    shape: `${list.shape}|${from ? 'departureFrom' : ''},${to ? 'departureTo' : ''}`,
-    values: {
-      ...list.values,
-      ...(from ? { departureFrom: filters.departureFrom!.toISOString() } : {}),
-      ...(to ? { departureTo: filters.departureTo!.toISOString() } : {}),
-    },
-  };
-}
-
 export function createTourService({ db, storage, log, clock }: TourServiceDeps) {
   const tourBySlug = prepareTourBySlug(db);
   const defaultList = prepareDefaultTourList(db);
@@ -168,17 +146,16 @@ export function createTourService({ db, storage, log, clock }: TourServiceDeps) 
   return {
     /** `query` as the route validated it: the departure-date filters are dates already. */
     async list(query: Record<string, unknown> & TourListFilters) {
-      const filters = query;
       const now = clock.now();
-      const parsed = withDepartureRange(parseListQueryShape(query, tourListSpec), filters);
-      const sorted = typeof query.sort === 'string' && query.sort.trim() !== '';
+      const request = readTourListQuery(query);
+      // No filter, search or known sort field: the front page's order (newest first).
       const { rows, total } =
-        parsed.where === undefined && !sorted
-          ? await defaultList(parsed.limit, parsed.offset, now)
-          : await (shapedList(parsed, now) ?? listTours(db, parsed, now));
+        request.shape === '|'
+          ? await defaultList(request.limit, request.offset, now)
+          : await shapedList(request, now);
       return {
-        items: rows.map((row) => project(toTourDto(row), parsed.fields) as TourListItem),
-        meta: listMeta(parsed, total),
+        items: rows.map((row) => project(toTourDto(row), request.fields) as TourListItem),
+        meta: listMeta(request, total),
       };
     },
 
