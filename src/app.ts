@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
@@ -164,8 +163,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSecurity(app, config, redis);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
-  // Multipart bodies are read only by the catalogue writes (below); elsewhere one is accepted as an empty
-  // body, as the multipart plugin's own parser does, without its two hooks on every request.
+  // Multipart bodies are read only by the catalogue writes that take files (registerUploadRoutes); elsewhere
+  // one is accepted as an empty body, as the multipart plugin's own parser does, without its hooks.
   app.addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null));
   await registerDocs(app);
   registerMetrics(app, config, database);
@@ -183,30 +182,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     prefix: '/api/v1/auth',
   });
-  await app.register(async (catalogue) => {
-    catalogue.removeContentTypeParser('multipart/form-data');
-    await catalogue.register(multipart, {
-      limits: {
-        fileSize: config.uploads.maxFileBytes,
-        files: config.uploads.maxFiles,
-        fields: 20,
-        fieldSize: config.bodyLimitBytes,
-        parts: config.uploads.maxFiles + 20,
-      },
-    });
-    await catalogue.register(divisionRoutes, {
-      divisions: services.divisions,
-      guard,
-      config,
-      prefix: '/api/v1/division',
-    });
-    await catalogue.register(tourRoutes, {
-      tours: services.tours,
-      tourTypes: services.tourTypes,
-      guard,
-      config,
-      prefix: '/api/v1/tour',
-    });
+  await app.register(divisionRoutes, {
+    divisions: services.divisions,
+    guard,
+    config,
+    prefix: '/api/v1/division',
+  });
+  await app.register(tourRoutes, {
+    tours: services.tours,
+    tourTypes: services.tourTypes,
+    guard,
+    config,
+    prefix: '/api/v1/tour',
   });
   await app.register(departureRoutes, { departures: services.departures, guard, prefix: '/api/v1' });
   await app.register(guideRoutes, { guides: services.guides, guard, prefix: '/api/v1' });

@@ -1,4 +1,4 @@
-import { fillPlaceholders } from 'drizzle-orm';
+import { type AnyColumn, fillPlaceholders, type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Database } from './client.js';
 
@@ -57,3 +57,10 @@ export function preparedJsonRows<Row>(
   const rows = preparedRows<{ r: Row }>(db, name, query);
   return async (values) => (await rows(values)).map((row) => row.r);
 }
+
+/**
+ * An instant as `Date.prototype.toISOString` writes it (UTC, milliseconds truncated, as the driver's Date), for
+ * select lists read through `preparedRows`.
+ */
+export const isoInstant = (instant: AnyColumn): SQL<string | null> =>
+  sql<string | null>`to_char(${instant} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

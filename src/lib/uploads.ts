@@ -1,4 +1,7 @@
+import multipart from '@fastify/multipart';
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
 import { AppError, validationError } from './errors.js';
 import { randomToken } from './hash.js';
 import type { Storage } from './storage/storage.js';
@@ -146,6 +149,34 @@ export function acceptImageUploads(rules: UploadRules): preValidationAsyncHookHa
       throw translateMultipartError(err, rules);
     }
   };
+}
+
+type RouteScope = Parameters<FastifyPluginAsyncZod>[0];
+
+/**
+ * Registers routes that read files in a scope of their own with the multipart plugin, whose hooks then run
+ * only on those routes; every other route (the catalogue reads among them) keeps the app's bare parser, which
+ * takes a multipart body as no body, as the plugin's parser does. Awaited where it stands, so the routes
+ * keep their place in the registration order (and in the OpenAPI document).
+ */
+export async function registerUploadRoutes(
+  app: RouteScope,
+  config: Pick<Config, 'uploads' | 'bodyLimitBytes'>,
+  routes: (scope: RouteScope) => void,
+): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('multipart/form-data');
+    await scope.register(multipart, {
+      limits: {
+        fileSize: config.uploads.maxFileBytes,
+        files: config.uploads.maxFiles,
+        fields: 20,
+        fieldSize: config.bodyLimitBytes,
+        parts: config.uploads.maxFiles + 20,
+      },
+    });
+    routes(scope.withTypeProvider<ZodTypeProvider>());
+  });
 }
 
 /** The checked images of a multipart request (none for JSON requests). */

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import type { AuthContext, ClientInfo } from '../../lib/caller.js';
 import { unauthenticated } from '../../lib/errors.js';
-import type { UserProfile } from '../users/repo.js';
+import type { ProfileWithIsoInstants } from '../users/repo.js';
 
 /*
  * The HTTP side of auth: what route files and the guard hook read from a request or set on a reply. Services
@@ -15,7 +15,7 @@ declare module 'fastify' {
     /** Set by the guard's hooks. */
     auth?: AuthContext;
     /** Set only by the guard's `requireAuthWithProfile`. */
-    callerProfile?: UserProfile;
+    callerProfile?: ProfileWithIsoInstants;
   }
 }
 
@@ -29,7 +29,7 @@ export function caller(request: FastifyRequest): AuthContext {
 }
 
 /** The caller's public profile on a route guarded by `requireAuthWithProfile`. */
-export function callerProfile(request: FastifyRequest): UserProfile {
+export function callerProfile(request: FastifyRequest): ProfileWithIsoInstants {
   if (!request.callerProfile) throw unauthenticated();
   return request.callerProfile;
 }

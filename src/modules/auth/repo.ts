@@ -1,10 +1,19 @@
-import { and, desc, eq, gt, isNull, ne, type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, desc, eq, gt, isNull, ne, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
-import { authThrottle, passwordResetTokens, securityEvents, sessions, users } from '../../db/schema/index.js';
+import { isoInstant, preparedRows } from '../../db/prepared-rows.js';
+import {
+  authThrottle,
+  type IsActive,
+  passwordResetTokens,
+  type Role,
+  securityEvents,
+  sessions,
+  users,
+} from '../../db/schema/index.js';
 import type { ClientInfo } from '../../lib/caller.js';
 import { newId } from '../../lib/ids.js';
 import { countAll, type ListSpec, type ParsedList } from '../../lib/list-query.js';
-import { profileColumns } from '../users/repo.js';
+import { type ProfileWithIsoInstants, profileColumns, type SignInMethod } from '../users/repo.js';
 
 /*
  * Every statement auth runs: sessions, the guard's checks, the sign-in statements, the throttle, reset tokens
@@ -148,23 +157,50 @@ export function listLiveSessions(db: Executor, userId: string, now: Date) {
 
 // ---- The guard ----
 
+/*
+ * The guard's two statements run through the driver (`preparedRows`), not Drizzle's prepared wrapper and row
+ * mapping: the select lists give every column its name, and instants come as ISO text.
+ */
+const named = <T>(column: AnyColumn, name: string) => sql<T>`${column}`.as(name);
+
 /** What the guard checks on every authenticated request: the session and the state of its user. */
-const sessionCheckColumns = {
-  id: users.id,
-  email: users.email,
-  role: users.role,
-  isActive: users.isActive,
-  isDeleted: users.isDeleted,
-  isVerified: users.isVerified,
-  sessionUserId: sessions.userId,
-  revokedAt: sessions.revokedAt,
-  absoluteExpiresAt: sessions.absoluteExpiresAt,
+const sessionStateColumns = {
+  sessionUserId: named<string>(sessions.userId, 'sessionUserId'),
+  revokedAt: isoInstant(sessions.revokedAt).as('revokedAt'),
+  absoluteExpiresAt: sql<string>`${isoInstant(sessions.absoluteExpiresAt)}`.as('absoluteExpiresAt'),
 };
+
+/** A row of `auth_guard_session`. */
+export interface GuardSessionRow {
+  id: string;
+  email: string;
+  role: Role;
+  isActive: IsActive;
+  isDeleted: boolean;
+  isVerified: boolean;
+  sessionUserId: string;
+  /** ISO text; null while the session is live. */
+  revokedAt: string | null;
+  /** ISO text. */
+  absoluteExpiresAt: string;
+}
+
+/** A row of `auth_guard_profile`: the session state and the caller's public profile. */
+export type GuardProfileRow = ProfileWithIsoInstants &
+  Pick<GuardSessionRow, keyof typeof sessionStateColumns>;
 
 /** `auth_guard_session`: the session check, run on every authenticated request. */
 export function guardSessionStatement(db: Database) {
   return db
-    .select(sessionCheckColumns)
+    .select({
+      id: named<string>(users.id, 'id'),
+      email: named<string>(users.email, 'email'),
+      role: named<Role>(users.role, 'role'),
+      isActive: named<IsActive>(users.isActive, 'isActive'),
+      isDeleted: named<boolean>(users.isDeleted, 'isDeleted'),
+      isVerified: named<boolean>(users.isVerified, 'isVerified'),
+      ...sessionStateColumns,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, param('sid')))
@@ -178,10 +214,20 @@ export function guardSessionStatement(db: Database) {
 export function guardProfileStatement(db: Database) {
   return db
     .select({
-      ...profileColumns,
-      sessionUserId: sessions.userId,
-      revokedAt: sessions.revokedAt,
-      absoluteExpiresAt: sessions.absoluteExpiresAt,
+      id: named<string>(users.id, 'id'),
+      name: named<string>(users.name, 'name'),
+      email: named<string>(users.email, 'email'),
+      role: named<Role>(users.role, 'role'),
+      phone: named<string | null>(users.phone, 'phone'),
+      picture: named<string | null>(users.picture, 'picture'),
+      address: named<string | null>(users.address, 'address'),
+      isDeleted: named<boolean>(users.isDeleted, 'isDeleted'),
+      isActive: named<IsActive>(users.isActive, 'isActive'),
+      isVerified: named<boolean>(users.isVerified, 'isVerified'),
+      createdAt: sql<string>`${isoInstant(users.createdAt)}`.as('createdAt'),
+      updatedAt: sql<string>`${isoInstant(users.updatedAt)}`.as('updatedAt'),
+      auths: sql<SignInMethod[]>`${profileColumns.auths}`.as('auths'),
+      ...sessionStateColumns,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -189,11 +235,11 @@ export function guardProfileStatement(db: Database) {
     .limit(1);
 }
 
-/** The guard's two reads as named prepared statements (built and planned once per connection); params `{ sid }`. */
+/** The guard's two reads as named prepared statements (parsed and planned once per connection); params `{ sid }`. */
 export function prepareGuardStatements(db: Database) {
   return {
-    session: guardSessionStatement(db).prepare('auth_guard_session'),
-    profile: guardProfileStatement(db).prepare('auth_guard_profile'),
+    session: preparedRows<GuardSessionRow>(db, 'auth_guard_session', guardSessionStatement(db)),
+    profile: preparedRows<GuardProfileRow>(db, 'auth_guard_profile', guardProfileStatement(db)),
   };
 }
 

@@ -1,9 +1,10 @@
 import type { Database } from '../../db/client.js';
+import type { RowsQuery } from '../../db/prepared-rows.js';
 import type { AuthContext } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
 import { forbidden, unauthenticated } from '../../lib/errors.js';
-import type { UserProfile } from '../users/repo.js';
-import { prepareGuardStatements } from './repo.js';
+import type { ProfileWithIsoInstants } from '../users/repo.js';
+import { type GuardSessionRow, prepareGuardStatements } from './repo.js';
 import { accountBlockReason } from './sessions.js';
 import type { TokenService } from './tokens.js';
 
@@ -15,17 +16,17 @@ import type { TokenService } from './tokens.js';
 export function createSessionCheck(deps: { db: Database; tokens: TokenService; clock: Clock }) {
   const { tokens, clock } = deps;
   const statements = prepareGuardStatements(deps.db);
-  type SessionRow = Awaited<ReturnType<typeof statements.session.execute>>[number];
 
-  async function check<Row extends SessionRow>(
+  async function check<Row extends GuardSessionRow>(
     accessToken: string,
-    statement: { execute(params: { sid: string }): Promise<Row[]> },
+    statement: RowsQuery<Row>,
   ): Promise<{ auth: AuthContext; row: Row }> {
     const now = clock.now();
     const payload = await tokens.verifyAccessToken(accessToken, now);
-    const [row] = await statement.execute({ sid: payload.sid });
+    const [row] = await statement({ sid: payload.sid });
     if (!row || row.sessionUserId !== payload.userId) throw unauthenticated('User Does Not Exist');
-    if (row.revokedAt || row.absoluteExpiresAt <= now)
+    // Both instants at millisecond precision, as Dates compare.
+    if (row.revokedAt !== null || Date.parse(row.absoluteExpiresAt) <= now.getTime())
       throw unauthenticated('Session has ended, please sign in again');
     const blocked = accountBlockReason(row);
     if (blocked) throw forbidden(blocked);
@@ -39,7 +40,9 @@ export function createSessionCheck(deps: { db: Database; tokens: TokenService; c
     },
 
     /** The same check, also giving the caller's public profile (read by the same statement). */
-    async callerWithProfile(accessToken: string): Promise<{ auth: AuthContext; profile: UserProfile }> {
+    async callerWithProfile(
+      accessToken: string,
+    ): Promise<{ auth: AuthContext; profile: ProfileWithIsoInstants }> {
       const { auth, row } = await check(accessToken, statements.profile);
       const { sessionUserId: _user, revokedAt: _revoked, absoluteExpiresAt: _expires, ...profile } = row;
       return { auth, profile };

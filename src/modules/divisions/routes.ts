@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { flatListSchema, ok, successSchema } from '../../lib/envelope.js';
-import { acceptImageUploads, uploadedImages } from '../../lib/uploads.js';
+import { acceptImageUploads, registerUploadRoutes, uploadedImages } from '../../lib/uploads.js';
 import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
@@ -37,24 +37,26 @@ export const divisionRoutes: FastifyPluginAsyncZod<DivisionRoutesOptions> = asyn
     acceptImageUploads({ field: 'file', maxFiles: 1, maxFileBytes: config.uploads.maxFileBytes }),
   ];
 
-  app.post(
-    '/create',
-    {
-      preValidation: adminWithThumbnail,
-      schema: {
-        security,
-        tags,
-        summary: 'Create a division',
-        description: multipartNote,
-        body: createDivisionBody,
-        response: { 201: successSchema(divisionSchema) },
+  await registerUploadRoutes(app, config, (scope) => {
+    scope.post(
+      '/create',
+      {
+        preValidation: adminWithThumbnail,
+        schema: {
+          security,
+          tags,
+          summary: 'Create a division',
+          description: multipartNote,
+          body: createDivisionBody,
+          response: { 201: successSchema(divisionSchema) },
+        },
       },
-    },
-    async (request, reply) =>
-      ok(reply, 'Division created', await divisions.create(request.body, uploadedImages(request)), {
-        statusCode: 201,
-      }),
-  );
+      async (request, reply) =>
+        ok(reply, 'Division created', await divisions.create(request.body, uploadedImages(request)), {
+          statusCode: 201,
+        }),
+    );
+  });
 
   app.get(
     '/',
@@ -87,27 +89,29 @@ export const divisionRoutes: FastifyPluginAsyncZod<DivisionRoutesOptions> = asyn
     async (request, reply) => ok(reply, 'Division retrieved', await divisions.getBySlug(request.params.slug)),
   );
 
-  app.patch(
-    '/:id',
-    {
-      preValidation: adminWithThumbnail,
-      schema: {
-        security,
-        tags,
-        summary: 'Update a division',
-        description: `${multipartNote} A new file replaces the thumbnail.`,
-        params: divisionIdParams,
-        body: updateDivisionBody,
-        response: { 200: successSchema(divisionSchema) },
+  await registerUploadRoutes(app, config, (scope) => {
+    scope.patch(
+      '/:id',
+      {
+        preValidation: adminWithThumbnail,
+        schema: {
+          security,
+          tags,
+          summary: 'Update a division',
+          description: `${multipartNote} A new file replaces the thumbnail.`,
+          params: divisionIdParams,
+          body: updateDivisionBody,
+          response: { 200: successSchema(divisionSchema) },
+        },
       },
-    },
-    async (request, reply) =>
-      ok(
-        reply,
-        'Division updated',
-        await divisions.update(request.params.id, request.body, uploadedImages(request)),
-      ),
-  );
+      async (request, reply) =>
+        ok(
+          reply,
+          'Division updated',
+          await divisions.update(request.params.id, request.body, uploadedImages(request)),
+        ),
+    );
+  });
 
   app.delete(
     '/:id',

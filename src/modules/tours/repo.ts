@@ -1,7 +1,7 @@
-import { type AnyColumn, and, count, desc, eq, inArray, like, or, type SQL, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, like, or, type SQL, sql } from 'drizzle-orm';
 import { QueryBuilder } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from '../../db/client.js';
-import { preparedRows } from '../../db/prepared-rows.js';
+import { isoInstant, preparedRows } from '../../db/prepared-rows.js';
 import {
   bookings,
   type CancellationPolicy,
@@ -50,10 +50,6 @@ export const nextDeparture = new QueryBuilder()
 const upcomingDepartures = sql<number>`(select count(*)::int from departures d
   where d.tour_id = ${tours.id} and d.status = 'SCHEDULED' and d.start_date > ${NOW}::timestamptz)`;
 
-/** An instant as `Date.prototype.toISOString` writes it (UTC, milliseconds truncated, as the driver's Date). */
-const isoText = (instant: AnyColumn) =>
-  sql<string | null>`to_char(${instant} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 /*
  * A tour as the API shows it, shaped by PostgreSQL: the columns carry the API's names, instants come as ISO
  * text, money in major units (an exact float8 division, as `toMajor`), the legacy seats and next departure
@@ -80,8 +76,8 @@ const tourViewColumns = {
   departureLocation: sql<string | null>`${tours.departureLocation}`.as('departureLocation'),
   arrivalLocation: sql<string | null>`${tours.arrivalLocation}`.as('arrivalLocation'),
   location: sql<string | null>`${tours.location}`.as('location'),
-  startDate: isoText(nextDeparture.startDate).as('startDate'),
-  endDate: isoText(nextDeparture.endDate).as('endDate'),
+  startDate: isoInstant(nextDeparture.startDate).as('startDate'),
+  endDate: isoInstant(nextDeparture.endDate).as('endDate'),
   amenities: sql<string[]>`${tours.amenities}`.as('amenities'),
   included: sql<string[]>`${tours.included}`.as('included'),
   excluded: sql<string[]>`${tours.excluded}`.as('excluded'),
@@ -95,8 +91,8 @@ const tourViewColumns = {
   ),
   ratingSum: sql<number>`${tours.ratingSum}`.as('ratingSum'),
   ratingCount: sql<number>`${tours.ratingCount}`.as('ratingCount'),
-  createdAt: isoText(tours.createdAt).as('createdAt'),
-  updatedAt: isoText(tours.updatedAt).as('updatedAt'),
+  createdAt: isoInstant(tours.createdAt).as('createdAt'),
+  updatedAt: isoInstant(tours.updatedAt).as('updatedAt'),
 };
 
 /** A tour row as `tourViewColumns` shapes it. */

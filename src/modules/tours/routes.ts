@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { flatListSchema, nestedListSchema, ok, successSchema } from '../../lib/envelope.js';
 import { compiledSerializer } from '../../lib/response-serializer.js';
-import { acceptImageUploads, uploadedImages } from '../../lib/uploads.js';
+import { acceptImageUploads, registerUploadRoutes, uploadedImages } from '../../lib/uploads.js';
 import type { AuthGuard } from '../../plugins/auth-guard.js';
 import { SIGNED_IN as security } from '../../plugins/docs.js';
 import {
@@ -143,24 +143,26 @@ export const tourRoutes: FastifyPluginAsyncZod<TourRoutesOptions> = async (
 
   // ---- Tours ----
 
-  app.post(
-    '/create',
-    {
-      preValidation: adminWithImages,
-      schema: {
-        security,
-        tags: tourTags,
-        summary: 'Create a tour',
-        description: multipartNote,
-        body: createTourBody,
-        response: { 201: successSchema(tourSchema) },
+  await registerUploadRoutes(app, config, (scope) => {
+    scope.post(
+      '/create',
+      {
+        preValidation: adminWithImages,
+        schema: {
+          security,
+          tags: tourTags,
+          summary: 'Create a tour',
+          description: multipartNote,
+          body: createTourBody,
+          response: { 201: successSchema(tourSchema) },
+        },
       },
-    },
-    async (request, reply) =>
-      ok(reply, 'Tour created successfully', await tours.create(request.body, uploadedImages(request)), {
-        statusCode: 201,
-      }),
-  );
+      async (request, reply) =>
+        ok(reply, 'Tour created successfully', await tours.create(request.body, uploadedImages(request)), {
+          statusCode: 201,
+        }),
+    );
+  });
 
   // The two hottest reads: serialised by schemas compiled once rather than checked per response.
   app.get(
@@ -199,23 +201,29 @@ export const tourRoutes: FastifyPluginAsyncZod<TourRoutesOptions> = async (
     async (request, reply) => ok(reply, 'Tour retrieved', await tours.getBySlug(request.params.slug)),
   );
 
-  app.patch(
-    '/:id',
-    {
-      preValidation: adminWithImages,
-      schema: {
-        security,
-        tags: tourTags,
-        summary: 'Update a tour',
-        description: `${multipartNote} \`images\` lists the existing URLs to keep (absent: keep all), \`deleteImages\` the ones to remove; new files are added.`,
-        params: idParams,
-        body: updateTourBody,
-        response: { 200: successSchema(tourSchema) },
+  await registerUploadRoutes(app, config, (scope) => {
+    scope.patch(
+      '/:id',
+      {
+        preValidation: adminWithImages,
+        schema: {
+          security,
+          tags: tourTags,
+          summary: 'Update a tour',
+          description: `${multipartNote} \`images\` lists the existing URLs to keep (absent: keep all), \`deleteImages\` the ones to remove; new files are added.`,
+          params: idParams,
+          body: updateTourBody,
+          response: { 200: successSchema(tourSchema) },
+        },
       },
-    },
-    async (request, reply) =>
-      ok(reply, 'Tour updated', await tours.update(request.params.id, request.body, uploadedImages(request))),
-  );
+      async (request, reply) =>
+        ok(
+          reply,
+          'Tour updated',
+          await tours.update(request.params.id, request.body, uploadedImages(request)),
+        ),
+    );
+  });
 
   app.delete(
     '/:id',

@@ -5,7 +5,7 @@ import { countAll, type ListSpec, type ParsedList } from '../../lib/list-query.j
 import type { PublicUser } from './schemas.js';
 
 export type UserRow = typeof users.$inferSelect;
-type SignInMethod = { provider: string; providerId: string };
+export type SignInMethod = { provider: string; providerId: string };
 
 /**
  * The sign-in methods of the `users` row in scope, oldest first, as a JSON array (`[]` when it has none). The
@@ -40,7 +40,15 @@ export const profileColumns = {
 /** A user row without its password hash, with the sign-in methods (`profileColumns`). */
 export type UserProfile = Omit<UserRow, 'passwordHash'> & { auths: SignInMethod[] };
 
-export function toPublicUser(profile: UserProfile): PublicUser {
+/** A profile whose instants are already ISO text (the guard's profile read, shaped by PostgreSQL). */
+export type ProfileWithIsoInstants = Omit<UserProfile, 'createdAt' | 'updatedAt'> & {
+  createdAt: string;
+  updatedAt: string;
+};
+
+const isoOf = (instant: Date | string) => (typeof instant === 'string' ? instant : instant.toISOString());
+
+export function toPublicUser(profile: UserProfile | ProfileWithIsoInstants): PublicUser {
   return {
     _id: profile.id,
     name: profile.name,
@@ -53,8 +61,8 @@ export function toPublicUser(profile: UserProfile): PublicUser {
     isActive: profile.isActive,
     isVerified: profile.isVerified,
     auths: profile.auths.map((a) => ({ provider: a.provider, providerId: a.providerId })),
-    createdAt: profile.createdAt.toISOString(),
-    updatedAt: profile.updatedAt.toISOString(),
+    createdAt: isoOf(profile.createdAt),
+    updatedAt: isoOf(profile.updatedAt),
   };
 }
 

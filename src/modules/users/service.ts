@@ -12,10 +12,10 @@ import {
   listUsers,
   lockSuperAdminChanges,
   lockUser,
+  type ProfileWithIsoInstants,
   preparePublicUserById,
   publicUserById,
   toPublicUser,
-  type UserProfile,
   updateUser,
   userListSpec,
 } from './repo.js';
@@ -91,7 +91,7 @@ export function createUsersService(deps: {
   }
 
   /** The caller's own profile, already read by the guard together with the session check. */
-  function me(profile: UserProfile): PublicUser {
+  function me(profile: ProfileWithIsoInstants): PublicUser {
     return toPublicUser(profile);
   }
 
