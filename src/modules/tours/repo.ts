@@ -1,7 +1,7 @@
 import { and, count, desc, eq, inArray, like, or, type SQL, sql } from 'drizzle-orm';
 import { QueryBuilder } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from '../../db/client.js';
-import { isoInstant, preparedRows } from '../../db/prepared-rows.js';
+import { asJsonRows, isoInstant, preparedJsonRows, preparedRows } from '../../db/prepared-rows.js';
 import {
   bookings,
   type CancellationPolicy,
@@ -149,14 +149,19 @@ export const tourTypeListSpec: ListSpec = {
 
 /** `tour_by_slug`: GET /tour/:slug. */
 export function tourBySlugStatement(db: Database) {
-  return selectTourViews(db)
-    .where(eq(tours.slug, sql.placeholder('slug')))
-    .limit(1);
+  return asJsonRows(
+    selectTourViews(db)
+      .where(eq(tours.slug, sql.placeholder('slug')))
+      .limit(1),
+  );
 }
 
-/** GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. */
+/**
+ * GET /tour/:slug as a named prepared statement: built and planned once per connection, not per request. The
+ * row comes as one json value, one parser for the driver instead of one per column.
+ */
 export function prepareTourBySlug(db: Database) {
-  const query = preparedRows<TourView>(db, 'tour_by_slug', tourBySlugStatement(db));
+  const query = preparedJsonRows<TourView>(db, 'tour_by_slug', tourBySlugStatement(db));
   return async (slug: string, now: Date): Promise<TourView | undefined> =>
     (await query({ slug, now: now.toISOString() }))[0];
 }
