@@ -53,3 +53,37 @@ export async function createScratchDatabase(adminUrl: string, prefix: string): P
       withAdmin(adminUrl, (c) => c.query(`drop database if exists ${quoted} with (force)`)).then(() => {}),
   };
 }
+
+/**
+ * The production settings the app is measured with, in `npm run bench` and bench/request-cost.ts alike: metrics
+ * on, the local gateway (booking creation without a network call to SSLCommerz), and every limiter far above
+ * what a run sends, so they count but never answer 429.
+ */
+export function benchAppEnv(options: {
+  publicUrl: string;
+  databaseUrl: string;
+  dataDir: string;
+  superAdmin: { superAdminEmail: string; password: string };
+}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    PUBLIC_URL: options.publicUrl,
+    DATABASE_URL: options.databaseUrl,
+    DATA_DIR: options.dataDir,
+    JWT_ACCESS_SECRET: randomBytes(24).toString('hex'),
+    JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
+    // Production serves metrics only with a token: the app is measured with them on.
+    METRICS_TOKEN: randomBytes(24).toString('hex'),
+    SUPER_ADMIN_EMAIL: options.superAdmin.superAdminEmail,
+    SUPER_ADMIN_PASSWORD: options.superAdmin.password,
+    FRONTEND_URL: 'http://localhost:3000',
+    SEED_DEMO: 'false',
+    ALLOW_LOCAL_GATEWAY: 'true',
+    RATE_LIMIT_MAX: '100000000',
+    AUTH_RATE_LIMIT_MAX: '100000000',
+    // Each bench user books many times: the per-account hold limits would answer 429 instead of measuring.
+    MAX_ACTIVE_HOLDS_PER_USER: '100000000',
+    MAX_HELD_SEATS_PER_USER: '100000000',
+  };
+}

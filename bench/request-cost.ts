@@ -14,7 +14,6 @@
  * REQUEST_COST_CALLS (2000 per route and round), REQUEST_COST_ONLY=me,slug,list,division,health picks
  * routes.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -25,7 +24,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
-import { benchAdminUrl, createScratchDatabase, intEnv } from './database.js';
+import { benchAdminUrl, benchAppEnv, createScratchDatabase, intEnv } from './database.js';
 import { seedLargeDataset } from './dataset.js';
 import { prepareFixtures } from './fixtures.js';
 
@@ -48,23 +47,12 @@ async function main() {
   const closers: (() => Promise<void>)[] = [];
   try {
     const summary = await seedLargeDataset(scratch.url, { seed: 42, tours: 300, users: 400, bookings: 0 });
-    const env = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      PUBLIC_URL: 'http://127.0.0.1:3000',
-      DATABASE_URL: scratch.url,
-      DATA_DIR: dataDir,
-      JWT_ACCESS_SECRET: randomBytes(24).toString('hex'),
-      JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
-      METRICS_TOKEN: randomBytes(24).toString('hex'),
-      SUPER_ADMIN_EMAIL: summary.superAdminEmail,
-      SUPER_ADMIN_PASSWORD: summary.password,
-      FRONTEND_URL: 'http://localhost:3000',
-      SEED_DEMO: 'false',
-      ALLOW_LOCAL_GATEWAY: 'true',
-      RATE_LIMIT_MAX: '100000000',
-      AUTH_RATE_LIMIT_MAX: '100000000',
-    };
+    const env = benchAppEnv({
+      publicUrl: 'http://127.0.0.1:3000',
+      databaseUrl: scratch.url,
+      dataDir,
+      superAdmin: summary,
+    });
     const config = loadConfig(env);
     // Log lines are built as in production, then dropped.
     const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });

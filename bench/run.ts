@@ -18,7 +18,6 @@
  * (500: the seats left on the departure that sells out).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +25,13 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { memorySettings } from '../src/lib/memory-settings.js';
 import type { HashRate } from './argon2-rate.js';
-import { benchAdminUrl, createScratchDatabase, datasetSizesFromEnv, intEnv } from './database.js';
+import {
+  benchAdminUrl,
+  benchAppEnv,
+  createScratchDatabase,
+  datasetSizesFromEnv,
+  intEnv,
+} from './database.js';
 import { seedLargeDataset } from './dataset.js';
 import { prepareFixtures, seatDrift } from './fixtures.js';
 import { rssMiB, runLoad } from './load.js';
@@ -82,30 +87,10 @@ async function main() {
 
     const [appPort, basePort] = [await freePort(), await freePort()];
     const env: Record<string, string> = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
+      ...benchAppEnv({ publicUrl: `http://127.0.0.1:${appPort}`, databaseUrl, dataDir, superAdmin: summary }),
       HOST: '127.0.0.1',
       PORT: String(appPort),
-      PUBLIC_URL: `http://127.0.0.1:${appPort}`,
-      DATABASE_URL: databaseUrl,
       DATABASE_POOL_MAX: '20',
-      DATA_DIR: dataDir,
-      JWT_ACCESS_SECRET: randomBytes(24).toString('hex'),
-      JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
-      // Production serves metrics only with a token: the run measures the app with them on.
-      METRICS_TOKEN: randomBytes(24).toString('hex'),
-      SUPER_ADMIN_EMAIL: summary.superAdminEmail,
-      SUPER_ADMIN_PASSWORD: summary.password,
-      FRONTEND_URL: 'http://localhost:3000',
-      SEED_DEMO: 'false',
-      // The in-process local gateway: booking creation is measured without a network call to SSLCommerz.
-      ALLOW_LOCAL_GATEWAY: 'true',
-      // Far above what the run sends, so the limiters count but never answer 429.
-      RATE_LIMIT_MAX: '100000000',
-      AUTH_RATE_LIMIT_MAX: '100000000',
-      // Each bench user books many times: the per-account hold limits would answer 429 instead of measuring.
-      MAX_ACTIVE_HOLDS_PER_USER: '100000000',
-      MAX_HELD_SEATS_PER_USER: '100000000',
       REDIS_URL: process.env.BENCH_REDIS_URL ?? '',
     };
     const profileDir = process.env.BENCH_CPU_PROF;
