@@ -240,7 +240,7 @@ export function createSettlement(deps: PaymentServiceDeps) {
     if (!tranId || !payment) return undefined;
     const open = payment.status === UNPAID;
     const confirmed = open && (await gatewayConfirmsAbort(kind, tranId, input.fields));
-    await repo.recordPaymentEvent(db, {
+    const first = await repo.recordPaymentEvent(db, {
       paymentId: payment.id,
       // Unconfirmed claims get a key each, so a forged one cannot stand in for the genuine one later.
       eventKey: confirmed || !open ? `${kind}:${tranId}` : undefined,
@@ -248,7 +248,7 @@ export function createSettlement(deps: PaymentServiceDeps) {
       outcome: !open ? `IGNORED_${payment.status}` : confirmed ? kind.toUpperCase() : 'UNCONFIRMED',
       payload: auditFields(input.fields),
     });
-    if (confirmed) {
+    if (confirmed && first) {
       deps.events(
         kind === 'fail' ? 'payment.failed' : 'payment.cancelled',
         { paymentId: payment.id, bookingId: payment.bookingId },
