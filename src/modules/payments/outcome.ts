@@ -105,6 +105,18 @@ export function receivedOutcome(
 }
 
 /**
+ * The browser came back through the success URL but the gateway has not confirmed the payment (yet): the
+ * success page, saying nothing is confirmed.
+ */
+export const AWAITING_CONFIRMATION: Outcome = {
+  kind: 'success',
+  status: 'pending',
+  message: 'Payment is being verified; the booking is confirmed once the payment gateway confirms it',
+  headline: 'Payment being verified',
+  tone: 'wait',
+};
+
+/**
  * A payment not received (yet): the browser came back through `kind`. A failed or cancelled attempt leaves a
  * pending booking holding its seats, so the payer may try again until the hold runs out.
  */
@@ -112,15 +124,7 @@ export function unpaidOutcome(
   kind: RedirectKind,
   facts: { paymentStatus: PaymentStatus; bookingStatus: BookingStatus; holdExpiresAt: Date; now: Date },
 ): Outcome {
-  if (kind === 'success' && facts.paymentStatus === 'UNPAID') {
-    return {
-      kind: 'success',
-      status: 'pending',
-      message: 'Payment is being verified; the booking is confirmed once the payment gateway confirms it',
-      headline: 'Payment being verified',
-      tone: 'wait',
-    };
-  }
+  if (kind === 'success' && facts.paymentStatus === 'UNPAID') return AWAITING_CONFIRMATION;
   const cancelled = kind === 'cancel' || facts.paymentStatus === 'CANCELLED';
   const what = cancelled ? 'Payment Cancelled' : 'Payment Failed';
   const retry =

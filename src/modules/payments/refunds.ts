@@ -1,5 +1,4 @@
 import type { Database, Executor } from '../../db/client.js';
-import { REFUND_STATUSES, refunds } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
@@ -11,7 +10,7 @@ import {
   type JobRow,
   retryAfter,
 } from '../../lib/job-queue.js';
-import { type ListSpec, listMeta, parseListQuery } from '../../lib/list-query.js';
+import { listMeta, parseListQuery } from '../../lib/list-query.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
 import type { RefundView } from '../bookings/payment-port.js';
@@ -25,6 +24,7 @@ import {
 } from './refund-emails.js';
 import type { RefundRow } from './refund-repo.js';
 import * as refundRepo from './refund-repo.js';
+import { REFUND_LIST, toRefundView } from './refund-view.js';
 import type { PaymentContext } from './repo.js';
 import * as repo from './repo.js';
 import { wasReceived } from './state.js';
@@ -72,34 +72,6 @@ export const DUPLICATE_PAYMENT_REASON =
   'duplicate payment: the booking was already paid, so this second payment is refunded in full';
 
 const refundJobKey = (refundId: string, attempt: number) => `${REFUND_JOB}:${refundId}:${attempt}`;
-
-export function toRefundView(row: RefundRow): RefundView {
-  return {
-    _id: row.id,
-    booking: row.bookingId,
-    payment: row.paymentId,
-    amount: toMajor(row.amountMinor),
-    currency: row.currency,
-    status: row.status,
-    reason: row.reason,
-    requestedBy: row.requestedBy,
-    gatewayRefundId: row.gatewayRefundId,
-    failureReason: row.failureReason,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-const REFUND_LIST: ListSpec = {
-  searchable: [],
-  filters: {
-    status: { column: refunds.status, kind: { enum: REFUND_STATUSES } },
-    booking: { column: refunds.bookingId, kind: 'id' },
-  },
-  sortable: { createdAt: refunds.createdAt, updatedAt: refunds.updatedAt, amount: refunds.amountMinor },
-  tieBreaker: refunds.id,
-  projectable: [],
-};
 
 /**
  * Refunds: written in the transaction that decides them, together with the job that carries them out after

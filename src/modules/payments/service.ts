@@ -13,6 +13,7 @@ import type { InvoiceLinks } from './invoice-links.js';
 import { isLocalGateway } from './local-gateway.js';
 import { renderLocalGatewayPage } from './local-gateway-page.js';
 import {
+  AWAITING_CONFIRMATION,
   duplicateOutcome,
   type Outcome,
   type RedirectKind,
@@ -67,14 +68,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     redirect(outcome.kind, { transactionId, amount: amountMinor, message: outcome.message }, outcome.status);
 
   /** What a payer coming back through `kind` is told about a payment not (yet) recorded as received. */
-  const unpaid = (
-    kind: RedirectKind,
-    p: repo.PaymentContext | (repo.PaymentRow & { holdExpiresAt?: Date }),
-  ) =>
+  const unpaid = (kind: RedirectKind, p: repo.PaymentContext) =>
     unpaidOutcome(kind, {
-      paymentStatus: 'paymentStatus' in p ? p.paymentStatus : p.status,
-      bookingStatus: 'bookingStatus' in p ? p.bookingStatus : PENDING,
-      holdExpiresAt: p.holdExpiresAt ?? clock.now(),
+      paymentStatus: p.paymentStatus,
+      bookingStatus: p.bookingStatus,
+      holdExpiresAt: p.holdExpiresAt,
       now: clock.now(),
     });
 
@@ -121,12 +119,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       const tranId = input.tranId ?? payment.transactionId;
       switch (settled.outcome) {
         case 'unverifiable':
-          return redirectTo(unpaid('success', { ...payment, status: UNPAID }), tranId, payment.amountMinor);
+          return redirectTo(AWAITING_CONFIRMATION, tranId, payment.amountMinor);
         case 'rejected':
           // A return without a validation id proves nothing either way: the gateway's IPN may still confirm it.
-          if (!input.valId) {
-            return redirectTo(unpaid('success', { ...payment, status: UNPAID }), tranId, payment.amountMinor);
-          }
+          if (!input.valId) return redirectTo(AWAITING_CONFIRMATION, tranId, payment.amountMinor);
           return redirect('fail', {
             transactionId: tranId,
             amount: payment.amountMinor,

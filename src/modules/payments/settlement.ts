@@ -9,7 +9,7 @@ import { isLocalGateway } from './local-gateway.js';
 import { duplicateOutcome, LATE_PAYMENT_REASON, type Outcome, receivedOutcome } from './outcome.js';
 import { paymentUnderReviewEmail } from './payment-emails.js';
 import { refundsOfPayment } from './refund-repo.js';
-import { toRefundView } from './refunds.js';
+import { toRefundView } from './refund-view.js';
 import * as repo from './repo.js';
 import type { PaymentServiceDeps } from './service.js';
 import { PAID, UNPAID, wasReceived } from './state.js';
