@@ -97,6 +97,17 @@ const envSchema = z.object({
   // The built-in payment page confirms any payment: production needs SSLCommerz unless explicitly allowed.
   ALLOW_LOCAL_GATEWAY: bool(false),
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /**
+   * The longest wait, in seconds, before asking the gateway again about a refund it is still processing: the
+   * first ask comes 20 s after it accepted the refund (sooner if this is shorter), each later one waits twice
+   * as long, up to this.
+   */
+  REFUND_POLL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .default(900),
 
   GOOGLE_CLIENT_ID: optionalString,
   GOOGLE_CLIENT_SECRET: optionalString,
@@ -416,6 +427,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cancel: e.SSL_CANCEL_FRONTEND_URL ?? `${paymentResultBase}/cancel`,
     },
     gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
+    refundPollSeconds: e.REFUND_POLL_SECONDS,
     google:
       e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
         ? {

@@ -40,6 +40,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     gateway,
     gatewayTimeoutMs: config.gatewayTimeoutMs,
     events,
+    pollSeconds: config.refundPollSeconds,
   });
   const accountSecurity = createAccountSecurity({ db });
   const invoiceLinks = createInvoiceLinks({ secret: config.jwt.accessSecret, publicUrl: config.publicUrl });

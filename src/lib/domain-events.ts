@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 const LEVELS = {
   'payment.confirmed': 'info',
   'payment.refused': 'warn',
+  'payment.duplicate': 'warn',
   'payment.failed': 'info',
   'payment.cancelled': 'info',
   'refund.issued': 'info',

@@ -2,8 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bookings, emailOutbox } from '../../src/db/schema/index.js';
+import { bookings, emailOutbox, paymentEvents, refunds } from '../../src/db/schema/index.js';
 import { deliverDueEmails } from '../../src/lib/mail/outbox.js';
+import { expireStaleHolds } from '../../src/modules/bookings/hold-sweeper.js';
+import { closeUnpaidPayments } from '../../src/modules/payments/booking-payments.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { bookingState, createTour, movableClock } from '../helpers/booking-fixtures.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
@@ -204,7 +206,7 @@ describe('local gateway flow', () => {
     expect(await sentNow()).toEqual([`invoice:${booking.payment._id}`]);
   });
 
-  it('Cancel on the page cancels the booking; a forged val_id never pays', async () => {
+  it('Cancel on the page keeps the booking payable until its hold runs out; a forged val_id never pays', async () => {
     const owner = await createUser(t.ctx);
     const { paymentUrl, booking } = await book(owner);
     const forms = formsOf((await openPaymentPage(paymentUrl)).body);
@@ -225,10 +227,20 @@ describe('local gateway flow', () => {
     expect((await bookingState(t.ctx, booking._id)).payment.status).toBe('UNPAID');
 
     const cancelled = await submit(forms.Cancel!);
-    expect(new URL(String(cancelled.headers.location)).pathname).toBe('/payment/cancel');
+    const to = new URL(String(cancelled.headers.location));
+    expect(to.pathname).toBe('/payment/cancel');
+    expect(to.searchParams.get('message')).toMatch(
+      /^Payment Cancelled: no money was taken\. Your seats stay held/,
+    );
     const state = await bookingState(t.ctx, booking._id);
-    expect(state.booking.status).toBe('CANCEL');
-    expect(state.payment.status).toBe('CANCELLED');
+    expect(state.booking).toMatchObject({ status: 'PENDING', seatsHeld: true });
+    expect(state.payment.status).toBe('UNPAID');
+    // Changed their mind: the same page still pays.
+    const paid = await submit(formsOf((await openPaymentPage(paymentUrl)).body).Pay!);
+    expect(new URL(String(paid.headers.location)).searchParams.get('message')).toBe(
+      'Payment Completed Successfully',
+    );
+    expect((await bookingState(t.ctx, booking._id)).booking.status).toBe('COMPLETE');
   });
 
   it('fail and cancel callbacks change nothing without the signature of the page they came from', async () => {
@@ -256,8 +268,14 @@ describe('local gateway flow', () => {
     const failed = await submit(forms.Fail!);
     expect(new URL(String(failed.headers.location)).pathname).toBe('/payment/fail');
     const after = await bookingState(t.ctx, booking._id);
-    expect(after.booking).toMatchObject({ status: 'FAILED', seatsHeld: false });
-    expect(after.payment.status).toBe('FAILED');
+    expect(after.booking).toMatchObject({ status: 'PENDING', seatsHeld: true });
+    expect(after.payment.status).toBe('UNPAID');
+    // Only the page's own button is recorded as a failed attempt.
+    const outcomes = (
+      await t.ctx.db.select().from(paymentEvents).where(eq(paymentEvents.paymentId, booking.payment._id))
+    ).map((e) => e.outcome);
+    expect(outcomes.filter((o) => o === 'FAIL')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'UNCONFIRMED')).toHaveLength(forgeries.length);
   });
 
   it('the payment page needs the signed link handed to the owner, not just the transaction id (404)', async () => {
@@ -275,6 +293,84 @@ describe('local gateway flow', () => {
   });
 });
 
+describe('the local val_id: bound to its session, counted once, only while the booking can be paid', () => {
+  const bookingsOf = async (bookingId: string) => ({
+    state: await bookingState(t.ctx, bookingId),
+    refunds: await t.ctx.db.select().from(refunds).where(eq(refunds.bookingId, bookingId)),
+  });
+
+  async function expectRefused(res: Awaited<ReturnType<typeof submit>>) {
+    expect(res.statusCode).toBe(302);
+    const to = new URL(String(res.headers.location));
+    expect(to.pathname).toBe('/payment/fail');
+    expect(to.searchParams.get('message')).toMatch(
+      /^Payment not verified: the booking no longer awaits payment/,
+    );
+  }
+
+  it('a Pay form kept from the page cannot revive a booking its owner cancelled', async () => {
+    const owner = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    const pay = formsOf((await openPaymentPage(paymentUrl)).body).Pay!;
+    const cancel = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/booking/${booking._id}/cancel`,
+      headers: owner.auth,
+      payload: {},
+    });
+    expect(cancel.statusCode).toBe(200);
+
+    await expectRefused(await submit(pay));
+    const { state, refunds: given } = await bookingsOf(booking._id);
+    expect(state.booking).toMatchObject({ status: 'CANCEL', seatsHeld: false });
+    expect(state.payment.status).toBe('CANCELLED');
+    expect(given).toEqual([]);
+    // The page no longer offers to pay, and holds no val_id.
+    const page = await openPaymentPage(paymentUrl);
+    expect(formsOf(page.body)).toEqual({});
+    expect(page.body).not.toContain('val_id');
+  });
+
+  it('a Pay form kept from the page cannot revive a booking whose hold ran out', async () => {
+    const owner = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    const pay = formsOf((await openPaymentPage(paymentUrl)).body).Pay!;
+    clock.advance(31 * 60_000);
+    await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
+
+    await expectRefused(await submit(pay));
+    const { state } = await bookingsOf(booking._id);
+    expect(state.booking).toMatchObject({ status: 'FAILED', seatsHeld: false });
+    expect(state.payment.status).toBe('FAILED');
+  });
+
+  it("another session's val_id cannot pay a booking already paid, and a repeat changes nothing", async () => {
+    const owner = await createUser(t.ctx);
+    const { paymentUrl, booking } = await book(owner);
+    const first = formsOf((await openPaymentPage(paymentUrl)).body).Pay!;
+    const retry = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/payment/init-payment/${booking._id}`,
+      headers: owner.auth,
+    });
+    const second = formsOf((await openPaymentPage(retry.json().data.paymentUrl)).body).Pay!;
+    expect(second.fields.val_id).not.toBe(first.fields.val_id);
+
+    const paid = await submit(second);
+    expect(new URL(String(paid.headers.location)).searchParams.get('status')).toBe('success');
+    await expectRefused(await submit(first));
+    // The paid session's val_id again: nothing new, and the payer is told what happened to it.
+    const repeat = await submit(second);
+    expect(new URL(String(repeat.headers.location)).searchParams.get('message')).toBe(
+      'Payment Completed Successfully',
+    );
+    const { state, refunds: given } = await bookingsOf(booking._id);
+    expect(state.booking.status).toBe('COMPLETE');
+    expect(state.payment).toMatchObject({ status: 'PAID', valId: second.fields.val_id });
+    expect(given).toEqual([]);
+  });
+});
+
 describe('POST /payment/init-payment/:bookingId', () => {
   const init = (bookingId: string, user?: TestUser) =>
     t.app.inject({
@@ -288,7 +384,14 @@ describe('POST /payment/init-payment/:bookingId', () => {
     const { booking, paymentUrl } = await book(owner);
     const res = await init(booking._id, owner);
     expect(res.statusCode).toBe(201);
-    expect(res.json().data).toEqual({ paymentUrl });
+    // A session of its own: another transaction id, its own signed page.
+    const next = new URL(res.json().data.paymentUrl);
+    const tranId = decodeURIComponent(next.pathname.split('/').at(-1)!);
+    expect(tranId).toMatch(/^tran_[0-9a-f]{32}$/);
+    expect(tranId).not.toBe(booking.payment.transactionId);
+    expect(next.toString()).not.toBe(paymentUrl);
+    const page = await openPaymentPage(next.toString());
+    expect(formsOf(page.body).Pay!.fields.tran_id).toBe(tranId);
   });
 
   it('401 without a token, 404 for another user, 400 for a malformed id', async () => {

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { emailOutbox, refunds } from '../../src/db/schema/index.js';
 import type { DomainEvent } from '../../src/lib/domain-events.js';
 import type { PaymentGateway } from '../../src/modules/payments/gateway.js';
-import { REFUND_POLL_SECONDS } from '../../src/modules/payments/refunds.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { buildTestApp, TEST_ENV, type TestApp } from '../helpers/app.js';
 import { bookingState, createTour, movableClock } from '../helpers/booking-fixtures.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
 import { type FakeSslCommerz, startFakeSslCommerz } from '../helpers/fake-sslcommerz.js';
@@ -27,6 +27,9 @@ const capture = new Writable({
 });
 const events = (name: DomainEvent, refundId: string) =>
   lines.filter((l) => l.event === name && l.refundId === refundId);
+
+/** REFUND_POLL_SECONDS's default: no refund waits longer than this between two asks. */
+const REFUND_POLL_SECONDS = 900;
 
 const clock = movableClock();
 const later = (seconds: number) => {
@@ -125,11 +128,13 @@ describe('the refund worker', () => {
     const processing = await refundRow(t.ctx, b.refundId);
     expect(processing).toMatchObject({ status: 'PROCESSING', gatewayRefundId: sent!.refundRefId });
 
-    // Not due before the poll interval; then processing twice more, then refunded.
-    expect(await runJobs(later(REFUND_POLL_SECONDS - 1))).toMatchObject({ claimed: 0 });
-    expect(await runJobs(later(1))).toMatchObject({ rescheduled: 1 });
-    expect(await runJobs(later(REFUND_POLL_SECONDS))).toMatchObject({ rescheduled: 1 });
+    // Asked again within a minute of SSLCommerz accepting it (processing), then backing off: the next ask is
+    // not due a minute later, but is within the longest interval; then it is refunded.
+    expect(await runJobs(later(60))).toMatchObject({ claimed: 1, rescheduled: 1 });
+    expect(await runJobs(later(30))).toMatchObject({ claimed: 0 });
+    expect(await runJobs(later(30))).toMatchObject({ claimed: 1, rescheduled: 1 });
     expect((await refundRow(t.ctx, b.refundId)).status).toBe('PROCESSING');
+    expect(await runJobs(later(60))).toMatchObject({ claimed: 0 });
     expect(await runJobs(later(REFUND_POLL_SECONDS))).toMatchObject({ done: 1 });
 
     const state = await bookingState(t.ctx, b.bookingId);
@@ -298,5 +303,130 @@ describe('the refund worker', () => {
     await runJobs(later(REFUND_POLL_SECONDS));
     expect(refundsAtGateway(b.bankTranId)).toHaveLength(1);
     expect((await refundRow(t.ctx, rows[0]!.id)).status).toBe('REFUNDED');
+  });
+});
+
+describe('REFUND_POLL_SECONDS', () => {
+  it('caps the wait between asks about a refund the gateway is processing', async () => {
+    const quick = await buildTestApp({
+      clock,
+      env: { ...fake.env, GATEWAY_TIMEOUT_MS: '1500', JWT_ACCESS_EXPIRES: '30d', REFUND_POLL_SECONDS: '30' },
+    });
+    try {
+      const user = await createUser(quick.ctx);
+      const tour = await createTour(quick.ctx, {
+        startDate: new Date(clock.now().getTime() + 30 * 24 * 3600_000),
+      });
+      const booked = await quick.app.inject({
+        method: 'POST',
+        url: '/api/v1/booking',
+        headers: user.auth,
+        payload: { tour: tour.id, guestCount: 1 },
+      });
+      const { _id: bookingId, payment } = booked.json().data.booking;
+      await quick.app.inject({
+        method: 'POST',
+        url: `/api/v1/payment/success?transactionId=${payment.transactionId}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          tran_id: payment.transactionId,
+          val_id: fake.issueValId(payment.transactionId),
+        }).toString(),
+      });
+      const cancel = await quick.app.inject({
+        method: 'POST',
+        url: `/api/v1/booking/${bookingId}/cancel`,
+        headers: user.auth,
+      });
+      const refundId = cancel.json().data.refund._id;
+      fake.setRefundPlan({ processingQueries: 5 });
+      const run = jobWorker(quick.app);
+      expect(await run(clock.now())).toMatchObject({ rescheduled: 1 });
+      // With the default, the asks after the second would wait 80 s, 160 s, ...; here never more than 30 s.
+      for (let ask = 1; ask <= 5; ask++) {
+        expect(await run(later(30)), `ask ${ask}`).toMatchObject({ claimed: 1, rescheduled: 1 });
+      }
+      expect(await run(later(30))).toMatchObject({ done: 1 });
+      expect((await refundRow(quick.ctx, refundId)).status).toBe('REFUNDED');
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('is a positive number of seconds; anything else stops the start naming it', () => {
+    const env = { ...TEST_ENV, DATA_DIR: '/nonexistent' };
+    expect(loadConfig(env).refundPollSeconds).toBe(900);
+    expect(loadConfig({ ...env, REFUND_POLL_SECONDS: '60' }).refundPollSeconds).toBe(60);
+    for (const bad of ['0', '-5', 'soon', '1.5']) {
+      expect(() => loadConfig({ ...env, REFUND_POLL_SECONDS: bad }), bad).toThrow(/REFUND_POLL_SECONDS/);
+    }
+  });
+});
+
+describe('the refund cap counts refunds in flight', () => {
+  /** A refund of part of the payment already on its way at the gateway (written as the worker leaves one). */
+  async function inFlight(
+    b: Awaited<ReturnType<typeof paidBooking>>,
+    amountMinor: number,
+    status = 'PROCESSING',
+  ) {
+    const [row] = await t.ctx.db
+      .insert(refunds)
+      .values({
+        bookingId: b.bookingId,
+        paymentId: b.paymentId,
+        amountMinor,
+        currency: 'BDT',
+        reason: 'goodwill',
+        refundRef: `ref-${b.paymentId}-${amountMinor}`,
+        status: status as 'PROCESSING',
+      })
+      .returning();
+    return row!;
+  }
+
+  it('an admin cannot refund more than is left once refunds on their way are counted; nothing is written', async () => {
+    const b = await paidBooking();
+    await inFlight(b, 150_000);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/booking/${b.bookingId}/cancel`,
+      headers: admin.auth,
+      payload: { reason: 'Operator decision', refundAmount: 2400.5 },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errorSources[0].path).toBe('refundAmount');
+    expect(res.json().message).toMatch(/900\.5/);
+    const state = await bookingState(t.ctx, b.bookingId);
+    expect(state.booking).toMatchObject({ status: 'COMPLETE', seatsHeld: true });
+    expect(await t.ctx.db.select().from(refunds).where(eq(refunds.bookingId, b.bookingId))).toHaveLength(1);
+
+    // What the policy gives is capped by what is left: the rest of the payment, and the gateway is made whole.
+    const owner = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/booking/${b.bookingId}/cancel`,
+      headers: b.user.auth,
+    });
+    expect(owner.statusCode).toBe(200);
+    expect(owner.json().data.refund).toMatchObject({ amount: 900.5, status: 'REQUESTED' });
+  });
+
+  it('a FAILED refund cannot be retried once other refunds took what was left (409)', async () => {
+    const b = await paidBooking();
+    const failed = await inFlight(b, 240_050, 'FAILED');
+    const owner = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/booking/${b.bookingId}/cancel`,
+      headers: b.user.auth,
+    });
+    expect(owner.json().data.refund).toMatchObject({ amount: 2400.5 });
+    const retry = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/refunds/${failed.id}/retry`,
+      headers: admin.auth,
+    });
+    expect(retry.statusCode).toBe(409);
+    expect(retry.json().message).toMatch(/only 0 BDT of the payment is left/);
+    expect((await refundRow(t.ctx, failed.id)).status).toBe('FAILED');
   });
 });

@@ -320,7 +320,7 @@ describe('IPN /payment/validate-payment', () => {
 });
 
 describe('fail and cancel callbacks', () => {
-  it('fail moves an UNPAID payment to FAILED, the booking to FAILED and releases the seats once', async () => {
+  it('a failed payment keeps the booking PENDING with its seats held, and it can be paid again in a new session', async () => {
     const b = await bookOne({ maxGuest: 4, guestCount: 3 });
     fake.setTransactionStatus(b.transactionId, 'FAILED');
     const res = await postForm(`/fail?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
@@ -328,24 +328,67 @@ describe('fail and cancel callbacks', () => {
     const to = location(res);
     expect(to.pathname).toBe('/payment/fail');
     expect(to.searchParams.get('status')).toBe('fail');
-    expect(to.searchParams.get('message')).toBe('Payment Failed');
     const state = await bookingState(t.ctx, b.bookingId);
-    expect(state.booking.status).toBe('FAILED');
-    expect(state.payment.status).toBe('FAILED');
-    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
-    await postForm(`/fail?transactionId=${b.transactionId}`, {});
-    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+    expect(to.searchParams.get('message')).toBe(
+      `Payment Failed: no money was taken. Your seats stay held until ${state.booking.holdExpiresAt.toISOString()}, ` +
+        'so you can still pay for this booking until then',
+    );
+    expect(state.booking).toMatchObject({ status: 'PENDING', seatsHeld: true });
+    expect(state.payment.status).toBe('UNPAID');
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(3);
+    const recorded = await t.ctx.db
+      .select()
+      .from(paymentEvents)
+      .where(eq(paymentEvents.paymentId, b.paymentId));
+    expect(recorded.map((e) => e.outcome)).toContain('FAIL');
+
+    // The traveller tries again: a new session under a transaction id of its own, paid, confirmed.
+    const retry = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/payment/init-payment/${b.bookingId}`,
+      headers: b.user.auth,
+    });
+    expect(retry.statusCode).toBe(201);
+    const second = fake.initRequests.at(-1)!.fields.tran_id!;
+    expect(second).not.toBe(b.transactionId);
+    expect(retry.json().data.paymentUrl).toContain(encodeURIComponent(second));
+    const paid = await successCallback({ ...b, transactionId: second }, fake.issueValId(second));
+    expect(location(paid).searchParams.get('message')).toBe('Payment Completed Successfully');
+    expect(location(paid).searchParams.get('transactionId')).toBe(second);
+    const after = await bookingState(t.ctx, b.bookingId);
+    expect(after.booking.status).toBe('COMPLETE');
+    expect(after.payment.status).toBe('PAID');
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(3);
   });
 
-  it('cancel moves an UNPAID payment to CANCELLED and the booking to CANCEL', async () => {
-    const b = await bookOne();
+  it('a cancelled payment keeps the booking PENDING until its hold runs out, then it ends as usual', async () => {
+    const b = await bookOne({ maxGuest: 2, guestCount: 2 });
     fake.setTransactionStatus(b.transactionId, 'CANCELLED');
     const res = await postForm(`/cancel?transactionId=${b.transactionId}`, {});
     expect(location(res).pathname).toBe('/payment/cancel');
     expect(location(res).searchParams.get('status')).toBe('cancel');
+    expect(location(res).searchParams.get('message')).toMatch(/^Payment Cancelled: .*can still pay/);
+    expect((await bookingState(t.ctx, b.bookingId)).booking).toMatchObject({
+      status: 'PENDING',
+      seatsHeld: true,
+    });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/payment/init-payment/${b.bookingId}`,
+      headers: b.user.auth,
+    });
+    expect(again.statusCode).toBe(201);
+
+    clock.advance(31 * 60_000);
+    await expireStaleHolds(t.ctx.db, { closeUnpaid: closeUnpaidPayments }, clock.now());
     const state = await bookingState(t.ctx, b.bookingId);
-    expect(state.booking.status).toBe('CANCEL');
-    expect(state.payment.status).toBe('CANCELLED');
+    expect(state.booking).toMatchObject({ status: 'FAILED', seatsHeld: false });
+    expect(state.payment.status).toBe('FAILED');
+    expect(await seatsBooked(t.ctx, b.tourId)).toBe(0);
+    const late = await postForm(`/cancel?transactionId=${b.transactionId}`, {});
+    expect(location(late).searchParams.get('message')).toBe(
+      'Payment Cancelled: no money was taken for this booking',
+    );
   });
 
   it('an unknown transaction goes to the fail page', async () => {
@@ -382,7 +425,9 @@ describe('fail and cancel callbacks', () => {
         const to = location(res);
         expect(`${to.origin}${to.pathname}`).toBe(`http://localhost:3000/payment/${kind}`);
         expect(to.searchParams.get('status')).toBe(kind);
-        expect(to.searchParams.get('message')).toBe(kind === 'fail' ? 'Payment Failed' : 'Payment Cancelled');
+        expect(to.searchParams.get('message')).toMatch(
+          kind === 'fail' ? /^Payment Failed/ : /^Payment Cancelled/,
+        );
       }
       const state = await bookingState(t.ctx, b.bookingId);
       expect(state.booking).toMatchObject({ status: 'PENDING', seatsHeld: true });
@@ -526,12 +571,13 @@ describe('late payments for cancelled bookings whose seats are gone', () => {
 describe('payments the gateway marks risky (risk_level 1)', () => {
   async function paidRisky(options: { maxGuest?: number; guestCount?: number } = {}) {
     const b = await bookOne(options);
-    const res = await successCallback(b, fake.issueValId(b.transactionId, 'risky'));
-    return { b, res };
+    const valId = fake.issueValId(b.transactionId, 'risky');
+    const res = await successCallback(b, valId);
+    return { b, res, valId };
   }
 
   it('wait for an admin: flagged, seats kept past the hold, the customer told it is under review', async () => {
-    const { b, res } = await paidRisky({ maxGuest: 2, guestCount: 2 });
+    const { b, res, valId } = await paidRisky({ maxGuest: 2, guestCount: 2 });
     expect(res.statusCode).toBe(302);
     const to = location(res);
     expect(`${to.origin}${to.pathname}`).toBe('http://localhost:3000/payment/success');
@@ -557,7 +603,7 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
     const cancel = await postForm(`/cancel?transactionId=${b.transactionId}`, { tran_id: b.transactionId });
     expect(location(cancel).pathname).toBe('/payment/success');
     expect(location(cancel).searchParams.get('status')).toBe('pending');
-    const ipn = await ipnCallback(b, fake.issueValId(b.transactionId, 'risky'));
+    const ipn = await ipnCallback(b, valId);
     expect(ipn.statusCode).toBe(200);
     expect((await bookingState(t.ctx, b.bookingId)).booking.status).toBe('PENDING');
     expect(await seatsBooked(t.ctx, b.tourId)).toBe(2);
@@ -574,7 +620,7 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
   });
 
   it('an admin approves with PATCH /booking/:id/status COMPLETE: confirmed with the invoice', async () => {
-    const { b } = await paidRisky();
+    const { b, valId } = await paidRisky();
     const admin = await createUser(t.ctx, { role: 'ADMIN' });
     const listed = await t.app.inject({
       method: 'GET',
@@ -602,7 +648,7 @@ describe('payments the gateway marks risky (risk_level 1)', () => {
     expect((await setStatus(b.bookingId, 'COMPLETE', admin)).statusCode).toBe(409);
 
     // The customer's next return shows the booking as paid.
-    const back = await successCallback(b, fake.issueValId(b.transactionId, 'risky'));
+    const back = await successCallback(b, valId);
     expect(location(back).searchParams.get('status')).toBe('success');
   });
 

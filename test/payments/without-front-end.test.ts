@@ -84,31 +84,46 @@ describe('payment results without a front end', () => {
     expect(failed.page.body).toContain('<h1 class="bad">Payment failed</h1>');
   });
 
-  it('shows what the link carries escaped, and never a headline the record does not support', async () => {
+  it('shows only what the server knows: nothing of the link is repeated, whatever it carries', async () => {
     const { transactionId } = await openPaymentPage();
     const crafted = new URLSearchParams({
       transactionId,
-      message: '<script>alert(1)</script> Paid in full',
+      message: '<script>alert(1)</script> Your booking is confirmed',
       status: 'success',
     });
     const page = await t.app.inject({ method: 'GET', url: `/api/v1/payment/result/success?${crafted}` });
     expect(page.statusCode).toBe(200);
-    expect(page.body).not.toContain('<script>');
-    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt; Paid in full');
+    expect(page.body).not.toContain('script');
+    expect(page.body).not.toContain('Your booking is confirmed');
     // Still unpaid on record: not "complete", whatever the link says.
     expect(page.body).toContain('Payment being verified');
     expect(page.body).not.toContain('Payment complete');
 
-    const unknown = await t.app.inject({
+    const forged = new URLSearchParams({
+      transactionId: 'Your booking is confirmed',
+      message: 'Your booking is confirmed',
+    });
+    const unknown = await t.app.inject({ method: 'GET', url: `/api/v1/payment/result/success?${forged}` });
+    expect(unknown.body).toContain('Payment not found');
+    expect(unknown.body).not.toContain('Your booking is confirmed');
+    expect(unknown.body).not.toContain('confirmed');
+    const tagged = await t.app.inject({
       method: 'GET',
       url: '/api/v1/payment/result/success?transactionId=%22%3E%3Cimg%20src%3Dx%3E',
     });
-    expect(unknown.body).toContain('Payment not found');
-    expect(unknown.body).toContain('&quot;&gt;&lt;img src=x&gt;');
-    expect(unknown.body).not.toContain('<img');
+    expect(tagged.body).toContain('Payment not found');
+    expect(tagged.body).not.toContain('img');
 
     const wrongKind = await t.app.inject({ method: 'GET', url: '/api/v1/payment/result/refund' });
     expect(wrongKind.statusCode).toBe(400);
+  });
+
+  it('a failed attempt says until when the seats are held, from the record', async () => {
+    const { forms } = await openPaymentPage();
+    const failed = await submitAndFollow(forms.Fail!);
+    expect(failed.page.body).toMatch(
+      /Payment Failed: no money was taken\. Your seats stay held until \d{4}-\d\d-\d\dT[\d:.]+Z, so you can still pay/,
+    );
   });
 
   it('the payment and result pages fit a 360 px phone screen', async () => {

@@ -140,11 +140,24 @@ export const refunds = pgTable(
     failureReason: text('failure_reason'),
     /** Tries so far: 1, plus one per operator retry of a FAILED refund. */
     attempts: integer('attempts').notNull().default(1),
+    /** Times the gateway was asked about this try while it processed the refund: the next ask backs off. */
+    polls: integer('polls').notNull().default(0),
+    /**
+     * Set on the refund of a second validated payment for an already paid booking (a duplicate): that
+     * payment's `val_id`, `bank_tran_id` (the refund is made against it) and the tran_id it came through. It
+     * gives back that money whole and never counts toward the booking payment's refunded amount.
+     */
+    duplicateValId: text('duplicate_val_id'),
+    duplicateBankTranId: text('duplicate_bank_tran_id'),
+    duplicateTranId: text('duplicate_tran_id'),
     ...timestamps(),
   },
   (t) => [
-    // One refund per payment: a cancellation happens once, so a second refund for it can never be written.
-    uniqueIndex('refunds_payment_id_key').on(t.paymentId),
+    // The payment's own refunds are capped by what is left of it (in flight or done); a duplicate has one.
+    index('refunds_payment_id_idx').on(t.paymentId),
+    uniqueIndex('refunds_duplicate_val_id_key')
+      .on(t.duplicateValId)
+      .where(sql`${t.duplicateValId} is not null`),
     index('refunds_booking_id_idx').on(t.bookingId),
     index('refunds_requested_by_idx').on(t.requestedBy),
     index('refunds_created_at_idx').on(t.createdAt, t.id),
@@ -152,6 +165,27 @@ export const refunds = pgTable(
     check('refunds_status_check', sql`${t.status} in ('REQUESTED','PROCESSING','REFUNDED','FAILED')`),
     check('refunds_amount_check', sql`${t.amountMinor} > 0`),
     check('refunds_attempts_check', sql`${t.attempts} > 0`),
+  ],
+);
+
+/**
+ * Every gateway session opened for a payment: the first uses the payment's own transaction id (the one
+ * clients were given), each later one a fresh id, so two sessions never share one and a second payment made
+ * through another session is told apart from the first.
+ */
+export const paymentSessions = pgTable(
+  'payment_sessions',
+  {
+    id: id(),
+    paymentId: uuid('payment_id')
+      .notNull()
+      .references(() => payments.id, { onDelete: 'cascade' }),
+    transactionId: text('transaction_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('payment_sessions_transaction_id_key').on(t.transactionId),
+    index('payment_sessions_payment_id_idx').on(t.paymentId),
   ],
 );
 

@@ -71,7 +71,8 @@ export function createBookingCancellation(deps: { clock: Clock; payments: Bookin
         'This trip has already started, so the booking can no longer be cancelled; please contact us',
       );
     }
-    const refundable = paid && payment ? payment.amountMinor - payment.refundedMinor : 0;
+    // What is left of the payment once its refunds, in flight ones included, are counted.
+    const refundable = paid ? await payments.refundable(tx, booking.id) : 0;
     const refundMinor = refundOf(request, {
       refundable,
       paidMinor: paid && payment ? payment.amountMinor : 0,

@@ -3,8 +3,8 @@ import type { BookingStatus } from '../../db/schema/index.js';
 import { conflict } from '../../lib/errors.js';
 import { markOfferBooked } from '../waitlists/hooks.js';
 import * as repo from './repo.js';
-import { markSeatsHeld, reholdSeats, releaseHeldSeats } from './seats.js';
-import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state.js';
+import { markSeatsHeld, reholdSeats } from './seats.js';
+import { assertBookingMove, CONFIRMED, PENDING } from './state.js';
 
 /**
  * A booking's status changes with what they carry along (seats, review notes): the bookings service uses
@@ -83,14 +83,4 @@ export async function confirmPaid(
   }
   await moveBooking(tx, booking, CONFIRMED, lateNote);
   return 'confirmed';
-}
-
-/**
- * The booking's payment failed or was cancelled: a pending booking gives its seats back and ends; a booking
- * in any other status stays as it is.
- */
-export async function releaseHold(tx: Executor, booking: LockedBooking, ended: EndedUnpaid): Promise<void> {
-  if (booking.status !== PENDING) return;
-  await releaseHeldSeats(tx, [booking.id]);
-  await moveBooking(tx, booking, ended);
 }

@@ -73,6 +73,8 @@ export interface BookingPayments {
   refundCancelled(tx: Executor, refund: CancellationRefund): Promise<RefundView | null>;
   /** Logs a refund issued by a transaction that has now committed. */
   announceRefund(refund: RefundView): void;
+  /** What is left to refund of the booking's payment (minor units): paid less its refunds done or in flight. */
+  refundable(tx: Executor, bookingId: string): Promise<number>;
   /** The refunds of these bookings, oldest first, by booking id. */
   refundsOf(db: Executor, bookingIds: string[]): Promise<Map<string, RefundView[]>>;
 }

@@ -24,6 +24,7 @@ import {
   PROJECTABLE,
 } from './schemas.js';
 import { holdSeats, releaseHeldSeats } from './seats.js';
+import { soldOut } from './sold-out.js';
 import { assertRequestableMove, CONFIRMED, ENDED_UNPAID, isEndedUnpaid, PENDING } from './state.js';
 
 export interface BookingServiceDeps {
@@ -268,10 +269,10 @@ export function createBookingService(deps: BookingServiceDeps) {
   }
 
   /** Why seats could not be held on an open departure a moment ago: it closed meanwhile, or it is sold out. */
-  async function whyNotHeld(tx: Executor, departureId: string, now: Date) {
+  async function whyNotHeld(tx: Executor, departureId: string, now: Date, guestCount: number) {
     const current = await findDeparture(tx, departureId);
     const closed = current ? notOpenReason(current, now) : 'This departure no longer exists';
-    return closed ? conflict(closed) : conflict('Not enough seats left on this departure', 'SOLD_OUT');
+    return closed ? conflict(closed) : soldOut(current!, guestCount);
   }
 
   async function createBooking(userId: string, input: CreateBookingInput) {
@@ -293,7 +294,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     // Seen sold out already: answered without a transaction, so a crowd on a sold-out departure does not
     // queue for its row lock. Seats that look free are still held only by the conditional update below.
     if (departure.capacity !== null && departure.seatsBooked + input.guestCount > departure.capacity) {
-      throw conflict('Not enough seats left on this departure', 'SOLD_OUT');
+      throw soldOut(departure, input.guestCount);
     }
     if (departure.priceMinor === null && tour.costFromMinor === null) {
       throw validationError('tour', 'This tour has no price yet');
@@ -315,7 +316,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         holdExpiresAt: new Date(now.getTime() + deps.holdMinutes * 60_000),
         now,
       });
-      if (!placed) throw await whyNotHeld(tx, departure.id, now);
+      if (!placed) throw await whyNotHeld(tx, departure.id, now, input.guestCount);
       return placed;
     });
 
@@ -355,7 +356,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       if (unitPriceMinor === null) return undefined;
       const now = clock.now();
       const placed = await placeHold(tx, { ...offer, tourId: departure.tourId, unitPriceMinor, now });
-      if (!placed) throw await whyNotHeld(tx, departure.id, now);
+      if (!placed) throw await whyNotHeld(tx, departure.id, now, offer.guestCount);
       return placed.booking.id;
     },
 

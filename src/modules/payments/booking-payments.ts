@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Database, Executor } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Storage } from '../../lib/storage/storage.js';
@@ -9,7 +8,7 @@ import { ensureInvoice, queueInvoiceEmail } from './invoice.js';
 import type { InvoiceLinks } from './invoice-links.js';
 import type { RefundService } from './refunds.js';
 import * as repo from './repo.js';
-import { openPaymentSession } from './session.js';
+import { newTransactionId, openPaymentSession } from './session.js';
 import { ENDED_WITH_BOOKING, UNPAID } from './state.js';
 
 export interface BookingPaymentsDeps {
@@ -23,9 +22,6 @@ export interface BookingPaymentsDeps {
   /** Told about work that failed after the booking change itself was recorded (a job retries it). */
   onBackgroundError?: (err: unknown, what: string) => void;
 }
-
-/** Unguessable: 128 random bits (the legacy `tran_<ms>_<0-999>` could be guessed and confirmed for free). */
-export const newTransactionId = () => `tran_${randomBytes(16).toString('hex')}`;
 
 /** Ends the unpaid payments of bookings that ended unpaid; needs nothing but the transaction. */
 export const closeUnpaidPayments = (tx: Executor, bookingIds: string[], ended: EndedUnpaid) =>
@@ -52,7 +48,7 @@ export function createBookingPayments(deps: BookingPaymentsDeps): BookingPayment
       };
     },
 
-    openSession: (subject) => openPaymentSession(gateway, deps.gatewayTimeoutMs, subject),
+    openSession: (subject) => openPaymentSession(db, gateway, deps.gatewayTimeoutMs, subject),
 
     closeUnpaid: closeUnpaidPayments,
 
@@ -73,6 +69,8 @@ export function createBookingPayments(deps: BookingPaymentsDeps): BookingPayment
     refundCancelled: (tx, refund) => deps.refunds.refundCancelled(tx, refund),
 
     announceRefund: (refund) => deps.refunds.announce(refund),
+
+    refundable: (tx, bookingId) => deps.refunds.refundable(tx, bookingId),
 
     refundsOf: (executor, bookingIds) => deps.refunds.refundsOf(executor, bookingIds),
   };

@@ -7,11 +7,14 @@ export interface LocalGatewayPageInput {
   currency: string;
   tourTitle: string;
   guestCount: number;
-  /** Set when the payment can no longer be paid (shown instead of the buttons). */
-  status?: string;
-  valId: string;
-  /** What the Fail and Cancel buttons post as `signature`: proof that they came from this page. */
-  abortSignatures: { fail: string; cancel: string };
+  /**
+   * While the booking can be paid: the `val_id` the Pay button posts and what the Fail and Cancel buttons
+   * post as `signature` (proof that they came from this page). Otherwise why it cannot be paid (shown
+   * instead of the buttons).
+   */
+  payment:
+    | { valId: string; abortSignatures: { fail: string; cancel: string } }
+    | { status: string; valId?: undefined };
 }
 
 /**
@@ -25,17 +28,18 @@ export function renderLocalGatewayPage(input: LocalGatewayPageInput): string {
       .map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeHtml(v)}">`)
       .join('');
   const amount = (input.amountMinor / 100).toFixed(2);
-  const actions = input.status
-    ? `<p class="note">This payment cannot be made: it is ${escapeHtml(input.status)}.</p>`
+  const { payment } = input;
+  const actions = !('abortSignatures' in payment)
+    ? `<p class="note">This payment cannot be made: it is ${escapeHtml(payment.status)}.</p>`
     : `<form method="post" action="/api/v1/payment/success${query}">${hidden({
         tran_id: input.transactionId,
-        val_id: input.valId,
+        val_id: payment.valId,
         amount,
         currency: input.currency,
         status: 'VALID',
       })}<button class="pay" type="submit">Pay ${escapeHtml(formatMoney(input.amountMinor, input.currency))}</button></form>
-      <form method="post" action="/api/v1/payment/fail${query}">${hidden({ tran_id: input.transactionId, status: 'FAILED', signature: input.abortSignatures.fail })}<button type="submit">Fail</button></form>
-      <form method="post" action="/api/v1/payment/cancel${query}">${hidden({ tran_id: input.transactionId, status: 'CANCELLED', signature: input.abortSignatures.cancel })}<button type="submit">Cancel</button></form>`;
+      <form method="post" action="/api/v1/payment/fail${query}">${hidden({ tran_id: input.transactionId, status: 'FAILED', signature: payment.abortSignatures.fail })}<button type="submit">Fail</button></form>
+      <form method="post" action="/api/v1/payment/cancel${query}">${hidden({ tran_id: input.transactionId, status: 'CANCELLED', signature: payment.abortSignatures.cancel })}<button type="submit">Cancel</button></form>`;
   return renderPage(
     'Local payment gateway',
     `<h1>Local payment gateway</h1>

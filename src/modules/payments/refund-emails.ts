@@ -35,6 +35,22 @@ export const refundIssuedEmail = (p: PaymentContext, refund: Refund, cancelled: 
     dedupeKey: `refund-issued:${refund.id}`,
   });
 
+/** A second payment arrived for a booking that was already paid: it is going back whole. */
+export const duplicatePaymentRefundEmail = (p: PaymentContext, refund: Refund) =>
+  paymentMail(p, {
+    template: 'duplicate-payment-refund',
+    subject: 'You paid twice: the second payment is being refunded',
+    lines: [
+      'We received a second payment for your booking of {tour}, which was already paid. Your booking is ' +
+        'unchanged: nothing more is needed from you.',
+      `We have issued a refund of the second payment, ${formatMoney(refund.amountMinor, refund.currency)}, in ` +
+        'full to the card or account you paid it with. We will email you again when the payment gateway ' +
+        'confirms the money is on its way back.',
+    ],
+    facts: refundFacts(refund),
+    dedupeKey: `duplicate-payment-refund:${refund.id}`,
+  });
+
 /** The booking was cancelled and its cancellation policy refunds nothing at this point. */
 export const cancelledWithoutRefundEmail = (p: PaymentContext, reason: string) =>
   paymentMail(p, {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { payments, type RefundStatus, refunds } from '../../db/schema/index.js';
 import { countAll, type ParsedList } from '../../lib/list-query.js';
@@ -21,8 +21,9 @@ export async function findRefundForGateway(db: Executor, refundId: string) {
   const [row] = await db
     .select({
       refund: refunds,
-      transactionId: payments.transactionId,
-      bankTranId: payments.bankTranId,
+      // A duplicate payment's refund goes back against that payment's own money movement.
+      transactionId: sql<string>`coalesce(${refunds.duplicateTranId}, ${payments.transactionId})`,
+      bankTranId: sql<string | null>`coalesce(${refunds.duplicateBankTranId}, ${payments.bankTranId})`,
     })
     .from(refunds)
     .innerJoin(payments, eq(payments.id, refunds.paymentId))
@@ -49,12 +50,53 @@ export async function moveRefund(
   return row;
 }
 
-/** Keeps the gateway's id of a refund it accepted, so later runs ask about that refund instead of asking again. */
-export async function setGatewayRefundId(db: Executor, refundId: string, gatewayRefundId: string) {
-  await db
+/**
+ * The gateway is still processing the refund: keeps the id it gave (so later runs ask about that refund
+ * instead of asking again) and counts the ask; the number of asks so far, or undefined when the refund moved on.
+ */
+export async function recordPoll(
+  db: Executor,
+  refundId: string,
+  gatewayRefundId: string | null,
+): Promise<number | undefined> {
+  const [row] = await db
     .update(refunds)
-    .set({ gatewayRefundId })
-    .where(and(eq(refunds.id, refundId), eq(refunds.status, 'PROCESSING')));
+    .set({ gatewayRefundId, polls: sql`${refunds.polls} + 1` })
+    .where(and(eq(refunds.id, refundId), eq(refunds.status, 'PROCESSING')))
+    .returning({ polls: refunds.polls });
+  return row?.polls;
+}
+
+/**
+ * What the payment's own refunds (not those of duplicate payments) give back or are giving back: completed
+ * ones and those in flight, so a new refund is capped before any gateway pays it. Optionally leaving one out.
+ */
+export async function committedRefundMinor(
+  tx: Executor,
+  paymentId: string,
+  except?: string,
+): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<string>`coalesce(sum(${refunds.amountMinor}), 0)` })
+    .from(refunds)
+    .where(
+      and(
+        eq(refunds.paymentId, paymentId),
+        isNull(refunds.duplicateValId),
+        ne(refunds.status, 'FAILED'),
+        except ? ne(refunds.id, except) : undefined,
+      ),
+    );
+  return Number(row?.n ?? 0);
+}
+
+/** The refunds of a payment, oldest first: its own and those of duplicate payments. */
+export async function refundsOfPayment(db: Executor, paymentId: string): Promise<RefundRow[]> {
+  return db
+    .select()
+    .from(refunds)
+    .where(eq(refunds.paymentId, paymentId))
+    .orderBy(refunds.createdAt, refunds.id);
 }
 
 /**

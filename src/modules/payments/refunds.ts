@@ -1,5 +1,4 @@
 import type { Database, Executor } from '../../db/client.js';
-import { REFUND_STATUSES, refunds } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import type { EventLog } from '../../lib/domain-events.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
@@ -11,19 +10,21 @@ import {
   type JobRow,
   retryAfter,
 } from '../../lib/job-queue.js';
-import { type ListSpec, listMeta, parseListQuery } from '../../lib/list-query.js';
+import { listMeta, parseListQuery } from '../../lib/list-query.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
 import type { RefundView } from '../bookings/payment-port.js';
 import { type GatewayRefund, type PaymentGateway, withGatewayTimeout } from './gateway.js';
 import {
   cancelledWithoutRefundEmail,
+  duplicatePaymentRefundEmail,
   refundCompletedEmail,
   refundFailedEmail,
   refundIssuedEmail,
 } from './refund-emails.js';
 import type { RefundRow } from './refund-repo.js';
 import * as refundRepo from './refund-repo.js';
+import { REFUND_LIST, toRefundView } from './refund-view.js';
 import type { PaymentContext } from './repo.js';
 import * as repo from './repo.js';
 import { wasReceived } from './state.js';
@@ -31,8 +32,15 @@ import { wasReceived } from './state.js';
 /** The job kind that carries a refund out at the gateway; one job per refund and try. */
 export const REFUND_JOB = 'refund.process';
 
-/** How often a refund the gateway is still processing is asked about again. */
-export const REFUND_POLL_SECONDS = 15 * 60;
+/** The first ask after the gateway accepted a refund: many finish at once, so the customer is told soon. */
+export const FIRST_REFUND_POLL_SECONDS = 20;
+
+/**
+ * When to ask again about a refund the gateway is still processing, after `polls` asks: soon after it was
+ * accepted, then twice as long each time, never longer than `pollSeconds` (REFUND_POLL_SECONDS).
+ */
+export const refundPollDelaySeconds = (polls: number, pollSeconds: number): number =>
+  Math.min(pollSeconds, FIRST_REFUND_POLL_SECONDS * 2 ** Math.min(Math.max(polls - 1, 0), 20));
 
 export interface RefundJobPayload {
   refundId: string;
@@ -46,6 +54,8 @@ export interface RefundServiceDeps {
   gateway: PaymentGateway;
   gatewayTimeoutMs: number;
   events: EventLog;
+  /** The longest wait between two asks about a refund the gateway is processing (REFUND_POLL_SECONDS). */
+  pollSeconds: number;
 }
 
 /** What a new refund is for. `cancelled` tells the customer's mail whether a booking was cancelled. */
@@ -57,35 +67,11 @@ export interface RefundRequest {
   cancelled: boolean;
 }
 
+/** Why a duplicate payment is refunded, as the refund records it. */
+export const DUPLICATE_PAYMENT_REASON =
+  'duplicate payment: the booking was already paid, so this second payment is refunded in full';
+
 const refundJobKey = (refundId: string, attempt: number) => `${REFUND_JOB}:${refundId}:${attempt}`;
-
-export function toRefundView(row: RefundRow): RefundView {
-  return {
-    _id: row.id,
-    booking: row.bookingId,
-    payment: row.paymentId,
-    amount: toMajor(row.amountMinor),
-    currency: row.currency,
-    status: row.status,
-    reason: row.reason,
-    requestedBy: row.requestedBy,
-    gatewayRefundId: row.gatewayRefundId,
-    failureReason: row.failureReason,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-const REFUND_LIST: ListSpec = {
-  searchable: [],
-  filters: {
-    status: { column: refunds.status, kind: { enum: REFUND_STATUSES } },
-    booking: { column: refunds.bookingId, kind: 'id' },
-  },
-  sortable: { createdAt: refunds.createdAt, updatedAt: refunds.updatedAt, amount: refunds.amountMinor },
-  tieBreaker: refunds.id,
-  projectable: [],
-};
 
 /**
  * Refunds: written in the transaction that decides them, together with the job that carries them out after
@@ -106,7 +92,9 @@ export function createRefundService(deps: RefundServiceDeps) {
     if (!payment || !wasReceived(payment.paymentStatus)) {
       throw conflict('This booking has no payment to refund');
     }
-    const refundable = payment.amountMinor - payment.refundedMinor;
+    // Refunds in flight count too: a cap on completed ones alone would let the gateway pay out more than
+    // was paid before the database check refused to record it.
+    const refundable = payment.amountMinor - (await refundRepo.committedRefundMinor(tx, payment.paymentId));
     if (!Number.isSafeInteger(request.amountMinor) || request.amountMinor <= 0) {
       throw validationError('refundAmount', 'The refund must be a positive amount');
     }
@@ -116,24 +104,56 @@ export function createRefundService(deps: RefundServiceDeps) {
         `The refund cannot be more than the ${toMajor(refundable)} ${payment.currency} left of the payment`,
       );
     }
-    const id = newId();
-    const refund = await refundRepo.insertRefund(tx, {
+    const refund = await writeRefund(tx, {
       bookingId: request.bookingId,
       paymentId: payment.paymentId,
       amountMinor: request.amountMinor,
       currency: payment.currency,
       reason: request.reason,
       requestedBy: request.requestedBy,
-      refundRef: id,
-      id,
     });
+    await enqueueEmail(tx, refundIssuedEmail(payment, refund, request.cancelled));
+    return refund;
+  }
+
+  /** A refund row with the job that carries it out after the commit. */
+  async function writeRefund(
+    tx: Executor,
+    values: Omit<Parameters<typeof refundRepo.insertRefund>[1], 'id' | 'refundRef'>,
+  ): Promise<RefundRow> {
+    const id = newId();
+    const refund = await refundRepo.insertRefund(tx, { ...values, refundRef: id, id });
     await enqueueJob(tx, {
       kind: REFUND_JOB,
       key: refundJobKey(refund.id, refund.attempts),
       payload: { refundId: refund.id, attempt: refund.attempts } satisfies RefundJobPayload,
       runAt: clock.now(),
     });
-    await enqueueEmail(tx, refundIssuedEmail(payment, refund, request.cancelled));
+    return refund;
+  }
+
+  /**
+   * A second validated payment arrived for a payment already received (another session paid too): that
+   * money is given back whole, against its own bank transaction, with the customer's mail, in the caller's
+   * transaction (which holds the booking's lock). Call `announce` after the commit.
+   */
+  async function refundDuplicate(
+    tx: Executor,
+    payment: PaymentContext,
+    duplicate: { valId: string; bankTranId?: string; tranId: string; amountMinor: number; currency: string },
+  ): Promise<RefundRow> {
+    const refund = await writeRefund(tx, {
+      bookingId: payment.bookingId,
+      paymentId: payment.paymentId,
+      amountMinor: duplicate.amountMinor,
+      currency: duplicate.currency,
+      reason: DUPLICATE_PAYMENT_REASON,
+      requestedBy: null,
+      duplicateValId: duplicate.valId,
+      duplicateBankTranId: duplicate.bankTranId ?? null,
+      duplicateTranId: duplicate.tranId,
+    });
+    await enqueueEmail(tx, duplicatePaymentRefundEmail(payment, refund));
     return refund;
   }
 
@@ -181,7 +201,8 @@ export function createRefundService(deps: RefundServiceDeps) {
       'REFUNDED',
       { gatewayRefundId: gatewayRefundId ?? refund.gatewayRefundId },
       async (tx, payment, moved) => {
-        await refundRepo.addRefunded(tx, refund.paymentId, refund.amountMinor);
+        // A duplicate payment's money was never part of the booking's payment.
+        if (!moved.duplicateValId) await refundRepo.addRefunded(tx, refund.paymentId, refund.amountMinor);
         await enqueueEmail(tx, refundCompletedEmail(payment, moved));
       },
     );
@@ -276,18 +297,30 @@ export function createRefundService(deps: RefundServiceDeps) {
       case 'FAILED':
         await fail(refund, answer.reason ?? 'refused by the payment gateway', answer.gatewayRefundId);
         return;
-      default:
-        if (answer.gatewayRefundId && answer.gatewayRefundId !== refund.gatewayRefundId) {
-          await refundRepo.setGatewayRefundId(db, refund.id, answer.gatewayRefundId);
-        }
-        return retryAfter(REFUND_POLL_SECONDS);
+      default: {
+        const polls = await refundRepo.recordPoll(
+          db,
+          refund.id,
+          answer.gatewayRefundId ?? refund.gatewayRefundId,
+        );
+        if (polls === undefined) return;
+        return retryAfter(refundPollDelaySeconds(polls, deps.pollSeconds));
+      }
     }
   }
 
   return {
     issue,
+    refundDuplicate,
     announce,
     process,
+
+    /** What is left to refund of the booking's payment: paid less its own refunds done or in flight. */
+    async refundable(tx: Executor, bookingId: string): Promise<number> {
+      const payment = await repo.findPaymentContext(tx, { bookingId });
+      if (!payment || !wasReceived(payment.paymentStatus)) return 0;
+      return payment.amountMinor - (await refundRepo.committedRefundMinor(tx, payment.paymentId));
+    },
 
     /**
      * What the bookings module calls when it cancels a paid booking: a refund of `amountMinor`, or, when
@@ -334,7 +367,16 @@ export function createRefundService(deps: RefundServiceDeps) {
       const retried = await db.transaction(async (tx) => {
         const refund = await refundRepo.findRefund(tx, refundId);
         if (!refund) throw notFound('Refund not found');
-        await repo.lockPaymentContext(tx, refund.paymentId);
+        const payment = await repo.lockPaymentContext(tx, refund.paymentId);
+        if (payment && !refund.duplicateValId && refund.status === 'FAILED') {
+          const left =
+            payment.amountMinor - (await refundRepo.committedRefundMinor(tx, refund.paymentId, refund.id));
+          if (refund.amountMinor > left) {
+            throw conflict(
+              `This refund cannot be retried: only ${toMajor(left)} ${payment.currency} of the payment is left to refund`,
+            );
+          }
+        }
         const attempts = refund.attempts + 1;
         const moved = await refundRepo.moveRefund(
           tx,

@@ -1,9 +1,10 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import {
   bookings,
   type PaymentStatus,
   paymentEvents,
+  paymentSessions,
   payments,
   tours,
   users,
@@ -12,9 +13,44 @@ import { newId } from '../../lib/ids.js';
 import type { GatewayVerdict } from './gateway.js';
 import { PAID, paymentStatusesBefore } from './state.js';
 
-/** The payment a gateway callback names, before anything is checked with the gateway. */
+/** The payment with this transaction id of its own, or of one of its gateway sessions. */
+const hasTransactionId = (transactionId: string) =>
+  or(
+    eq(payments.transactionId, transactionId),
+    eq(
+      payments.id,
+      sql`(select ${paymentSessions.paymentId} from ${paymentSessions} where ${paymentSessions.transactionId} = ${transactionId})`,
+    ),
+  );
+
+/** The payment a gateway callback names (by any of its sessions), before anything is checked with the gateway. */
 export async function findPaymentByTransactionId(db: Executor, transactionId: string) {
-  const [row] = await db.select().from(payments).where(eq(payments.transactionId, transactionId));
+  const [row] = await db.select().from(payments).where(hasTransactionId(transactionId));
+  return row;
+}
+
+/**
+ * The transaction id for a new gateway session of a payment: its own for the first session, `fresh` for
+ * every later one. Recorded before the gateway is asked, so two sessions never share an id.
+ */
+export async function claimSessionTransactionId(
+  db: Executor,
+  payment: { id: string; transactionId: string },
+  fresh: string,
+): Promise<string> {
+  const first = await db
+    .insert(paymentSessions)
+    .values({ paymentId: payment.id, transactionId: payment.transactionId })
+    .onConflictDoNothing()
+    .returning({ transactionId: paymentSessions.transactionId });
+  if (first.length > 0) return payment.transactionId;
+  await db.insert(paymentSessions).values({ paymentId: payment.id, transactionId: fresh });
+  return fresh;
+}
+
+/** A recorded gateway event by its key (e.g. `validated:<val_id>`), if any. */
+export async function findPaymentEvent(db: Executor, eventKey: string) {
+  const [row] = await db.select().from(paymentEvents).where(eq(paymentEvents.eventKey, eventKey));
   return row;
 }
 export type PaymentRow = NonNullable<Awaited<ReturnType<typeof findPaymentByTransactionId>>>;
@@ -51,7 +87,7 @@ const byKey = (key: PaymentKey) =>
   'paymentId' in key
     ? eq(payments.id, key.paymentId)
     : 'transactionId' in key
-      ? eq(payments.transactionId, key.transactionId)
+      ? hasTransactionId(key.transactionId)
       : eq(payments.bookingId, key.bookingId);
 
 function selectPaymentContext(db: Executor, key: PaymentKey) {

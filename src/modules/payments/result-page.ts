@@ -1,60 +1,49 @@
+import type { Outcome } from './outcome.js';
 import { details, escapeHtml, renderPage } from './pages.js';
 
-/** Where a payer's browser is sent back to after the gateway. */
-export type RedirectKind = 'success' | 'fail' | 'cancel';
+export type { RedirectKind } from './outcome.js';
 
 export interface ResultPageInput {
-  /** Which return URL the payer came back through. */
-  kind: RedirectKind;
-  /** The payment's status on record; undefined when the redirect named no transaction or an unknown one. */
+  /** What happened to the payment, as recorded; undefined when the link names no payment this server has. */
+  outcome?: Outcome;
   paymentStatus?: string;
-  /** The redirect named a transaction this server does not know. */
-  unknownTransaction?: boolean;
-  /** As the redirect carried it: shown, never trusted for the headline. */
-  message?: string;
   transactionId?: string;
   tourTitle?: string;
   amount?: string;
 }
 
-const HEADLINES: Record<string, [headline: string, tone: 'ok' | 'bad' | 'wait']> = {
-  PAID: ['Payment complete', 'ok'],
-  REFUNDED: ['Payment refunded', 'ok'],
-  FAILED: ['Payment failed', 'bad'],
-  CANCELLED: ['Payment cancelled', 'bad'],
-  success: ['Payment being verified', 'wait'],
-  fail: ['Payment failed', 'bad'],
-  cancel: ['Payment cancelled', 'bad'],
+const NEXT_STEP: Record<Outcome['tone'], string> = {
+  ok: 'Your booking is confirmed; the invoice is on its way by email.',
+  wait: 'We will email you as soon as anything changes.',
+  bad: '',
 };
 
 /**
- * Where the payer lands after the gateway when no front end is configured. The headline comes from the
- * payment on record (a crafted link cannot show "complete" for an unpaid payment); an unpaid payment that
- * came back through the success URL is shown as being verified.
+ * Where the payer lands after the gateway when no front end is configured. Everything on it comes from this
+ * server's records: nothing of the link it was opened with is repeated (a crafted link cannot make it say
+ * anything), and a link naming no known payment shows only that.
  */
 export function renderResultPage(input: ResultPageInput): string {
-  const [headline, tone] = input.unknownTransaction
-    ? (['Payment not found', 'bad'] as const)
-    : (input.paymentStatus && input.paymentStatus !== 'UNPAID' && HEADLINES[input.paymentStatus]) ||
-      HEADLINES[input.kind]!;
-  const next =
-    tone === 'ok'
-      ? 'Your booking is confirmed; the invoice is on its way by email.'
-      : tone === 'wait'
-        ? 'The booking is confirmed as soon as the payment gateway confirms the payment.'
-        : input.unknownTransaction
-          ? 'This server has no payment with this transaction id.'
-          : 'No money was taken for this booking.';
+  const { outcome } = input;
+  if (!outcome) {
+    return renderPage(
+      'Payment not found',
+      `<h1 class="bad">Payment not found</h1>
+<p>This server has no payment for this link.</p>
+<p><small>You can close this page.</small></p>`,
+    );
+  }
+  const next = NEXT_STEP[outcome.tone];
   return renderPage(
-    headline,
-    `<h1 class="${tone}">${escapeHtml(headline)}</h1>
-${input.message ? `<p>${escapeHtml(input.message)}</p>` : ''}
+    outcome.headline,
+    `<h1 class="${outcome.tone}">${escapeHtml(outcome.headline)}</h1>
+<p>${escapeHtml(outcome.message)}.</p>
 ${details([
   ['Tour', input.tourTitle],
   ['Amount', input.amount],
   ['Status', input.paymentStatus],
   ['Transaction', input.transactionId, true],
 ])}
-<p><small>${next} You can close this page.</small></p>`,
+<p><small>${next ? `${escapeHtml(next)} ` : ''}You can close this page.</small></p>`,
   );
 }

@@ -41,7 +41,9 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; gu
       schema: {
         tags: ['Payments'],
         summary: "Open a new gateway session for the caller's pending, unpaid booking",
-        description: 'Owner only (others 404). Paid, cancelled, failed or expired bookings → 409.',
+        description:
+          'Owner only (others 404). Each session gets a transaction id of its own. Also after a failed or ' +
+          'cancelled attempt, while the hold lasts. Paid, cancelled, failed or expired bookings → 409.',
         security,
         params: bookingIdParams,
         response: { 201: paymentUrlResponse },
@@ -57,9 +59,10 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; gu
   );
 
   const abortNote =
-    ' A fail or cancel return changes the booking only when the gateway confirms it (SSLCommerz: its ' +
-    'transaction query API reports the transaction FAILED or CANCELLED; the local gateway: the `signature` ' +
-    'its page posted); otherwise it only redirects and the hold runs out as usual.';
+    ' A failed or cancelled attempt leaves the booking PENDING with its seats held until its hold runs out: ' +
+    'the payer can open a new session with init-payment (the message says until when). The attempt is ' +
+    'recorded as confirmed only when the gateway confirms it (SSLCommerz: its transaction query API reports ' +
+    'the transaction FAILED or CANCELLED; the local gateway: the `signature` its page posted).';
   const returns: { kind: RedirectKind; summary: string; note: string }[] = [
     {
       kind: 'success',
@@ -68,7 +71,10 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; gu
         ' A payment the gateway marks risky (risk_level 1) keeps the seats and waits for an admin: the ' +
         'success page gets `status=pending`. A payment for a booking that could not be confirmed (cancelled ' +
         'or expired, seats gone) is recorded and refunded in full automatically, and the browser goes to the ' +
-        'fail page with a message saying so.',
+        'fail page with a message saying so. A second validated payment for a booking already paid (another ' +
+        'session paid too) is recorded and refunded in full automatically: the success page gets ' +
+        '`status=duplicate` and a message saying so. The message always describes what happened to this ' +
+        'payment as recorded.',
     },
     {
       kind: 'fail',
@@ -89,7 +95,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; gu
           tags: ['Payments'],
           summary,
           description:
-            "Called by the payer's browser (form-encoded, SSLCommerz fields such as `tran_id`, `val_id`; " +
+            "Called by the payer's browser (form-encoded, SSLCommerz fields such as `tran_id` (any of the " +
+            "booking's sessions), `val_id`; " +
             'legacy query `transactionId`). Nothing in the request is trusted: a payment is recorded only ' +
             "after the gateway's validation API confirms status VALID/VALIDATED, the transaction id, the " +
             'exact amount and currency. Redirects to the front end with `transactionId, message, amount, ' +
@@ -199,8 +206,9 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ payments: PaymentService; gu
         tags: ['Payments'],
         summary: 'Where the payer lands after the gateway when FRONTEND_URL is not set',
         description:
-          'A small HTML page: the payment as recorded (status, amount, tour) and the message the redirect ' +
-          'carried. With FRONTEND_URL set, the gateway returns redirect to the front end instead.',
+          'A small HTML page about the payment the `transactionId` names, all from the record: what happened to ' +
+          'it, its status, amount and tour. Nothing else of the link is shown. With FRONTEND_URL set, the ' +
+          'gateway returns redirect to the front end instead.',
         params: resultParams,
         querystring: resultQuery,
       },

@@ -28,7 +28,7 @@ export const downloadQuery = z.object({
   signature: z.string().min(1).max(200),
 });
 
-/** The result pages: which return URL, and what the redirect carried (shown escaped, never trusted). */
+/** The result pages: which return URL, and what the redirect carried (only the transaction id is read). */
 export const resultParams = z.object({ kind: z.enum(['success', 'fail', 'cancel']) });
 export const resultQuery = z
   .object({
