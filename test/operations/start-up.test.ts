@@ -81,8 +81,11 @@ describe('start-up', () => {
     const dev = await startServer({ ...env, NODE_ENV: 'development', PORT: String(devPort) });
     try {
       await fetch(`http://127.0.0.1:${devPort}/health`);
-      const out = await waitForOutput(dev, 'GET /health');
+      await fetch(`http://127.0.0.1:${devPort}/api/v1/nope`);
+      const out = await waitForOutput(dev, 'GET /api/v1/nope');
       expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/health 200 \d+ ms$/m);
+      // An error answer's line ends with the code the client got.
+      expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/api\/v1\/nope 404 \d+ ms NOT_FOUND$/m);
       expect(out).not.toMatch(/^\{/m);
     } finally {
       await stop(dev.child);
