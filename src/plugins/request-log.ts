@@ -42,7 +42,7 @@ export function loggableUrl(url: string): string {
 
 // The error code each error answer carried, for its request's log line. Kept beside the reply rather than on
 // it, so answers that succeed pay nothing.
-const errorCodes = new WeakMap<FastifyReply, string>();
+const errorCodes = new WeakMap<object, string>();
 
 /** Remembers the `code` of the error envelope a reply answers with. */
 export function recordErrorCode(reply: FastifyReply, code: string): void {
@@ -54,7 +54,7 @@ export function recordErrorCode(reply: FastifyReply, code: string): void {
  * error answer, the error code the client received (`res: { statusCode: 404, code: 'NOT_FOUND' }`).
  */
 export const requestLogSerializers = {
-  res(reply: FastifyReply) {
+  res(reply: Pick<FastifyReply, 'statusCode'>) {
     const code = reply.statusCode >= 400 ? errorCodes.get(reply) : undefined;
     return code ? { statusCode: reply.statusCode, code } : { statusCode: reply.statusCode };
   },
