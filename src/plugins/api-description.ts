@@ -375,7 +375,7 @@ const EXAMPLES_BY_NAME: [RegExp, (schema: Json) => unknown][] = [
   [/At$/, () => TIME],
   [/Date$|^(from|to)$/, () => '2027-01-15T03:00:00.000Z'],
   [/^email$/, () => 'traveller@example.com'],
-  [/^phone$/, () => '01712345678'],
+  [/^phone$/, () => '+8801712345678'],
   [/^(password|newPassword|oldPassword)$/, () => 'Sundarban-Trip-2026'],
   [/^(otp|code)$/, (s) => (s.type === 'string' ? '482913' : undefined)],
   [/Token$|^token$/, () => 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VySWQiOiIwMTkzNmYzZSJ9.c2lnbmF0dXJl'],
