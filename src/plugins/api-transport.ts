@@ -60,7 +60,7 @@ function multipartBody(json: unknown, upload: (typeof UPLOADS)[string]) {
         data: {
           ...(json as Json),
           description:
-            'The same fields as the JSON body, as one JSON text (optional when only images change).',
+            'The same fields as the JSON body, as one JSON text (a text field, or a part typed application/json).',
         },
         [upload.field]:
           upload.field === 'files'

@@ -97,6 +97,9 @@ function mediaType(request: FastifyRequest): string {
   return typeof header === 'string' ? (header.split(';', 1)[0] ?? '').trim().toLowerCase() : '';
 }
 
+/** A media type as an answer may repeat it: only a short `type/subtype` token, never arbitrary client text. */
+const MEDIA_TYPE_TOKEN = /^[a-z0-9][\w.+-]{0,62}\/[a-z0-9][\w.+-]{0,62}$/;
+
 function unsupportedMediaType(message: string): ErrorBody {
   return {
     statusCode: 415,
@@ -128,7 +131,8 @@ function contentTypeProblem(request: FastifyRequest): ErrorBody | undefined {
   }
   if (typeof body === 'object' && body !== null) return undefined;
   return unsupportedMediaType(
-    `This route does not read a ${type} body: send it as JSON with Content-Type: application/json`,
+    `This route does not read ${MEDIA_TYPE_TOKEN.test(type) ? `a ${type} body` : 'a body of this type'}: ` +
+      'send it as JSON with Content-Type: application/json',
   );
 }
 
@@ -219,7 +223,8 @@ export function toErrorBody(
       return {
         body: unsupportedMediaType(
           type
-            ? `Content-Type ${type} is not accepted here: send the body as JSON with Content-Type: application/json`
+            ? `${MEDIA_TYPE_TOKEN.test(type) ? `Content-Type ${type} is` : 'This Content-Type is'} not accepted ` +
+                'here: send the body as JSON with Content-Type: application/json'
             : 'The request has a body but no Content-Type: send it as JSON with Content-Type: application/json',
         ),
         headers: {},

@@ -64,6 +64,18 @@ describe('a JSON body sent without a JSON content type', () => {
     await expectNoAccount(email);
   });
 
+  it('repeats a content type only when it is a plain media type, never arbitrary header text', async () => {
+    for (const type of ['text/<script>alert(1)</script>', `application/${'x'.repeat(300)}`]) {
+      const res = await register(`odd-${Math.random().toString(36).slice(2)}@example.com`, {
+        'content-type': type,
+      });
+      expect(res.statusCode, type).toBe(415);
+      expect(res.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(res.body).not.toContain('<script>');
+      expect(res.body).not.toContain('x'.repeat(100));
+    }
+  });
+
   it('an authenticated write is refused the same way', async () => {
     const res = await t.app.inject({
       method: 'POST',
