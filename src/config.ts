@@ -45,7 +45,9 @@ const url = z.url({ protocol: /^https?$/ });
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(5000),
-  HOST: z.string().default('0.0.0.0'),
+  // Loopback only: a development server is not reachable from the network unless asked. The container image
+  // sets HOST=0.0.0.0, where the port is published on purpose.
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Unset: pretty lines in development or at a terminal, JSON lines otherwise.
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),

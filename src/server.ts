@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, readSettings } from './config.js';
 import { openDatabase } from './db/client.js';
@@ -8,6 +9,28 @@ import { demoAccountsPresent } from './db/seed-demo-accounts.js';
 import { chooseLogFormat, logOutput } from './lib/logging.js';
 import { describeMemory } from './lib/memory-settings.js';
 import { startUpSummary } from './lib/start-up-summary.js';
+
+/**
+ * Why the server could not listen on `host:port`, or undefined when it can. Checked before the database is
+ * opened: otherwise a second `npm start` migrates and seeds (or locks) a database before `listen` reports the
+ * clash. A port taken between this check and `listen` still fails there, as before.
+ */
+function portProblem(host: string, port: number): Promise<string | undefined> {
+  if (port === 0) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'is already in use (is another server running?): stop it or set PORT'
+          : err.code === 'EACCES'
+            ? 'needs privileges this user lacks: set PORT above 1023'
+            : `cannot be listened on (${err.code ?? err.message}): check HOST and PORT`;
+      resolve(`Port ${port} on ${host} ${why}. Nothing was started.`);
+    });
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+}
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -21,6 +44,12 @@ async function main() {
       process.exit(1);
     }
     throw err;
+  }
+
+  const unusable = await portProblem(config.host, config.port);
+  if (unusable) {
+    console.error(unusable);
+    process.exit(1);
   }
 
   const database = await openDatabase({

@@ -141,7 +141,7 @@ export async function seedDemoAccounts(
         email: a.email,
         passwordHash,
         role: a.role,
-        phone: '01712345678',
+        phone: '+8801712345678',
         address: a.address,
         isVerified: true,
       })),

@@ -15,13 +15,14 @@ interface LogLine {
   level?: number;
   reqId?: string;
   req?: { method?: string; url?: string };
-  res?: { statusCode?: number };
+  res?: { statusCode?: number; code?: string };
   responseTime?: number;
   event?: string;
 }
 
 /**
- * One line per log entry: a finished request reads `GET /api/v1/tour 200 4 ms`; other entries show their
+ * One line per log entry: a finished request reads `GET /api/v1/tour 200 4 ms` (an error answer adds its code:
+ * `GET /api/v1/tour/x 404 2 ms NOT_FOUND`); other entries show their
  * message, the domain event name and their fields. Warnings and errors carry the request id, which the
  * client also received as X-Request-Id.
  */
@@ -29,7 +30,8 @@ function prettyMessage(log: Record<string, unknown>, messageKey: string): string
   const line = log as LogLine;
   const base =
     line.req?.method && line.res?.statusCode !== undefined
-      ? `${line.req.method} ${line.req.url} ${line.res.statusCode} ${Math.round(line.responseTime ?? 0)} ms`
+      ? `${line.req.method} ${line.req.url} ${line.res.statusCode} ${Math.round(line.responseTime ?? 0)} ms` +
+        (line.res.code ? ` ${line.res.code}` : '')
       : `${line.event ? `${line.event}: ` : ''}${String(log[messageKey] ?? '')}`;
   return (line.level ?? 0) >= 40 && line.reqId ? `${base} [request ${line.reqId}]` : base;
 }

@@ -10,10 +10,11 @@ export interface StartUpFacts {
   config: Config;
   database: DatabaseHandle['kind'];
   migrations: MigrationResult;
-  /** Demo tours loaded now; undefined when SEED_DEMO is off. */
+  /** Demo tours loaded now, with the demo accounts (their password is printed only then); undefined when SEED_DEMO is off. */
   demoTours: number | undefined;
   mail: Mailer['kind'];
   payments: PaymentGateway['name'];
+  /** Whether this start created the super admin (a generated password is printed only then). */
   superAdminCreated: boolean;
   /** Demo accounts present that sign in with the development demo password. */
   demoAccounts: string[];
@@ -69,20 +70,28 @@ export function startUpSummary(facts: StartUpFacts): string {
     `  API:  ${base}/api/v1`,
     `  Docs: ${base}/docs`,
   ];
+  // A generated password is shown once, by the start that creates the account with it, so it is not copied
+  // into every log file; afterwards the summary says where it is kept.
   const { superAdmin } = config;
   if (superAdmin.generatedPassword) {
     const { generatedAt, file } = superAdmin.generatedPassword;
     lines.push(
-      `  Super admin: ${superAdmin.email} / ${superAdmin.password} (password generated ${minuteUtc(generatedAt)}, ` +
-        `kept in ${file}; set SUPER_ADMIN_PASSWORD to choose it)`,
+      facts.superAdminCreated
+        ? `  Super admin: ${superAdmin.email} / ${superAdmin.password} (password generated ${minuteUtc(generatedAt)}, ` +
+            `kept in ${file}; set SUPER_ADMIN_PASSWORD to choose it)`
+        : `  Super admin: ${superAdmin.email}, password kept in ${file} (generated ${minuteUtc(generatedAt)}; ` +
+            'set SUPER_ADMIN_PASSWORD to choose it)',
     );
   } else if (facts.superAdminCreated) {
     lines.push(`  Super admin: ${superAdmin.email} created, with the password in SUPER_ADMIN_PASSWORD`);
   }
   if (config.demoAccounts && facts.demoAccounts.length > 0) {
+    const accounts = facts.demoAccounts.join(', ');
+    const { password, file } = config.demoAccounts;
     lines.push(
-      `  Demo accounts: ${facts.demoAccounts.join(', ')} / ${config.demoAccounts.password} ` +
-        `(kept in ${config.demoAccounts.file})`,
+      facts.demoTours
+        ? `  Demo accounts: ${accounts} / ${password} (kept in ${file})`
+        : `  Demo accounts: ${accounts}, password kept in ${file}`,
     );
   }
   return lines.join('\n');

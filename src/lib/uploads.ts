@@ -68,12 +68,15 @@ function tooLarge(path: string, message: string) {
   return new AppError(413, 'PAYLOAD_TOO_LARGE', message, [{ path, message }]);
 }
 
-function parseDataField(raw: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = raw.trim() === '' ? {} : JSON.parse(raw);
-  } catch {
-    throw validationError('data', 'data must hold a JSON object');
+/** The `data` field: JSON text, or (sent as a part typed application/json) already parsed by the plugin. */
+function parseDataField(value: unknown): Record<string, unknown> {
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = value.trim() === '' ? {} : JSON.parse(value);
+    } catch {
+      throw validationError('data', 'data must hold a JSON object');
+    }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw validationError('data', 'data must hold a JSON object');
@@ -109,7 +112,7 @@ async function readMultipart(request: FastifyRequest, rules: UploadRules) {
   });
   for await (const part of parts) {
     if (part.type === 'field') {
-      if (part.fieldname === 'data') body = parseDataField(String(part.value));
+      if (part.fieldname === 'data') body = parseDataField(part.value);
       continue;
     }
     if (part.fieldname !== rules.field) {

@@ -1,90 +1,25 @@
 import { z } from 'zod';
 import { errorSchema } from '../lib/envelope.js';
-import type { ErrorCode } from '../lib/errors.js';
+import {
+  ERROR_REF,
+  type ErrorStatus,
+  errorResponse,
+  notFoundAnswer,
+  type RouteAnswers,
+  type RouteSchemas,
+  routeValidationAnswer,
+} from './api-error-answers.js';
+import { completeSchema, exampleStatusCode } from './api-examples.js';
+import { completeTransport, GATEWAY_FORMS, REDIRECTS, UPLOADS } from './api-transport.js';
 
 /**
  * Completes the generated OpenAPI document in one place, so every route gets the same treatment, including
- * routes added later: the error answers each route can give, in the error envelope; realistic examples where
- * a schema has none; no ±9007199254740991 bounds (what Zod writes for "any safe integer").
+ * routes added later: the error answers each route can give, in the error envelope, with examples from the
+ * route's own schemas; the bodies and answers the schemas cannot say (multipart uploads, gateway forms,
+ * redirects); realistic examples where a schema has none.
  */
 
 type Json = Record<string, unknown>;
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 502 | 503;
-
-interface Answer {
-  description: string;
-  code: ErrorCode;
-  message: string;
-  errorSources?: { path: string; message: string }[];
-}
-
-/** What each error status means on any route, with the codes it carries. */
-const ANSWERS: Record<ErrorStatus, Answer & { codes: ErrorCode[] }> = {
-  400: {
-    description: 'The request is not valid: `errorSources` names each field (dotted path) and what is wrong.',
-    codes: ['VALIDATION_ERROR'],
-    code: 'VALIDATION_ERROR',
-    message: 'email: Invalid email address',
-    errorSources: [{ path: 'email', message: 'Invalid email address' }],
-  },
-  401: {
-    description:
-      'Not signed in: no access token, or an invalid one. An expired token answers `TOKEN_EXPIRED` ("jwt expired"): ' +
-      'refresh with POST /api/v1/auth/refresh-token and repeat the request.',
-    codes: ['UNAUTHENTICATED', 'TOKEN_EXPIRED'],
-    code: 'TOKEN_EXPIRED',
-    message: 'jwt expired',
-  },
-  403: {
-    description:
-      "Signed in, but not allowed: the caller's role may not do this, or the account is blocked, inactive or deleted.",
-    codes: ['FORBIDDEN'],
-    code: 'FORBIDDEN',
-    message: 'You are not permitted to access this resource',
-  },
-  404: {
-    description: "No such resource, or it is someone else's (answered the same, so ids cannot be probed).",
-    codes: ['NOT_FOUND'],
-    code: 'NOT_FOUND',
-    message: 'Resource not found',
-  },
-  409: {
-    description: 'The request conflicts with the current state of the resource.',
-    codes: ['CONFLICT', 'SOLD_OUT'],
-    code: 'CONFLICT',
-    message: 'name already exists',
-    errorSources: [{ path: 'name', message: 'name already exists' }],
-  },
-  422: {
-    description: 'The Idempotency-Key was already used with another request body.',
-    codes: ['IDEMPOTENCY_MISMATCH'],
-    code: 'IDEMPOTENCY_MISMATCH',
-    message: 'This Idempotency-Key was already used with a different request body',
-    errorSources: [{ path: 'Idempotency-Key', message: 'key reused with a different request body' }],
-  },
-  429: {
-    description:
-      'Too many requests from this address or for this account: retry after `Retry-After` seconds.',
-    codes: ['RATE_LIMITED'],
-    code: 'RATE_LIMITED',
-    message: 'Too many requests, try again later',
-  },
-  502: {
-    description: 'An outside service (payment gateway, Google) did not answer in time; try again.',
-    codes: ['UPSTREAM_ERROR'],
-    code: 'UPSTREAM_ERROR',
-    message: 'The payment gateway did not respond. Please try again in a moment.',
-  },
-  503: {
-    description:
-      'Temporarily unavailable (the database is unreachable or the server is shutting down); retry.',
-    codes: ['SERVICE_UNAVAILABLE'],
-    code: 'SERVICE_UNAVAILABLE',
-    message: 'Service temporarily unavailable, please retry',
-  },
-};
-
-type RouteAnswers = Partial<Record<ErrorStatus, Partial<Answer>>>;
 
 /**
  * Answers a route gives besides those its shape implies (400 when it validates input, 401 and 403 when it
@@ -330,191 +265,111 @@ const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
   },
 };
 
-const ERROR_REF = '#/components/schemas/ErrorResponse';
-
-function errorResponse(status: ErrorStatus, answer: Partial<Answer>) {
-  const base = ANSWERS[status];
-  const code = answer.code ?? base.code;
-  const codes = answer.code && !base.codes.includes(answer.code) ? [...base.codes, answer.code] : base.codes;
-  const response: Json = {
-    description: `${answer.description ?? base.description} Codes: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
-    content: {
-      'application/json': {
-        schema: { $ref: ERROR_REF },
-        example: {
-          statusCode: status,
-          success: false,
-          message: answer.message ?? base.message,
-          code,
-          errorSources: answer.errorSources ?? base.errorSources ?? [],
-        },
-      },
-    },
-  };
-  if (status === 429) {
-    response.headers = {
-      'Retry-After': {
-        description: 'Seconds to wait before trying again',
-        schema: { type: 'integer', example: 30 },
-      },
-    };
-  }
-  return response;
-}
-
-// ---- examples ---------------------------------------------------------------------------------------------
-
-const ID = '01936f3e-8a4b-7c2d-9e1f-2a3b4c5d6e7f';
-const TIME = '2026-12-02T10:41:07.311Z';
-const BASE = 'http://localhost:5000';
-
-/** Examples by property name, for schemas that carry none of their own. First match wins. */
-const EXAMPLES_BY_NAME: [RegExp, (schema: Json) => unknown][] = [
-  [/^(_id|id)$|Id$|^(tour|division|tourType|user|booking|payment|session|actor)$/, () => ID],
-  [/^(transactionId|tran_id)$/, () => 'tran_5f2c9a7e1b3d4c6a8e0f1a2b3c4d5e6f'],
-  [/At$/, () => TIME],
-  [/Date$|^(from|to)$/, () => '2027-01-15T03:00:00.000Z'],
-  [/^email$/, () => 'traveller@example.com'],
-  [/^phone$/, () => '01712345678'],
-  [/^(password|newPassword|oldPassword)$/, () => 'Sundarban-Trip-2026'],
-  [/^(otp|code)$/, (s) => (s.type === 'string' ? '482913' : undefined)],
-  [/Token$|^token$/, () => 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VySWQiOiIwMTkzNmYzZSJ9.c2lnbmF0dXJl'],
-  [/^name$/, () => 'Nusrat Jahan'],
-  [/^title$/, () => 'Sundarbans Mangrove Safari'],
-  [/^slug$/, () => 'sundarbans-mangrove-safari'],
-  [/^description$/, () => 'Three days by boat through the mangrove forest, with a forest guide.'],
-  [/^address$/, () => 'House 12, Road 5, Dhanmondi, Dhaka'],
-  [/[lL]ocation$/, () => 'Khulna'],
-  [/^currency$/, () => 'BDT'],
-  [/^(amount|costFrom|unitPrice|price|refundIfCancelledNow)$|Amount$|Revenue$|Cost/, () => 1500.5],
-  [/^average$/, () => 4.3],
-  [/^rating$/, (s) => (s.type === 'integer' || s.type === 'number' ? 5 : undefined)],
-  [/^hoursBefore$/, () => 168],
-  [/^refundPercent$/, () => 100],
-  [/^reason$/, () => 'Cancelled by the traveller: a family emergency'],
-  [/^failureReason$/, () => 'Card account closed'],
-  [/^gatewayRefundId$/, () => 'RF3A9C21D07B44'],
-  [/^paymentUrl$/, () => `${BASE}/api/v1/payment/local-gateway/tran_5f2c9a7e1b3d4c6a8e0f1a2b3c4d5e6f`],
-  [
-    /^invoiceUrl$/,
-    () => `${BASE}/api/v1/payment/invoice/${ID}/download?expires=1764672067&signature=q9Xw3vR1`,
-  ],
-  [/^(picture|thumbnail|images)$/, () => `${BASE}/uploads/images/sundarbans-mangrove-safari.webp`],
-  [/^docs$/, () => `${BASE}/docs`],
-  [/^openapi$/, () => `${BASE}/openapi.json`],
-  [/^health$/, () => `${BASE}/health`],
-  [/^(guestCount|count|guests)$|Count$|Guests$/, () => 2],
-  [/^avg.*Guest/, () => 2.5],
-  [/^revenue$|^avg/, () => 1500.5],
-  [/^(occupancy|rate)$/, () => 0.75],
-  [/^uptimeSeconds$/, () => 3600],
-  [
-    /^total|^new|Last\w*Days$|LastThirty$|^seats|^(availableSeats|capacity|paidBookings|createdBookings|payments)$/,
-    () => 12,
-  ],
-  [/^(sessionsEnded|days|upcomingLimit)$/, () => 7],
-  [/^(amenities|included|excluded)$/, () => 'Boat ride with meals'],
-  [/^tourPlan$/, () => 'Day 1: Khulna to Karamjal by boat'],
-  [/^redirect$/, () => '/booking?tour=sundarbans-mangrove-safari'],
-  [/^idempotency-key$/, () => '5b1f0c1e-6a8d-4f4e-9a51-3c2e7d9b8a10'],
-  [/^val_id$/, () => 'local.eyJ0IjoidHJhbl81ZjJjIn0.q9Xw3vR1'],
-  [/^signature$/, () => 'q9Xw3vR1kZ2pL8sT4mN6bV0cX7yH5jD3'],
-  [/^expires$/, () => 1764672067],
-  [/^provider$/, () => 'credentials'],
-  [/^role$/, () => 'USER'],
-  [/^status$/, () => 'PENDING'],
-  [/^isActive$/, () => 'ACTIVE'],
-  [/^(isDeleted|isVerified)$/, () => 'false'],
-  [/^type$/, () => 'sign_in'],
-  [/^database$/, () => 'postgres'],
-  [/^date$/, () => '2026-12-02'],
-  [/^(maxGuest|minAge)$/, (s) => (s.type === 'integer' || s.type === 'number' ? 12 : undefined)],
-  [/^searchTerm$/, () => 'sundarbans'],
-  [/^sort$/, () => '-createdAt'],
-  [/^fields$/, () => 'title,slug,costFrom'],
-  [/^(page)$/, () => 1],
-  [/^(limit)$/, () => 10],
-  [/^(ip)$/, () => '203.0.113.7'],
-  [/^userAgent$/, () => 'Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Mobile Safari/537.36'],
-  [/^device$/, () => 'Chrome on Android'],
-  [/^version$/, () => '1.0.0'],
-];
-
-const SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
-
-/** Whether a schema describes one plain value (where an example by name makes sense). */
-const isScalar = (s: Json) =>
-  ['string', 'number', 'integer'].includes(String(s.type)) && s.enum === undefined && s.const === undefined;
-
-/** Walks a schema: drops safe-integer bounds, and gives named scalar properties an example when they lack one. */
-function completeSchema(schema: unknown, name?: string): void {
-  if (!schema || typeof schema !== 'object') return;
-  if (Array.isArray(schema)) {
-    for (const item of schema) completeSchema(item, name);
-    return;
-  }
-  const s = schema as Json;
-  if (s.minimum === -SAFE_INTEGER) delete s.minimum;
-  if (s.maximum === SAFE_INTEGER) delete s.maximum;
-  if (name && s.example === undefined && isScalar(s)) {
-    const rule = EXAMPLES_BY_NAME.find(([pattern]) => pattern.test(name));
-    const example = rule?.[1](s);
-    if (example !== undefined) s.example = s.type === 'string' ? String(example) : example;
-    else if (s.format === 'date-time') s.example = TIME;
-  }
-  if (s.properties && typeof s.properties === 'object') {
-    for (const [key, child] of Object.entries(s.properties as Json)) completeSchema(child, key);
-  }
-  if (s.items) completeSchema(s.items, name);
-  for (const key of ['allOf', 'anyOf', 'oneOf', 'additionalProperties', 'not']) completeSchema(s[key]);
-}
-
-/** The top-level `statusCode` of an answer shows that answer's status. */
-function exampleStatusCode(schema: unknown, status: string) {
-  const property = (schema as { properties?: { statusCode?: Json } } | undefined)?.properties?.statusCode;
-  if (property && /^\d{3}$/.test(status)) property.example = Number(status);
-}
-
-interface Operation {
+export interface Operation {
   parameters?: { in: string; name: string; schema?: unknown; example?: unknown }[];
-  requestBody?: { content?: Record<string, { schema?: unknown }> };
-  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown; encoding?: Json }> };
+  responses?: Record<
+    string,
+    { description?: string; content?: Record<string, { schema?: unknown }>; headers?: Json }
+  >;
   security?: unknown[];
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-/** Adds error answers and examples to a generated OpenAPI 3.0 document (in place) and returns it. */
+/** Each key must name a documented route, or building the description fails (a renamed route is noticed). */
+function checkKeys(table: string, keys: Iterable<string>, routes: Set<string>) {
+  const unknown = [...keys].filter((key) => !routes.has(key));
+  if (unknown.length > 0) {
+    throw new Error(`${table} names routes that do not exist: ${unknown.join(', ')}`);
+  }
+}
+
+/** Error answers this route gives, by status, from its shape, its own schemas and ROUTE_ANSWERS. */
+function routeErrorAnswers(
+  key: string,
+  path: string,
+  operation: Operation,
+  schemas: RouteSchemas | undefined,
+  unthrottled: boolean,
+): RouteAnswers {
+  const parameters = operation.parameters ?? [];
+  const answers: RouteAnswers = {};
+  if (operation.requestBody || parameters.length > 0) {
+    const body = operation.requestBody?.content?.['application/json']?.schema as Json | undefined;
+    answers[400] = routeValidationAnswer(schemas, body, parameters) ?? {};
+  }
+  if (operation.requestBody) {
+    answers[413] = UPLOADS[key]
+      ? {
+          description:
+            'The body is larger than BODY_LIMIT_BYTES, an image is larger than UPLOAD_MAX_FILE_BYTES (5 MB), or there ' +
+            'are more images than UPLOAD_MAX_FILES.',
+          message: `${UPLOADS[key].field}: each image must be at most 5 MB`,
+          errorSources: [
+            { path: UPLOADS[key].field, message: `${UPLOADS[key].field}: each image must be at most 5 MB` },
+          ],
+        }
+      : {};
+    answers[415] = UPLOADS[key]
+      ? {
+          description:
+            'The body is neither JSON (`application/json`) nor `multipart/form-data`, or is JSON sent as a form.',
+        }
+      : {};
+  }
+  if (operation.security && operation.security.length > 0) {
+    answers[401] = {};
+    answers[403] = {};
+  }
+  if (parameters.some((p) => p.in === 'path')) answers[404] = notFoundAnswer(path) ?? {};
+  if (!unthrottled) answers[429] = {};
+  for (const [status, answer] of Object.entries(ROUTE_ANSWERS[key] ?? {})) {
+    const at = Number(status) as ErrorStatus;
+    answers[at] = { ...answers[at], ...answer };
+  }
+  return answers;
+}
+
+/**
+ * Adds error answers, transport details and examples to a generated OpenAPI 3.0 document (in place) and
+ * returns it. `routeSchemas` are the Zod schemas each route validates with, keyed as `METHOD /path/{param}`.
+ */
 export function completeApiDescription<T extends Json>(
   document: T,
-  options: { unthrottledPaths: string[] },
+  options: { unthrottledPaths: string[]; routeSchemas?: ReadonlyMap<string, RouteSchemas> },
 ): T {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Operation>>;
-  const unused = new Set(Object.keys(ROUTE_ANSWERS));
+  const routes = new Set(
+    Object.entries(paths).flatMap(([path, item]) =>
+      METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`),
+    ),
+  );
+  checkKeys('ROUTE_ANSWERS', Object.keys(ROUTE_ANSWERS), routes);
+  checkKeys('UPLOADS', Object.keys(UPLOADS), routes);
+  checkKeys('GATEWAY_FORMS', GATEWAY_FORMS, routes);
+  checkKeys('REDIRECTS', Object.keys(REDIRECTS), routes);
 
   for (const [path, item] of Object.entries(paths)) {
     for (const method of METHODS) {
       const operation = item[method];
       if (!operation) continue;
       const key = `${method.toUpperCase()} ${path}`;
-      unused.delete(key);
-      const parameters = operation.parameters ?? [];
-      const answers: RouteAnswers = {};
-      if (operation.requestBody || parameters.length > 0) answers[400] = {};
-      if (operation.security && operation.security.length > 0) {
-        answers[401] = {};
-        answers[403] = {};
-      }
-      if (parameters.some((p) => p.in === 'path')) answers[404] = {};
-      if (!options.unthrottledPaths.includes(path)) answers[429] = {};
-      Object.assign(answers, ROUTE_ANSWERS[key]);
+      const answers = routeErrorAnswers(
+        key,
+        path,
+        operation,
+        options.routeSchemas?.get(key),
+        options.unthrottledPaths.includes(path),
+      );
+      completeTransport(key, operation);
 
       operation.responses ??= {};
       for (const [status, answer] of Object.entries(answers)) {
         operation.responses[status] ??= errorResponse(Number(status) as ErrorStatus, answer) as never;
       }
 
-      for (const parameter of parameters) {
+      for (const parameter of operation.parameters ?? []) {
         completeSchema(parameter.schema, parameter.name);
       }
       for (const media of Object.values(operation.requestBody?.content ?? {})) completeSchema(media.schema);
@@ -526,9 +381,6 @@ export function completeApiDescription<T extends Json>(
         }
       }
     }
-  }
-  if (unused.size > 0) {
-    throw new Error(`Error answers are declared for routes that do not exist: ${[...unused].join(', ')}`);
   }
 
   const doc = document as Json;

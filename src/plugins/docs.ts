@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { completeApiDescription } from './api-description.js';
+import type { RouteSchemas } from './api-error-answers.js';
 import { UNTHROTTLED_PATHS } from './security.js';
 
 /** The API's name and version, as the description and the index at /api/v1 give them. */
@@ -26,6 +27,17 @@ const DOCS_CSP =
  * repository can be checked against it.
  */
 export async function registerDocs(app: FastifyInstance) {
+  // The Zod schemas of every route registered from here on, so the description's error examples come from
+  // running the route's own validation (keyed as the description names routes: `GET /api/v1/tour/{id}`).
+  const routeSchemas = new Map<string, RouteSchemas>();
+  app.addHook('onRoute', (route) => {
+    if (!route.schema) return;
+    const { body, querystring, params, headers } = route.schema as RouteSchemas;
+    const path = route.url.replace(/:(\w+)/g, '{$1}');
+    for (const method of [route.method].flat()) {
+      routeSchemas.set(`${method} ${path}`, { body, querystring, params, headers });
+    }
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -47,6 +59,7 @@ export async function registerDocs(app: FastifyInstance) {
     transformObject: (document) =>
       completeApiDescription((document as { openapiObject: Record<string, unknown> }).openapiObject, {
         unthrottledPaths: UNTHROTTLED_PATHS,
+        routeSchemas,
       }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { findPgError } from '../db/pg-errors.js';
 import { AppError, type ErrorCode, type ErrorSource } from '../lib/errors.js';
+import { recordErrorCode } from './request-log.js';
 
 interface ErrorBody {
   statusCode: number;
@@ -88,6 +89,53 @@ function fromValidation(error: FastifyError & { validationContext?: string }): E
   return { statusCode: 400, success: false, message, code: 'VALIDATION_ERROR', errorSources: sources };
 }
 
+const CONTENT_TYPE = 'Content-Type';
+
+/** The media type of a request without its parameters, lower-cased; '' when there is none. */
+function mediaType(request: FastifyRequest): string {
+  const header = request.headers['content-type'];
+  return typeof header === 'string' ? (header.split(';', 1)[0] ?? '').trim().toLowerCase() : '';
+}
+
+/** A media type as an answer may repeat it: only a short `type/subtype` token, never arbitrary client text. */
+const MEDIA_TYPE_TOKEN = /^[a-z0-9][\w.+-]{0,62}\/[a-z0-9][\w.+-]{0,62}$/;
+
+function unsupportedMediaType(message: string): ErrorBody {
+  return {
+    statusCode: 415,
+    success: false,
+    message,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    errorSources: [{ path: CONTENT_TYPE, message }],
+  };
+}
+
+/**
+ * A body that failed validation because of how it was sent, not what it says: text, a multipart body on a
+ * route that takes none, or JSON sent as a form (what `curl -d` does without a Content-Type). Its fields would
+ * otherwise be reported missing, which sends the client looking in the wrong place.
+ */
+function contentTypeProblem(request: FastifyRequest): ErrorBody | undefined {
+  const type = mediaType(request);
+  if (type === '' || type === 'application/json' || type.endsWith('+json')) return undefined;
+  const body: unknown = request.body;
+  const jsonAsForm =
+    type === 'application/x-www-form-urlencoded' &&
+    typeof body === 'object' &&
+    body !== null &&
+    Object.keys(body).some((key) => /^\s*[[{]/.test(key));
+  if (jsonAsForm) {
+    return unsupportedMediaType(
+      'The body is JSON but was sent as application/x-www-form-urlencoded: send it with Content-Type: application/json',
+    );
+  }
+  if (typeof body === 'object' && body !== null) return undefined;
+  return unsupportedMediaType(
+    `This route does not read ${MEDIA_TYPE_TOKEN.test(type) ? `a ${type} body` : 'a body of this type'}: ` +
+      'send it as JSON with Content-Type: application/json',
+  );
+}
+
 /** Maps any thrown value to the error envelope; exported for the few places that answer errors by hand. */
 export function toErrorBody(
   error: unknown,
@@ -107,7 +155,8 @@ export function toErrorBody(
   }
   const fe = error as FastifyError & { validationContext?: string };
   if (hasZodFastifySchemaValidationErrors(fe) || (fe.validation && fe.statusCode === 400)) {
-    return { body: fromValidation(fe), headers: {} };
+    const wrongType = (fe.validationContext ?? 'body') === 'body' ? contentTypeProblem(request) : undefined;
+    return { body: wrongType ?? fromValidation(fe), headers: {} };
   }
   const db = pgError(error);
   if (db?.code === '23505') {
@@ -169,6 +218,18 @@ export function toErrorBody(
             : fe.statusCode === 404
               ? 'NOT_FOUND'
               : 'VALIDATION_ERROR';
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const type = mediaType(request);
+      return {
+        body: unsupportedMediaType(
+          type
+            ? `${MEDIA_TYPE_TOKEN.test(type) ? `Content-Type ${type} is` : 'This Content-Type is'} not accepted ` +
+                'here: send the body as JSON with Content-Type: application/json'
+            : 'The request has a body but no Content-Type: send it as JSON with Content-Type: application/json',
+        ),
+        headers: {},
+      };
+    }
     const message =
       fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
         ? 'Malformed JSON in request body'
@@ -194,6 +255,7 @@ export function toErrorBody(
 
 export function sendError(reply: FastifyReply, error: unknown) {
   const { body, headers } = toErrorBody(error, reply.request);
+  recordErrorCode(reply, body.code);
   reply.headers(headers).code(body.statusCode).type('application/json; charset=utf-8');
   return reply.send(body);
 }
@@ -201,6 +263,7 @@ export function sendError(reply: FastifyReply, error: unknown) {
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
   app.setNotFoundHandler((request, reply) => {
+    recordErrorCode(reply, 'NOT_FOUND');
     reply.code(404).send({
       statusCode: 404,
       success: false,

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const REDACTED = '[redacted]';
 
@@ -40,8 +40,24 @@ export function loggableUrl(url: string): string {
     : `${redactPaymentPath(path)}?${redactQuery(url.slice(mark + 1))}`;
 }
 
-/** Pino serializers for the per-request log lines: Fastify's own fields, with the URL made loggable. */
+// The error code each error answer carried, for its request's log line. Kept beside the reply rather than on
+// it, so answers that succeed pay nothing.
+const errorCodes = new WeakMap<object, string>();
+
+/** Remembers the `code` of the error envelope a reply answers with. */
+export function recordErrorCode(reply: FastifyReply, code: string): void {
+  errorCodes.set(reply, code);
+}
+
+/**
+ * Pino serializers for the per-request log lines: Fastify's own fields, with the URL made loggable and, on an
+ * error answer, the error code the client received (`res: { statusCode: 404, code: 'NOT_FOUND' }`).
+ */
 export const requestLogSerializers = {
+  res(reply: Pick<FastifyReply, 'statusCode'>) {
+    const code = reply.statusCode >= 400 ? errorCodes.get(reply) : undefined;
+    return code ? { statusCode: reply.statusCode, code } : { statusCode: reply.statusCode };
+  },
   req(request: FastifyRequest) {
     return {
       method: request.method,

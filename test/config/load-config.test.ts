@@ -36,6 +36,15 @@ describe('configuration', () => {
     expect(config.sslcommerz).toBeUndefined();
   });
 
+  it('listens on this machine only unless HOST says otherwise; the container image on every interface', async () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).host).toBe('127.0.0.1');
+    expect(loadConfig({ DATA_DIR: dataDir, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    expect(example).toMatch(/^HOST=127\.0\.0\.1$/m);
+    const image = await readFile(new URL('../../deploy/Dockerfile', import.meta.url), 'utf8');
+    expect(image).toMatch(/^\s+HOST=0\.0\.0\.0\b/m);
+  });
+
   it('generates development secrets once and keeps them in DATA_DIR', async () => {
     const first = loadConfig({ DATA_DIR: dataDir });
     const second = loadConfig({ DATA_DIR: dataDir });

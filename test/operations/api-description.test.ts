@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/lib/errors.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { createUser, type TestUser } from '../helpers/factories.js';
 
 type Json = Record<string, unknown>;
 interface Operation {
@@ -15,10 +16,12 @@ interface Operation {
 }
 
 let t: TestApp;
+let admin: TestUser;
 let served: Json & { paths: Record<string, Record<string, Operation>>; components: { schemas: Json } };
 
 beforeAll(async () => {
   t = await buildTestApp();
+  admin = await createUser(t.ctx, { role: 'ADMIN' });
   served = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
 });
 afterAll(() => t.close());
@@ -62,6 +65,7 @@ describe('API description', () => {
       const parameters = operation.parameters ?? [];
       const expected = [
         ...(operation.requestBody || parameters.length > 0 ? ['400'] : []),
+        ...(operation.requestBody ? ['413', '415'] : []),
         ...(operation.security?.length ? ['401', '403'] : []),
         ...(parameters.some((p) => p.in === 'path') ? ['404'] : []),
         ...(['GET /health', 'GET /ready'].includes(route) ? [] : ['429']),
@@ -93,6 +97,167 @@ describe('API description', () => {
     });
     expect(answer('/api/v1/user/register', 'post', '409')).toMatchObject({ message: 'email already exists' });
     expect(served.paths['/api/v1/booking']!.post!.responses['429']).toHaveProperty('headers.Retry-After');
+  });
+
+  it("each route's 400 example names its own fields, and is what the route answers", async () => {
+    for (const { route, operation } of operations()) {
+      const example = operation.responses['400']?.content?.['application/json']?.example as
+        | { code: string; message: string; errorSources: { path: string; message: string }[] }
+        | undefined;
+      if (example?.code !== 'VALIDATION_ERROR') continue;
+      const body = (operation.requestBody as { content?: Record<string, { schema?: Json }> } | undefined)
+        ?.content?.['application/json']?.schema;
+      const fields = [
+        ...Object.keys((body?.properties as Json | undefined) ?? {}),
+        ...(operation.parameters ?? []).map((p) => p.name),
+      ];
+      expect(example.errorSources.length, route).toBeGreaterThan(0);
+      for (const source of example.errorSources) expect(fields, route).toContain(source.path);
+      expect(example.errorSources, route).toEqual(
+        example.errorSources.map(() => ({ path: expect.any(String), message: expect.any(String) })),
+      );
+      // As the error handler words schema failures, or a service's own message about the field.
+      const first = example.errorSources[0]!;
+      expect(
+        [`${first.path}: ${first.message}`, first.message].includes(example.message) ||
+          example.message.startsWith('Validation failed: '),
+        `${route}: ${example.message}`,
+      ).toBe(true);
+    }
+
+    const example = (path: string, method: string, status: string) =>
+      served.paths[path]![method]!.responses[status]!.content!['application/json']!.example as Json;
+    const answered = (res: { json(): Json }) => {
+      const { message, errorSources } = res.json();
+      return { message, errorSources };
+    };
+    const documented = (path: string, method: string, status: string) => {
+      const { message, errorSources } = example(path, method, status);
+      return { message, errorSources };
+    };
+    // An empty body where fields are required: every one is named, as the example says.
+    const register = await t.app.inject({ method: 'POST', url: '/api/v1/user/register', payload: {} });
+    expect(answered(register)).toEqual(documented('/api/v1/user/register', 'post', '400'));
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: {} });
+    expect(answered(login)).toEqual(documented('/api/v1/auth/login', 'post', '400'));
+    // A malformed id in the path, and a number that is not one in the query.
+    const booking = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/booking/not-an-id',
+      headers: admin.auth,
+    });
+    expect(answered(booking)).toEqual(documented('/api/v1/booking/{bookingId}', 'get', '400'));
+    const stats = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/stats/booking?days=many',
+      headers: admin.auth,
+    });
+    expect(answered(stats)).toEqual(documented('/api/v1/stats/booking', 'get', '400'));
+  });
+
+  it("each route's 404 example names its resource, as the route answers", async () => {
+    const missing = '01936f3e-8a4b-7c2d-9e1f-2a3b4c5d6e7f';
+    const cases: [string, string, string][] = [
+      ['/api/v1/departures/{id}', `/api/v1/departures/${missing}`, 'Departure not found'],
+      ['/api/v1/tour/{slug}', '/api/v1/tour/no-such-tour', 'Tour not found'],
+      ['/api/v1/booking/{bookingId}', `/api/v1/booking/${missing}`, 'Booking not found'],
+      ['/api/v1/user/{id}', `/api/v1/user/${missing}`, 'User not found'],
+    ];
+    for (const [path, url, message] of cases) {
+      const documented = served.paths[path]!.get!.responses['404']!.content!['application/json']!.example!;
+      expect(documented.message, path).toBe(message);
+      const res = await t.app.inject({ method: 'GET', url, headers: admin.auth });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json().message, url).toBe(message);
+    }
+  });
+
+  it('the payment returns are documented as the redirects they answer, with the forms the gateway posts', async () => {
+    for (const kind of ['success', 'fail', 'cancel']) {
+      const operation = served.paths[`/api/v1/payment/${kind}`]!.post!;
+      expect(Object.keys(operation.responses), kind).not.toContain('200');
+      expect(operation.responses['302'], kind).toMatchObject({
+        description: expect.stringContaining(`/api/v1/payment/result/${kind}`),
+        headers: { Location: { schema: { type: 'string' } } },
+      });
+      expect(operation.responses['302']).not.toHaveProperty('content');
+      const content = (operation.requestBody as { content: Json }).content;
+      expect(Object.keys(content).sort(), kind).toEqual([
+        'application/json',
+        'application/x-www-form-urlencoded',
+      ]);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/payment/${kind}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ tran_id: 'tran_unknown', status: 'FAILED' }).toString(),
+      });
+      expect(res.statusCode, kind).toBe(302);
+      expect(res.headers.location, kind).toEqual(expect.any(String));
+    }
+    expect(Object.keys(served.paths['/api/v1/auth/google']!.get!.responses)).toContain('302');
+  });
+
+  it('the catalogue writes declare their multipart form: data as JSON, images as files', async () => {
+    const uploads: [string, string, string][] = [
+      ['/api/v1/division/create', 'post', 'file'],
+      ['/api/v1/division/{id}', 'patch', 'file'],
+      ['/api/v1/tour/create', 'post', 'files'],
+      ['/api/v1/tour/{id}', 'patch', 'files'],
+    ];
+    for (const [path, method, field] of uploads) {
+      const operation = served.paths[path]![method]!;
+      const content = (operation.requestBody as { content: Record<string, Json> }).content;
+      const json = content['application/json']!.schema as Json;
+      const multipart = content['multipart/form-data'] as {
+        schema: { properties: Record<string, Json> };
+        encoding: Json;
+      };
+      expect(multipart, path).toBeDefined();
+      expect(multipart.encoding).toEqual({ data: { contentType: 'application/json' } });
+      expect(multipart.schema.properties.data!.properties, path).toEqual(json.properties);
+      const images = multipart.schema.properties[field]!;
+      expect(field === 'files' ? images.items : images, path).toMatchObject({
+        type: 'string',
+        format: 'binary',
+      });
+      expect(operation.responses['413']!.content!['application/json']!.example, path).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        errorSources: [{ path: field }],
+      });
+    }
+    // The form as documented works: the JSON fields in `data`.
+    const boundary = 'docs-boundary';
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/division/create',
+      headers: { ...admin.auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload:
+        `--${boundary}\r\nContent-Disposition: form-data; name="data"\r\nContent-Type: application/json\r\n\r\n` +
+        `${JSON.stringify({ name: 'Barishal Docs', description: 'Rivers' })}\r\n--${boundary}--\r\n`,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().data.name).toBe('Barishal Docs');
+  });
+
+  it('routes with a body document the 415 a body of another type gets, as the server words it', async () => {
+    const documented =
+      served.paths['/api/v1/user/register']!.post!.responses['415']!.content!['application/json']!.example!;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/user/register',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: JSON.stringify({
+        name: 'Nusrat Jahan',
+        email: 'docs@example.com',
+        password: 'Sundarban-Trip-2026',
+      }),
+    });
+    expect(res.statusCode).toBe(415);
+    expect({ message: res.json().message, errorSources: res.json().errorSources }).toEqual({
+      message: documented.message,
+      errorSources: documented.errorSources,
+    });
   });
 
   it('shows realistic examples: ids, dates, money, emails; no "any safe integer" bounds', () => {

@@ -92,6 +92,28 @@ describe('request log', () => {
     expect(requests[1]).toMatchObject({ req: { url: '/api/v1/nope' }, res: { statusCode: 404 } });
     expect(lines.filter((l) => l.msg === 'incoming request')).toEqual([]);
   });
+
+  it('an error answer carries its error code; a success none', async () => {
+    const user = await createUser(t.ctx);
+    await t.app.inject({ method: 'GET', url: '/health' });
+    await t.app.inject({ method: 'GET', url: '/api/v1/nope' });
+    await t.app.inject({ method: 'GET', url: '/api/v1/user/me' });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/user/register',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"name":"x"}',
+    });
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email } });
+    const answers = lines.filter((l) => l.req).map((l) => [(l.req as { url: string }).url, l.res]);
+    expect(answers).toEqual([
+      ['/health', { statusCode: 200 }],
+      ['/api/v1/nope', { statusCode: 404, code: 'NOT_FOUND' }],
+      ['/api/v1/user/me', { statusCode: 401, code: 'UNAUTHENTICATED' }],
+      ['/api/v1/user/register', { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' }],
+      ['/api/v1/auth/login', { statusCode: 400, code: 'VALIDATION_ERROR' }],
+    ]);
+  });
 });
 
 describe('domain events', () => {

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, dropTestDatabase, TEST_ENV } from '../helpers/app.js';
 import { databaseUrl, quoteIdent, withAdminClient } from '../helpers/postgres.js';
@@ -21,6 +23,21 @@ async function waitForOutput(server: { output(): string }, text: string) {
   for (let i = 0; i < 100 && !server.output().includes(text); i++)
     await new Promise((r) => setTimeout(r, 50));
   return server.output();
+}
+
+/** The tables of a database, migrations' bookkeeping included. */
+async function tablesIn(name: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl(name) });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `select table_schema || '.' || table_name as name from information_schema.tables
+        where table_schema not in ('pg_catalog', 'information_schema')`,
+    );
+    return rows.map((r) => r.name);
+  } finally {
+    await client.end();
+  }
 }
 
 async function stop(child: Awaited<ReturnType<typeof startServer>>['child']) {
@@ -64,8 +81,11 @@ describe('start-up', () => {
     const dev = await startServer({ ...env, NODE_ENV: 'development', PORT: String(devPort) });
     try {
       await fetch(`http://127.0.0.1:${devPort}/health`);
-      const out = await waitForOutput(dev, 'GET /health');
+      await fetch(`http://127.0.0.1:${devPort}/api/v1/nope`);
+      const out = await waitForOutput(dev, 'GET /api/v1/nope');
       expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/health 200 \d+ ms$/m);
+      // An error answer's line ends with the code the client got.
+      expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/api\/v1\/nope 404 \d+ ms NOT_FOUND$/m);
       expect(out).not.toMatch(/^\{/m);
     } finally {
       await stop(dev.child);
@@ -142,7 +162,16 @@ describe('start-up', () => {
       const second = again.output();
       expect(second).toContain(`Migrations: up to date (${migrationCount} applied earlier)`);
       expect(second).toContain('Demo data:  not loaded: the catalogue already has tours');
-      expect(second).toContain(`(password generated ${generatedAt}, `);
+      // The generated passwords went to the first start's output only; later starts say where they are kept.
+      const kept = path.join(dataDir, 'dev-secrets.json');
+      expect(second).not.toContain(secrets.superAdminPassword);
+      expect(second).not.toContain(secrets.demoPassword);
+      expect(second).toContain(
+        `Super admin: ${TEST_ENV.SUPER_ADMIN_EMAIL}, password kept in ${kept} (generated ${generatedAt}; `,
+      );
+      expect(second).toContain(
+        `Demo accounts: guide@demo.local, traveller@demo.local, password kept in ${kept}`,
+      );
 
       const index = await fetch(`http://127.0.0.1:${port}/api/v1`);
       expect(index.status).toBe(200);
@@ -162,5 +191,45 @@ describe('start-up', () => {
     } finally {
       await stop(again.child);
     }
+  });
+
+  it('on a port already in use, stops before opening the database: nothing migrated, nothing seeded', async () => {
+    const name = `${inject('runId')}_busy_${Date.now()}`;
+    await withAdminClient((c) => c.query(`create database ${quoteIdent(name)}`));
+    databases.push(name);
+    const port = await freePort();
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      const failed = startServer({
+        DATABASE_URL: databaseUrl(name),
+        DATA_DIR: path.join(dir, 'busy'),
+        PORT: String(port),
+        SEED_DEMO: 'true',
+      });
+      const error = await failed.then(
+        () => undefined,
+        (err: Error) => err.message,
+      );
+      expect(error).toContain('server exited with 1');
+      expect(error).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+      expect(error).toContain('Nothing was started');
+      expect(await tablesIn(name)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it("the README's start-up sample shows as many migrations as there are", async () => {
+    const migrationCount = JSON.parse(
+      await readFile(new URL('../../migrations/meta/_journal.json', import.meta.url), 'utf8'),
+    ).entries.length;
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const sample = /^ {2}Migrations: (\d+) applied now, (\d+) in total$/m.exec(readme);
+    expect(sample, 'README.md has a start-up sample with its Migrations line').not.toBeNull();
+    expect(
+      [Number(sample![1]), Number(sample![2])],
+      'README.md: update the Migrations line of the start-up sample to the number of migrations',
+    ).toEqual([migrationCount, migrationCount]);
   });
 });

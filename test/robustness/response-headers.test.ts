@@ -125,7 +125,7 @@ describe('every answer carries the same headers', () => {
 });
 
 describe('a multipart body outside the catalogue writes', () => {
-  it('is read as no body, as before the multipart reader was kept to the routes that take files', async () => {
+  it('is not read: a 415 that says the route takes JSON, with the headers every answer has', async () => {
     const boundary = 'x-boundary';
     const res = await t.app.inject({
       method: 'POST',
@@ -133,8 +133,8 @@ describe('a multipart body outside the catalogue writes', () => {
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
       payload: `--${boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b.c\r\n--${boundary}--\r\n`,
     });
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ success: false, code: 'VALIDATION_ERROR' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ success: false, code: 'UNSUPPORTED_MEDIA_TYPE' });
     expectSecurityHeaders(res, 'multipart');
   });
 });

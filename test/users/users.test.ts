@@ -277,7 +277,12 @@ describe('PATCH /user/:id', () => {
       success: true,
       message: 'User Updated Successfully',
     });
-    expect(res.json().data).toMatchObject({ name: 'New Name', phone: '01712345678', address: 'Chattogram' });
+    // The number as typed in the legacy national form, kept in E.164.
+    expect(res.json().data).toMatchObject({
+      name: 'New Name',
+      phone: '+8801712345678',
+      address: 'Chattogram',
+    });
     expect(await liveSessionCount(user.id)).toBe(1);
   });
 
@@ -391,7 +396,7 @@ describe('PATCH /user/:id', () => {
     const guide = await createUser(t.ctx, { role: 'GUIDE' });
     const user = await createUser(t.ctx);
     const cases: [TestUser, object][] = [
-      [user, { name: 'Renamed By Admin', phone: '01812345678', address: 'Rajshahi' }],
+      [user, { name: 'Renamed By Admin', phone: '+8801812345678', address: 'Rajshahi' }],
       [user, { role: 'GUIDE' }],
       [guide, { role: 'USER' }],
       [user, { role: 'ADMIN' }],

@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { IS_ACTIVE, ROLES } from '../../db/schema/index.js';
 import { listQuerySchema } from '../../lib/list-query.js';
 import { passwordSchema } from '../../lib/password-policy.js';
-
-/** Bangladesh mobile numbers as the legacy API accepted them: `+8801XXXXXXXXX` or `01XXXXXXXXX`. */
-export const BD_PHONE = /^(?:\+88)?01\d{9}$/;
+import { normalisePhone, PHONE_RULE } from '../../lib/phone.js';
 
 // The format is checked first: a malformed address is "Invalid email address", however short it is.
 export const emailSchema = z
@@ -18,10 +16,22 @@ const nameSchema = z
   .trim()
   .min(2, 'Name must be at least 2 characters')
   .max(50, 'Name must be at most 50 characters');
+// Stored in E.164 whatever form it was typed in (src/lib/phone.ts).
 const phoneSchema = z
   .string()
   .trim()
-  .regex(BD_PHONE, 'Phone number must be a valid Bangladesh mobile number: +8801XXXXXXXXX or 01XXXXXXXXX');
+  .transform((typed, ctx) => {
+    const phone = normalisePhone(typed);
+    if (phone) return phone;
+    ctx.addIssue({ code: 'custom', message: PHONE_RULE });
+    return z.NEVER;
+  })
+  .meta({
+    example: '+8801712345678',
+    description:
+      'A Bangladesh mobile number: 01XXXXXXXXX or +8801XXXXXXXXX, spaces and dashes allowed. Stored and returned ' +
+      'in E.164 (+8801XXXXXXXXX).',
+  });
 const addressSchema = z.string().trim().max(200, 'Address must be at most 200 characters');
 const pictureSchema = z.url({ protocol: /^https?$/, error: 'Picture must be an http(s) URL' }).max(2048);
 
