@@ -91,10 +91,94 @@ export async function scheduleFirstDeparture(
   return row!;
 }
 
+/** What a change may set on a departure; absent fields stay as they are. */
+interface DepartureChange {
+  startDate?: Date;
+  endDate?: Date;
+  /** Null is never a capacity: refused with a 400 naming `capacityField`. */
+  capacity?: number | null;
+  priceMinor?: number | null;
+  status?: 'SCHEDULED' | 'CLOSED';
+  guide?: string | null;
+}
+
+/** A capacity a departure may have: a whole number 1..MAX_DEPARTURE_CAPACITY, never null (unlimited). */
+function assertCapacity(capacity: number | null, field: string): asserts capacity is number {
+  if (capacity === null || !Number.isInteger(capacity) || capacity < 1 || capacity > MAX_DEPARTURE_CAPACITY) {
+    throw validationError(
+      field,
+      `${field} must be a whole number of seats from 1 to ${MAX_DEPARTURE_CAPACITY} (a departure is never unlimited)`,
+    );
+  }
+}
+
+/**
+ * The rules of every change to a departure, whichever route asks for it (PATCH /departures/:id, or a legacy
+ * PATCH /tour/:id through the tour's next departure), on a row the caller's transaction has locked: a
+ * cancelled departure stays as it is (409); a new start is in the future; capacity is 1..1000 and never below
+ * the seats booked (409); customers with paid bookings are mailed changed dates or price; more seats, or a
+ * departure open again, go to those waiting. `capacityField` names capacity as the caller's request does.
+ */
+async function changeDeparture(
+  tx: Tx,
+  current: repo.DepartureRow,
+  change: DepartureChange,
+  now: Date,
+  capacityField = 'capacity',
+): Promise<repo.DepartureRow> {
+  if (current.status === 'CANCELLED') throw conflict('A cancelled departure cannot be changed');
+  const startDate = change.startDate ?? current.startDate;
+  const endDate = change.endDate ?? current.endDate;
+  if (endDate < startDate) throw validationError('endDate', 'endDate must not be before startDate');
+  const startMoved = startDate.getTime() !== current.startDate.getTime();
+  const datesChanged = startMoved || endDate.getTime() !== current.endDate.getTime();
+  if (startMoved && startDate <= now) throw validationError('startDate', 'startDate must be in the future');
+  if (change.capacity !== undefined) {
+    assertCapacity(change.capacity, capacityField);
+    if (change.capacity < current.seatsBooked) {
+      throw conflict(
+        `${capacityField} cannot be lower than the ${current.seatsBooked} seat(s) already booked on this departure`,
+      );
+    }
+  }
+  await assertGuide(tx, change.guide);
+  const priceMinor = change.priceMinor === undefined ? current.priceMinor : change.priceMinor;
+  const priceChanged = priceMinor !== current.priceMinor;
+  let updated: repo.DepartureRow;
+  try {
+    // A savepoint: a start taken by another departure of the tour is a 409, not an aborted transaction.
+    updated = (await tx.transaction((sp) =>
+      repo.updateDepartureRow(sp, current.id, {
+        startDate,
+        endDate,
+        priceMinor,
+        ...(change.capacity === undefined ? {} : { capacity: change.capacity }),
+        ...(change.status === undefined ? {} : { status: change.status }),
+        ...(change.guide === undefined ? {} : { guideId: change.guide }),
+      }),
+    ))!;
+  } catch (err) {
+    if (isUniqueStartViolation(err)) throw sameStartConflict();
+    throw err;
+  }
+  if (datesChanged || priceChanged) {
+    await mailPaidCustomers(tx, current, updated, { datesChanged, priceChanged });
+  }
+  // More seats, or open again: those waiting may fit now.
+  const moreSeats =
+    change.capacity !== undefined &&
+    change.capacity !== null &&
+    change.capacity > (current.capacity ?? Infinity);
+  const reopened = current.status === 'CLOSED' && updated.status === 'SCHEDULED';
+  if (moreSeats || reopened) await queueOffers(tx, [current.id]);
+  return updated;
+}
+
 /**
  * A legacy `PATCH /tour/:id` with startDate, endDate or maxGuest: the tour's next bookable departure takes
- * them (capacity below its booked seats is a 409). Without a bookable departure, new dates schedule a new
- * departure (a past tour given future dates runs again) and maxGuest stays the default for new departures.
+ * them, under the same rules and with the same mails as PATCH /departures/:id (maxGuest is its capacity).
+ * Without a bookable departure, new dates schedule a new departure as POST /tour/:tourId/departures does (a
+ * past tour given future dates runs again), and maxGuest stays the default for new departures.
  */
 export async function applyLegacySchedule(
   tx: Tx,
@@ -105,45 +189,23 @@ export async function applyLegacySchedule(
   const { startDate, endDate, maxGuest } = changes;
   if (startDate === undefined && endDate === undefined && maxGuest === undefined) return;
   const next = await repo.findNextBookableDeparture(tx, tour.id, now, true);
-  if (!next) {
-    if (startDate === undefined && endDate === undefined) return;
-    if (startDate === undefined)
-      throw validationError('startDate', 'startDate is required to schedule this tour again');
-    const end = endDate ?? startDate;
-    if (end < startDate) throw validationError('endDate', 'endDate must not be before startDate');
-    try {
-      await tx.transaction((sp) =>
-        repo.insertDepartureRows(sp, [
-          {
-            tourId: tour.id,
-            startDate,
-            endDate: end,
-            capacity: maxGuest === undefined ? tour.maxGuest : maxGuest,
-            currency: tour.currency,
-          },
-        ]),
-      );
-    } catch (err) {
-      if (isUniqueStartViolation(err)) throw sameStartConflict();
-      throw err;
-    }
+  if (next) {
+    await changeDeparture(tx, next, { startDate, endDate, capacity: maxGuest }, now, 'maxGuest');
     return;
   }
-  const start = startDate ?? next.startDate;
-  const end = endDate ?? next.endDate;
-  if (end < start) throw validationError('endDate', 'endDate must not be before startDate');
-  if (maxGuest !== undefined && maxGuest !== null && maxGuest < next.seatsBooked) {
-    throw conflict(
-      `maxGuest cannot be lower than the ${next.seatsBooked} seat(s) already booked for this tour`,
-    );
-  }
+  if (startDate === undefined && endDate === undefined) return;
+  if (startDate === undefined)
+    throw validationError('startDate', 'startDate is required to schedule this tour again');
+  const end = endDate ?? startDate;
+  if (end < startDate) throw validationError('endDate', 'endDate must not be before startDate');
+  if (startDate <= now) throw validationError('startDate', 'startDate must be in the future');
+  const capacity = maxGuest === undefined ? tour.maxGuest : maxGuest;
+  assertCapacity(capacity, 'maxGuest');
   try {
     await tx.transaction((sp) =>
-      repo.updateDepartureRow(sp, next.id, {
-        startDate: start,
-        endDate: end,
-        ...(maxGuest === undefined ? {} : { capacity: maxGuest }),
-      }),
+      repo.insertDepartureRows(sp, [
+        { tourId: tour.id, startDate, endDate: end, capacity, currency: tour.currency },
+      ]),
     );
   } catch (err) {
     if (isUniqueStartViolation(err)) throw sameStartConflict();
@@ -174,8 +236,10 @@ async function assertGuide(tx: Executor, guide: string | null | undefined, path 
 }
 
 export function createDepartureService({ db, clock, onGuideAssigned, cancellation }: DepartureServiceDeps) {
+  /** The departures `ids`, in that order (a batch answers in the order it was sent). */
   async function views(ids: string[]) {
-    return (await repo.findDepartureViews(db, ids)).map(toDepartureDto);
+    const byId = new Map((await repo.findDepartureViews(db, ids)).map((v) => [v.departure.id, v]));
+    return ids.map((id) => toDepartureDto(byId.get(id)!));
   }
 
   async function get(id: string): Promise<DepartureDto> {
@@ -248,7 +312,9 @@ export function createDepartureService({ db, clock, onGuideAssigned, cancellatio
           }
           const inserted = await repo.insertDepartureRows(tx, rows);
           for (const row of inserted) if (row.guideId) await onGuideAssigned(tx, row);
-          return inserted.map((r) => r.id);
+          // In the order sent: starts are unique within a tour, so each input finds its own row.
+          const byStart = new Map(inserted.map((r) => [r.startDate.getTime(), r.id]));
+          return rows.map((r) => byStart.get(r.startDate.getTime())!);
         });
       } catch (err) {
         if (isUniqueStartViolation(err)) throw sameStartConflict();
@@ -263,57 +329,15 @@ export function createDepartureService({ db, clock, onGuideAssigned, cancellatio
      */
     async update(id: string, input: UpdateDepartureInput): Promise<DepartureDto> {
       const now = clock.now();
-      try {
-        await db.transaction(async (tx) => {
-          const current = await repo.lockDepartureRow(tx, id);
-          if (!current) throw notFound('Departure not found');
-          if (current.status === 'CANCELLED') throw conflict('A cancelled departure cannot be changed');
-          const startDate = input.startDate ?? current.startDate;
-          const endDate = input.endDate ?? current.endDate;
-          if (endDate < startDate) throw validationError('endDate', 'endDate must not be before startDate');
-          const datesChanged =
-            startDate.getTime() !== current.startDate.getTime() ||
-            endDate.getTime() !== current.endDate.getTime();
-          if (startDate.getTime() !== current.startDate.getTime() && startDate <= now) {
-            throw validationError('startDate', 'startDate must be in the future');
-          }
-          if (input.capacity !== undefined && input.capacity < current.seatsBooked) {
-            throw conflict(
-              `capacity cannot be lower than the ${current.seatsBooked} seat(s) already booked on this departure`,
-            );
-          }
-          await assertGuide(tx, input.guide);
-          const priceMinor =
-            input.price === undefined
-              ? current.priceMinor
-              : input.price === null
-                ? null
-                : toMinor(input.price);
-          const priceChanged = priceMinor !== current.priceMinor;
-          const updated = await tx.transaction((sp) =>
-            repo.updateDepartureRow(sp, id, {
-              startDate,
-              endDate,
-              priceMinor,
-              ...(input.capacity === undefined ? {} : { capacity: input.capacity }),
-              ...(input.status === undefined ? {} : { status: input.status }),
-              ...(input.guide === undefined ? {} : { guideId: input.guide }),
-            }),
-          );
-          // Only the guide taking the departure over is told; one taken off it is not mailed.
-          if (input.guide && input.guide !== current.guideId) await onGuideAssigned(tx, updated!);
-          if (datesChanged || priceChanged) {
-            await mailPaidCustomers(tx, current, updated!, { datesChanged, priceChanged });
-          }
-          // More seats, or open again: those waiting may fit now.
-          const moreSeats = input.capacity !== undefined && input.capacity > (current.capacity ?? Infinity);
-          const reopened = current.status === 'CLOSED' && updated!.status === 'SCHEDULED';
-          if (moreSeats || reopened) await queueOffers(tx, [id]);
-        });
-      } catch (err) {
-        if (isUniqueStartViolation(err)) throw sameStartConflict();
-        throw err;
-      }
+      await db.transaction(async (tx) => {
+        const current = await repo.lockDepartureRow(tx, id);
+        if (!current) throw notFound('Departure not found');
+        const { price, ...rest } = input;
+        const priceMinor = price === undefined ? undefined : price === null ? null : toMinor(price);
+        const updated = await changeDeparture(tx, current, { ...rest, priceMinor }, now);
+        // Only the guide taking the departure over is told; one taken off it is not mailed.
+        if (input.guide && input.guide !== current.guideId) await onGuideAssigned(tx, updated);
+      });
       return get(id);
     },
 
