@@ -306,3 +306,41 @@ export async function lockExpiredHolds(tx: Executor, now: Date, batch: number): 
   const underReview = new Set(paid.map((r) => r.id));
   return rows.map((r) => r.id).filter((id) => !underReview.has(id));
 }
+
+/**
+ * When the user's latest unpaid hold on the departure ended, if between `since` and `now`: a booking that ended
+ * CANCEL or FAILED without being paid, at its hold's expiry (a cancellation moves that to the moment it let go).
+ */
+export async function lastEndedHold(
+  tx: Executor,
+  hold: { userId: string; departureId: string },
+  since: Date,
+  now: Date,
+): Promise<Date | null> {
+  const [row] = await tx
+    .select({ endedAt: sql<string | Date | null>`max(${bookings.holdExpiresAt})` })
+    .from(bookings)
+    .innerJoin(payments, eq(payments.bookingId, bookings.id))
+    .where(
+      and(
+        eq(bookings.userId, hold.userId),
+        eq(bookings.departureId, hold.departureId),
+        inArray(bookings.status, ['CANCEL', 'FAILED']),
+        inArray(payments.status, ['UNPAID', 'FAILED', 'CANCELLED']),
+        gt(bookings.holdExpiresAt, since),
+        lte(bookings.holdExpiresAt, now),
+      ),
+    );
+  return row?.endedAt ? new Date(row.endedAt) : null;
+}
+
+/**
+ * An unpaid hold let go before its time ends at `at` (by the app's clock): when it ended is what the re-hold
+ * cool-down counts from.
+ */
+export async function endHoldAt(tx: Executor, bookingId: string, at: Date): Promise<void> {
+  await tx
+    .update(bookings)
+    .set({ holdExpiresAt: sql`least(${bookings.holdExpiresAt}, ${at.toISOString()}::timestamptz)` })
+    .where(eq(bookings.id, bookingId));
+}
