@@ -3,6 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import { conflict, forbidden, notFound, validationError } from '../../lib/errors.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
+import { bookingRefundedInFull } from '../reviews/hooks.js';
 import type { WaitlistHandOff } from '../waitlists/hooks.js';
 import { bookingCancelledEmail } from './booking-emails.js';
 import { hasStarted, refundDueAt } from './cancellation-policy.js';
@@ -100,6 +101,10 @@ export function createBookingCancellation(deps: {
         if (detail) await enqueueEmail(tx, bookingCancelledEmail(detail, reason));
       }
       return { bookingId: booking.id, status: to, refund: null };
+    }
+    // Everything paid goes back: the trip no longer counts, nor does a review of it.
+    if (payment.amountMinor > 0 && payment.refundedMinor + refundMinor >= payment.amountMinor) {
+      await bookingRefundedInFull(tx, booking.id);
     }
     const refund = await payments.refundCancelled(tx, {
       bookingId: booking.id,
