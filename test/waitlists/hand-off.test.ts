@@ -87,6 +87,24 @@ async function seatsOf(departureId: string) {
   return row!.seatsBooked;
 }
 
+/** Presses a button (Fail or Cancel) on the built-in local gateway's page, as the payer's browser would. */
+async function pressOnGatewayPage(paymentUrl: string, button: 'Fail' | 'Cancel') {
+  const { pathname, search } = new URL(paymentUrl);
+  const page = await t.app.inject({ method: 'GET', url: `${pathname}${search}` });
+  const form = [...page.body.matchAll(/<form method="post" action="([^"]+)">(.*?)<\/form>/gs)].find((m) =>
+    m[2]!.includes(`>${button}</button>`),
+  );
+  if (!form) throw new Error(`no ${button} button on the local gateway page`);
+  const fields = [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)];
+  const res = await t.app.inject({
+    method: 'POST',
+    url: form[1]!.replace(/&amp;/g, '&'),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(fields.map((m): [string, string] => [m[1]!, m[2]!])).toString(),
+  });
+  expect(res.statusCode).toBe(302);
+}
+
 /** Ends a hold now, as if it had been made BOOKING_HOLD_MINUTES ago. */
 const runOut = (bookingId: string) =>
   t.ctx.db
@@ -142,6 +160,23 @@ describe('freed seats are kept for the waitlist', () => {
 });
 
 describe('letting go of a hold and taking it again', () => {
+  // First in this block: the gateway's callback has no app clock and ends the hold by the database's, which
+  // agrees with the test clock until a test moves it.
+  it('is refused after cancelling on the gateway’s page, not after the gateway declined the payment', async () => {
+    const tour = await createTour(t.ctx, { costFrom: 1000, maxGuest: 10 });
+    const cancelling = await createUser(t.ctx);
+    const cancelled = await bookThroughApi(t.app, cancelling, tour.id, 1);
+    await pressOnGatewayPage(cancelled.paymentUrl, 'Cancel');
+    expect((await bookingRow(cancelled.bookingId)).status).toBe('CANCEL');
+    expect((await book(cancelling, tour.id, 1)).statusCode).toBe(429);
+
+    const declined = await createUser(t.ctx);
+    const failed = await bookThroughApi(t.app, declined, tour.id, 1);
+    await pressOnGatewayPage(failed.paymentUrl, 'Fail');
+    expect((await bookingRow(failed.bookingId)).status).toBe('FAILED');
+    expect((await book(declined, tour.id, 1)).statusCode).toBe(201);
+  });
+
   it('is refused for REHOLD_COOLDOWN_MINUTES after cancelling (429 with Retry-After), on that departure only', async () => {
     const tour = await createTour(t.ctx, { costFrom: 1000, maxGuest: 10 });
     const elsewhere = await createTour(t.ctx, { costFrom: 1000, maxGuest: 10 });

@@ -4,7 +4,7 @@ import { conflict } from '../../lib/errors.js';
 import { markOfferBooked } from '../waitlists/hooks.js';
 import * as repo from './repo.js';
 import { markSeatsHeld, reholdSeats, releaseHeldSeats } from './seats.js';
-import { assertBookingMove, CONFIRMED, type EndedUnpaid, PENDING } from './state.js';
+import { assertBookingMove, CONFIRMED, ENDED_UNPAID, type EndedUnpaid, PENDING } from './state.js';
 
 /**
  * A booking's status changes with what they carry along (seats, review notes): the bookings service uses
@@ -87,10 +87,12 @@ export async function confirmPaid(
 
 /**
  * The booking's payment failed or was cancelled: a pending booking gives its seats back and ends; a booking
- * in any other status stays as it is.
+ * in any other status stays as it is. A payment the traveller cancelled lets the hold go as cancelling the
+ * booking does (the re-hold cool-down counts from now); a declined one does not, so they may try again.
  */
 export async function releaseHold(tx: Executor, booking: LockedBooking, ended: EndedUnpaid): Promise<void> {
   if (booking.status !== PENDING) return;
+  if (ended === ENDED_UNPAID.cancel) await repo.endHoldAt(tx, booking.id);
   await releaseHeldSeats(tx, [booking.id]);
   await moveBooking(tx, booking, ended);
 }
