@@ -122,8 +122,8 @@ const envSchema = z.object({
   MAX_ACTIVE_HOLDS_PER_USER: z.coerce.number().int().min(1).default(3),
   MAX_HELD_SEATS_PER_USER: z.coerce.number().int().min(1).default(20),
   /**
-   * After an account's unpaid hold on a departure ends (cancelled, expired, payment failed), how long before it
-   * may hold seats there again: no one can renew a hold for ever while others wait. 0 turns it off.
+   * After an account's unpaid hold on a departure ends (cancelled or expired), how long before it may hold
+   * seats there again: no one can renew a hold for ever while others wait. 0 turns it off.
    */
   REHOLD_COOLDOWN_MINUTES: z.coerce
     .number()

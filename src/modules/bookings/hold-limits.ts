@@ -47,9 +47,10 @@ export async function assertHoldAllowance(
 }
 
 /**
- * Refuses (429) a hold on a departure where the account's own unpaid hold ended (cancelled, expired, payment
- * failed) less than `cooldownMinutes` ago: cancelling and booking again cannot renew a hold for ever, and the
- * seats it let go stay with those waiting or with anyone else for a while.
+ * Refuses (429) a hold on a departure where the account's own unpaid hold ended (cancelled, also on the
+ * gateway's page, or expired; not a payment the gateway declined) less than `cooldownMinutes` ago: cancelling
+ * and booking again cannot renew a hold for ever, and the seats it let go stay with those waiting or with
+ * anyone else for a while.
  */
 async function assertCooledDown(
   tx: Tx,
