@@ -220,7 +220,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(refundRoutes, { refunds: services.refunds, guard, prefix: '/api/v1/refunds' });
   await app.register(reviewRoutes, { reviews: services.reviews, guard, prefix: '/api/v1' });
 
-  if (deps.runJobs !== false) scheduleBackgroundJobs(app, ctx, services.jobHandlers);
+  if (deps.runJobs !== false) scheduleBackgroundJobs(app, ctx, services.jobHandlers, services.expireHolds);
   return app;
 }
 

@@ -134,6 +134,16 @@ const envSchema = z.object({
     .default(30),
   MAX_ACTIVE_HOLDS_PER_USER: z.coerce.number().int().min(1).default(3),
   MAX_HELD_SEATS_PER_USER: z.coerce.number().int().min(1).default(20),
+  /**
+   * After an account's unpaid hold on a departure ends (cancelled or expired), how long before it may hold
+   * seats there again: no one can renew a hold for ever while others wait. 0 turns it off.
+   */
+  REHOLD_COOLDOWN_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
   /** How long a waitlist offer (a pending booking made for the traveller) waits for payment. */
   WAITLIST_OFFER_HOURS: z.coerce
     .number()
@@ -455,7 +465,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     /** The demo accounts' password and where it is kept; in production they get none and cannot sign in. */
     demoAccounts: !production && dev ? { password: dev.demoPassword, file: dev.file } : undefined,
     bookingHoldMinutes: e.BOOKING_HOLD_MINUTES,
-    holdLimits: { maxActiveHolds: e.MAX_ACTIVE_HOLDS_PER_USER, maxHeldSeats: e.MAX_HELD_SEATS_PER_USER },
+    holdLimits: {
+      maxActiveHolds: e.MAX_ACTIVE_HOLDS_PER_USER,
+      maxHeldSeats: e.MAX_HELD_SEATS_PER_USER,
+      reholdCooldownMinutes: e.REHOLD_COOLDOWN_MINUTES,
+    },
     waitlistOfferHours: e.WAITLIST_OFFER_HOURS,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW, authMax: e.AUTH_RATE_LIMIT_MAX },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

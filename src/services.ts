@@ -7,6 +7,7 @@ import { createGoogleSignInService } from './modules/auth/google/service.js';
 import { createPasswordService } from './modules/auth/passwords.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createBookingCancellation } from './modules/bookings/cancellation.js';
+import { expireStaleHolds } from './modules/bookings/hold-sweeper.js';
 import { createBookingService } from './modules/bookings/service.js';
 import { createDepartureService } from './modules/departures/service.js';
 import { createDivisionService } from './modules/divisions/service.js';
@@ -21,6 +22,7 @@ import { createStatsService } from './modules/stats/service.js';
 import { createTourService } from './modules/tours/service.js';
 import { createTourTypeService } from './modules/tours/tour-type-service.js';
 import { createUsersService } from './modules/users/service.js';
+import type { WaitlistHandOff } from './modules/waitlists/hooks.js';
 import {
   createWaitlistService,
   WAITLIST_OFFER_JOB,
@@ -57,8 +59,10 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     refunds,
     onBackgroundError,
   });
+  // Seats freed by a cancellation or an expired hold go to those waiting, in the transaction that frees them.
+  const handOff: WaitlistHandOff = (tx, departureIds) => waitlists.offerFreeSeats(tx, departureIds);
   // Cancelling bookings with their seats and refunds: the bookings service and, later, departures use it.
-  const cancellation = createBookingCancellation({ clock, payments: bookingPayments });
+  const cancellation = createBookingCancellation({ clock, payments: bookingPayments, handOff });
   const bookings = createBookingService({
     db,
     clock,
@@ -73,6 +77,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     bookings,
     cancellation,
     offerHours: config.waitlistOfferHours,
+    limits: config.holdLimits,
   });
   // Handlers of the durable job queue (lib/job-queue.ts), by job kind: a module that enqueues a kind adds its
   // handler here.
@@ -96,7 +101,13 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
       onFailure: (reason, err) => log.warn({ err }, reason),
     }),
     accountSecurity,
-    users: createUsersService({ db, clock, accountSecurity, events }),
+    users: createUsersService({
+      db,
+      clock,
+      accountSecurity,
+      events,
+      onAccountClosed: waitlists.endWaitsOfAccount,
+    }),
     otp: createOtpService({ db, clock, config }),
     divisions: createDivisionService({ db, storage, log }),
     tours: createTourService({ db, storage, log, clock }),
@@ -121,6 +132,8 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     reviews: createReviewService({ db, clock }),
     stats: createStatsService({ db, clock }),
     jobHandlers,
+    /** The hold sweeper's pass at `now`: expired holds end, and their seats go to those waiting. */
+    expireHolds: (now: Date) => expireStaleHolds(db, bookingPayments, now, { handOff }),
   };
 }
 

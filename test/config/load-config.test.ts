@@ -30,7 +30,7 @@ describe('configuration', () => {
     expect(config.jwt.refreshExpiresSeconds).toBe(30 * 86_400);
     expect(config.refreshGraceSeconds).toBe(10);
     expect(config.bookingHoldMinutes).toBe(30);
-    expect(config.holdLimits).toEqual({ maxActiveHolds: 3, maxHeldSeats: 20 });
+    expect(config.holdLimits).toEqual({ maxActiveHolds: 3, maxHeldSeats: 20, reholdCooldownMinutes: 30 });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.seedDemo).toBe(true);
     expect(config.sslcommerz).toBeUndefined();

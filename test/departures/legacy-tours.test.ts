@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { departures } from '../../src/db/schema/index.js';
+import { departures, emailOutbox } from '../../src/db/schema/index.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createDivision, createTour, createTourType, type TestTour } from '../helpers/catalogue.js';
 import { createUser, type TestUser } from '../helpers/factories.js';
+import { bookThroughApi, payOnLocalGateway } from '../helpers/populated-world.js';
 
 /** What a client that knows nothing of departures sees: tours and bookings keep their legacy fields. */
 
@@ -153,6 +154,75 @@ describe('the legacy schedule of a tour', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().data).toMatchObject({ startDate: iso(12), departures: 1 });
     expect((await book({ tour: tour.id, guestCount: 1 })).statusCode).toBe(201);
+  });
+});
+
+describe('PATCH /tour/:id keeps the rules of PATCH /departures/:id', () => {
+  const patchTour = (tour: TestTour, payload: object) =>
+    t.app.inject({ method: 'PATCH', url: `/api/v1/tour/${tour.id}`, headers: admin.auth, payload });
+  const departureOf = async (tour: TestTour) =>
+    (await t.app.inject({ method: 'GET', url: `/api/v1/departures/${tour.departureId}` })).json().data;
+
+  /** A 10-seat tour whose next departure has a paid booking of 6 seats. */
+  async function soldTour() {
+    const tour = await createTour(t.ctx, { maxGuest: 10, startDate: at(20), endDate: at(22) });
+    const buyer = await createUser(t.ctx);
+    const paid = await bookThroughApi(t.app, buyer, tour.id, 6);
+    expect(await payOnLocalGateway(t.app, paid.paymentUrl)).toBe(302);
+    return { tour, buyer, before: await departureOf(tour) };
+  }
+
+  it('refuses to move a sold departure into the past (400 naming startDate), changing nothing', async () => {
+    const { tour, before } = await soldTour();
+    const res = await patchTour(tour, { startDate: iso(-3), endDate: iso(-1) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errorSources.map((e: { path: string }) => e.path)).toEqual(['startDate']);
+    expect(await departureOf(tour)).toEqual(before);
+  });
+
+  it.each([
+    ['null', null, 400],
+    ['above the maximum of 1000', 1001, 400],
+    ['zero', 0, 400],
+    ['below the seats booked', 5, 409],
+  ])(
+    'refuses a maxGuest that is %s, so the departure is never unlimited or oversold',
+    async (_, maxGuest, status) => {
+      const { tour, before } = await soldTour();
+      const res = await patchTour(tour, { maxGuest });
+      expect(res.statusCode).toBe(status);
+      if (status === 400) expect(res.json().errorSources[0].path).toBe('maxGuest');
+      expect(await departureOf(tour)).toEqual(before);
+      expect((await bySlug(tour)).maxGuest).toBe(10);
+      // The 4 seats left are all there is.
+      const over = await book({ tour: tour.id, guestCount: 5 }, await createUser(t.ctx));
+      expect(over.statusCode).toBe(409);
+      expect(over.json().code).toBe('SOLD_OUT');
+      expect((await departureOf(tour)).bookedSeats).toBe(6);
+    },
+  );
+
+  it('mails the paid customers of the departure it reschedules, as PATCH /departures/:id does', async () => {
+    const { tour, buyer } = await soldTour();
+    const res = await patchTour(tour, { startDate: iso(30), endDate: iso(32), maxGuest: 12 });
+    expect(res.statusCode).toBe(200);
+    expect(await departureOf(tour)).toMatchObject({ startDate: iso(30), capacity: 12, bookedSeats: 6 });
+    const mails = await t.ctx.db.select().from(emailOutbox).where(eq(emailOutbox.to, buyer.email));
+    const changed = mails.filter((m) => m.template === 'departure-changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]!.text).toContain(iso(30).slice(0, 10));
+  });
+
+  it('schedules a tour again only in the future and with a capacity of 1 to 1000', async () => {
+    const past = await createTour(t.ctx, { maxGuest: 10, startDate: at(-10), endDate: at(-8) });
+    const inPast = await patchTour(past, { startDate: iso(-2), endDate: iso(-1) });
+    expect(inPast.statusCode).toBe(400);
+    expect(inPast.json().errorSources[0].path).toBe('startDate');
+    const unlimited = await patchTour(past, { startDate: iso(5), endDate: iso(6), maxGuest: null });
+    expect(unlimited.statusCode).toBe(400);
+    expect(unlimited.json().errorSources[0].path).toBe('maxGuest');
+    const rows = await t.ctx.db.select().from(departures).where(eq(departures.tourId, past.id));
+    expect(rows).toHaveLength(1);
   });
 });
 

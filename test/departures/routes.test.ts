@@ -79,9 +79,13 @@ describe('POST /tour/:tourId/departures', () => {
     expect(res.statusCode).toBe(201);
     const data = res.json().data;
     expect(data).toHaveLength(2);
-    // Soonest first, whatever order they were sent in.
-    expect(data[1]).toMatchObject({ capacity: 5, price: 999.5, guide: guide.id });
-    expect(data[0]).toMatchObject({ capacity: 20, price: 1500.5, guide: null });
+    // In the order sent (not soonest first), so a client can match each result to its input.
+    expect(data[0]).toMatchObject({ capacity: 5, price: 999.5, guide: guide.id });
+    expect(data[1]).toMatchObject({ capacity: 20, price: 1500.5, guide: null });
+    expect(data.map((d: { startDate: string }) => d.startDate.slice(0, 10))).toEqual([
+      inDays(60).slice(0, 10),
+      inDays(50).slice(0, 10),
+    ]);
   });
 
   it.each([
@@ -187,7 +191,7 @@ describe('GET /tour/:tourId/departures', () => {
         departures: [20, 10, 30, 40].map((d) => ({ startDate: inDays(d), endDate: inDays(d + 1) })),
       })
     ).json().data;
-    // Soonest first: created[3] starts in 40 days.
+    // In the order sent: created[3] starts in 40 days, created[0] in 20.
     await patch(created[3]._id, { status: 'CLOSED' });
     await t.ctx.db
       .update(departures)
@@ -210,7 +214,7 @@ describe('GET /tour/:tourId/departures', () => {
     const day15to25 = (
       await list(tour.id, `?from=${inDays(15).slice(0, 10)}&to=${inDays(25).slice(0, 10)}`)
     ).json();
-    expect(day15to25.data.map((d: { _id: string }) => d._id)).toEqual([created[1]._id]);
+    expect(day15to25.data.map((d: { _id: string }) => d._id)).toEqual([created[0]._id]);
 
     const withPast = (await list(tour.id, `?from=${new Date(Date.now() - 10 * DAY).toISOString()}`)).json();
     expect(withPast.data[0]._id).toBe(tour.departureId);

@@ -22,6 +22,8 @@ export const TEST_ENV: Record<string, string> = {
   PUBLIC_URL: 'http://api.test.local',
   SEED_DEMO: 'false',
   RATE_LIMIT_MAX: '100000',
+  // Tests re-book a departure right after letting a hold go; the tests about the cool-down turn it on.
+  REHOLD_COOLDOWN_MINUTES: '0',
 };
 
 export interface TestApp {

@@ -71,10 +71,10 @@ async function travellersOf(tourId: string, count: number): Promise<{ user: Test
   return travellers;
 }
 
-/** The rating the tour's visible review rows give, computed from the rows themselves. */
+/** The rating the tour's visible (neither hidden nor deleted) review rows give, computed from the rows themselves. */
 async function ratingFromRows(tourId: string) {
   const rows = await t.ctx.db.select().from(reviews).where(eq(reviews.tourId, tourId));
-  const visible = rows.filter((r) => !r.hidden).map((r) => r.rating);
+  const visible = rows.filter((r) => !r.hidden && !r.deletedAt).map((r) => r.rating);
   const sum = visible.reduce((a, b) => a + b, 0);
   return {
     average: visible.length === 0 ? null : Math.round((sum * 10) / visible.length) / 10,

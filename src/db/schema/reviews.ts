@@ -2,13 +2,13 @@ import { sql } from 'drizzle-orm';
 import { boolean, check, index, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { bookings } from './bookings.js';
 import { tours } from './catalogue.js';
-import { id, timestamps } from './columns.js';
+import { id, timestamps, tstz } from './columns.js';
 import { users } from './users.js';
 
 export const MAX_REVIEW_COMMENT = 2000;
 
 /**
- * A traveller's rating of a trip they paid for, one per booking. Visible reviews count in their tour's
+ * A traveller's rating of a trip they paid for, one per booking. Visible (not hidden, not deleted) reviews count in their tour's
  * `rating_sum` and `rating_count`, which change in the same transaction as the review.
  */
 export const reviews = pgTable(
@@ -26,8 +26,16 @@ export const reviews = pgTable(
       .references(() => users.id, { onDelete: 'restrict' }),
     rating: smallint('rating').notNull(),
     comment: text('comment'),
-    /** Hidden by an admin: left out of the tour's list and rating. */
+    /**
+     * Hidden by an admin, or because its booking was cancelled and refunded in full: left out of the tour's
+     * list and rating.
+     */
     hidden: boolean('hidden').notNull().default(false),
+    /**
+     * When its author or an admin deleted it. The row stays, so that writing the review of the booking again
+     * keeps the edit window of the first writing (`created_at`).
+     */
+    deletedAt: tstz('deleted_at'),
     ...timestamps(),
   },
   (t) => [

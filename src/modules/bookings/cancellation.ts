@@ -3,6 +3,8 @@ import type { Clock } from '../../lib/clock.js';
 import { conflict, forbidden, notFound, validationError } from '../../lib/errors.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
+import { bookingRefundedInFull } from '../reviews/hooks.js';
+import type { WaitlistHandOff } from '../waitlists/hooks.js';
 import { bookingCancelledEmail } from './booking-emails.js';
 import { hasStarted, refundDueAt } from './cancellation-policy.js';
 import { moveBooking } from './lifecycle.js';
@@ -42,8 +44,13 @@ const MANAGED_BY_ADMIN =
  * Cancelling bookings, with their seats and their money. Every function runs in the caller's transaction, so a
  * larger change (a departure the operator cancels) can cancel many bookings at once and commit them together.
  */
-export function createBookingCancellation(deps: { clock: Clock; payments: BookingPayments }) {
-  const { clock, payments } = deps;
+export function createBookingCancellation(deps: {
+  clock: Clock;
+  payments: BookingPayments;
+  /** Seats a cancellation frees go to the offers of those waiting, in the cancelling transaction. */
+  handOff?: WaitlistHandOff;
+}) {
+  const { clock, payments, handOff } = deps;
 
   /**
    * Ends a booking whose row the caller's transaction has locked, as CANCEL (or FAILED when an admin rejects a
@@ -82,7 +89,8 @@ export function createBookingCancellation(deps: { clock: Clock; payments: Bookin
         terms ? Math.min(refundable, refundDueAt(terms.policy, paidMinor, startsAt, now)) : 0,
     });
 
-    await releaseHeldSeats(tx, [booking.id]);
+    if (!paid && booking.status === PENDING) await repo.endHoldAt(tx, booking.id, now);
+    await releaseHeldSeats(tx, [booking.id], handOff);
     // Nothing is left for an operator to do: a refund (if any) is on its way.
     await moveBooking(tx, booking, to, paid ? null : undefined);
     const reason = request.reason?.trim() || defaultReason(booking, by, underReview);
@@ -94,6 +102,10 @@ export function createBookingCancellation(deps: { clock: Clock; payments: Bookin
         if (detail) await enqueueEmail(tx, bookingCancelledEmail(detail, reason));
       }
       return { bookingId: booking.id, status: to, refund: null };
+    }
+    // Everything paid goes back: the trip no longer counts, nor does a review of it.
+    if (payment.amountMinor > 0 && payment.refundedMinor + refundMinor >= payment.amountMinor) {
+      await bookingRefundedInFull(tx, booking.id);
     }
     const refund = await payments.refundCancelled(tx, {
       bookingId: booking.id,

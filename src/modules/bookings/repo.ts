@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, lte, not, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lte, not, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { type BookingStatus, bookings, departures, payments, tours, users } from '../../db/schema/index.js';
 import { countAll, inListWindow, type ListWindow } from '../../lib/list-query.js';
@@ -305,4 +305,46 @@ export async function lockExpiredHolds(tx: Executor, now: Date, batch: number): 
     );
   const underReview = new Set(paid.map((r) => r.id));
   return rows.map((r) => r.id).filter((id) => !underReview.has(id));
+}
+
+/**
+ * When the user's latest unpaid hold on the departure ended, if after `since`: a booking cancelled unpaid (a
+ * cancellation moves its hold's expiry to the moment it let go), or one FAILED when its hold ran out (before
+ * `now`; a payment the gateway declined ends a booking FAILED too, and does not count).
+ */
+export async function lastEndedHold(
+  tx: Executor,
+  hold: { userId: string; departureId: string },
+  since: Date,
+  now: Date,
+): Promise<Date | null> {
+  const [row] = await tx
+    .select({ endedAt: sql<string | Date | null>`max(${bookings.holdExpiresAt})` })
+    .from(bookings)
+    .innerJoin(payments, eq(payments.bookingId, bookings.id))
+    .where(
+      and(
+        eq(bookings.userId, hold.userId),
+        eq(bookings.departureId, hold.departureId),
+        inArray(payments.status, ['UNPAID', 'FAILED', 'CANCELLED']),
+        gt(bookings.holdExpiresAt, since),
+        or(
+          eq(bookings.status, 'CANCEL'),
+          and(eq(bookings.status, 'FAILED'), lte(bookings.holdExpiresAt, now)),
+        ),
+      ),
+    );
+  return row?.endedAt ? new Date(row.endedAt) : null;
+}
+
+/**
+ * An unpaid hold let go before its time ends at `at` (the app's clock; without it, the database's, for callers
+ * that have no clock): when it ended is what the re-hold cool-down counts from.
+ */
+export async function endHoldAt(tx: Executor, bookingId: string, at?: Date): Promise<void> {
+  const end = at ? sql`${at.toISOString()}::timestamptz` : sql`now()`;
+  await tx
+    .update(bookings)
+    .set({ holdExpiresAt: sql`least(${bookings.holdExpiresAt}, ${end})` })
+    .where(eq(bookings.id, bookingId));
 }

@@ -40,7 +40,9 @@ export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; gu
           'cancelled or started one → 409. Seats are held on the departure until the hold expires ' +
           '(BOOKING_HOLD_MINUTES); not enough seats there → 409 SOLD_OUT, never another date. One account may hold at most ' +
           'MAX_ACTIVE_HOLDS_PER_USER unpaid bookings and MAX_HELD_SEATS_PER_USER seats at a time: past them ' +
-          '429 RATE_LIMITED, with Retry-After until its first hold runs out. With an Idempotency-Key header, the ' +
+          '429 RATE_LIMITED, with Retry-After until its first hold runs out. An account whose own unpaid hold on ' +
+          'the departure ended (cancelled, expired) less than REHOLD_COOLDOWN_MINUTES ago → 429 RATE_LIMITED with ' +
+          'Retry-After. With an Idempotency-Key header, the ' +
           'same key and body replay the first response, another body is a 422, and a request still ' +
           'running with that key is a 409. A gateway failure answers 502 and holds no seats.',
         security,

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { seatsReleased } from '../waitlists/hooks.js';
+import { seatsReleased, type WaitlistHandOff } from '../waitlists/hooks.js';
 
 /**
  * The only code that changes `departures.seats_booked`. Both directions are single conditional statements,
@@ -77,9 +77,15 @@ export async function reholdSeats(
 /**
  * Gives back the seats of the given bookings that still hold seats, exactly once per booking, and
  * returns the ids whose seats were released. Every seat that comes free on a departure comes free here,
- * so this is also where the waitlists hear of it (an offer job, in the same transaction).
+ * so this is also where the waitlists hear of it, in the same transaction: with `handOff`, the seats go
+ * straight to the offers of those waiting who fit (nobody else can take them first); without, an offer job
+ * is queued.
  */
-export async function releaseHeldSeats(tx: Executor, bookingIds: string[]): Promise<string[]> {
+export async function releaseHeldSeats(
+  tx: Executor,
+  bookingIds: string[],
+  handOff?: WaitlistHandOff,
+): Promise<string[]> {
   if (bookingIds.length === 0) return [];
   const ids = sql.join(
     bookingIds.map((id) => sql`${id}::uuid`),
@@ -102,6 +108,7 @@ export async function releaseHeldSeats(tx: Executor, bookingIds: string[]): Prom
   await seatsReleased(
     tx,
     released.map((r) => ({ bookingId: r.id, departureId: r.departure_id })),
+    handOff,
   );
   return released.map((r) => r.id);
 }

@@ -303,7 +303,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     const { booking, payment } = await db.transaction(async (tx) => {
       await assertHoldAllowance(
         tx,
-        { userId, guestCount: input.guestCount, now },
+        { userId, departureId: departure.id, guestCount: input.guestCount, now },
         deps.holdLimits,
         deps.holdMinutes,
       );

@@ -1,16 +1,20 @@
 import { asc, eq, gt, gte, lte } from 'drizzle-orm';
 import type { Database, Executor, Tx } from '../../db/client.js';
-import { findPgError, UNIQUE_VIOLATION } from '../../db/pg-errors.js';
 import { type BookingStatus, departures } from '../../db/schema/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { conflict, notFound, validationError } from '../../lib/errors.js';
 import { listMeta, parseListQuery } from '../../lib/list-query.js';
-import { enqueueEmail } from '../../lib/mail/outbox.js';
-import { departureChangedEmail } from '../../lib/mail/templates.js';
 import { toMajor, toMinor } from '../../lib/money.js';
 import type { BookingCancellation, EndedBooking } from '../bookings/cancellation.js';
-import { CONFIRMED, SEAT_COUNTING_STATUSES } from '../bookings/state.js';
-import { closeWaitlist, queueOffers } from '../waitlists/hooks.js';
+import { SEAT_COUNTING_STATUSES } from '../bookings/state.js';
+import { closeWaitlist } from '../waitlists/hooks.js';
+import {
+  assertCapacity,
+  assertGuide,
+  changeDeparture,
+  isUniqueStartViolation,
+  sameStartConflict,
+} from './changes.js';
 import * as repo from './repo.js';
 import {
   type CreateDeparturesInput,
@@ -41,12 +45,6 @@ export function toDepartureDto({ departure: d, tourCostFromMinor }: repo.Departu
     updatedAt: d.updatedAt.toISOString(),
   };
 }
-
-const isUniqueStartViolation = (err: unknown) =>
-  findPgError(err, (e) => e.code === UNIQUE_VIOLATION && e.constraint === 'departures_tour_start_key') !==
-  undefined;
-
-const sameStartConflict = () => conflict('This tour already has a departure starting at that instant');
 
 /* ---- For other modules: each runs in the caller's transaction ---- */
 
@@ -93,8 +91,9 @@ export async function scheduleFirstDeparture(
 
 /**
  * A legacy `PATCH /tour/:id` with startDate, endDate or maxGuest: the tour's next bookable departure takes
- * them (capacity below its booked seats is a 409). Without a bookable departure, new dates schedule a new
- * departure (a past tour given future dates runs again) and maxGuest stays the default for new departures.
+ * them, under the same rules and with the same mails as PATCH /departures/:id (maxGuest is its capacity).
+ * Without a bookable departure, new dates schedule a new departure as POST /tour/:tourId/departures does (a
+ * past tour given future dates runs again), and maxGuest stays the default for new departures.
  */
 export async function applyLegacySchedule(
   tx: Tx,
@@ -105,45 +104,23 @@ export async function applyLegacySchedule(
   const { startDate, endDate, maxGuest } = changes;
   if (startDate === undefined && endDate === undefined && maxGuest === undefined) return;
   const next = await repo.findNextBookableDeparture(tx, tour.id, now, true);
-  if (!next) {
-    if (startDate === undefined && endDate === undefined) return;
-    if (startDate === undefined)
-      throw validationError('startDate', 'startDate is required to schedule this tour again');
-    const end = endDate ?? startDate;
-    if (end < startDate) throw validationError('endDate', 'endDate must not be before startDate');
-    try {
-      await tx.transaction((sp) =>
-        repo.insertDepartureRows(sp, [
-          {
-            tourId: tour.id,
-            startDate,
-            endDate: end,
-            capacity: maxGuest === undefined ? tour.maxGuest : maxGuest,
-            currency: tour.currency,
-          },
-        ]),
-      );
-    } catch (err) {
-      if (isUniqueStartViolation(err)) throw sameStartConflict();
-      throw err;
-    }
+  if (next) {
+    await changeDeparture(tx, next, { startDate, endDate, capacity: maxGuest }, now, 'maxGuest');
     return;
   }
-  const start = startDate ?? next.startDate;
-  const end = endDate ?? next.endDate;
-  if (end < start) throw validationError('endDate', 'endDate must not be before startDate');
-  if (maxGuest !== undefined && maxGuest !== null && maxGuest < next.seatsBooked) {
-    throw conflict(
-      `maxGuest cannot be lower than the ${next.seatsBooked} seat(s) already booked for this tour`,
-    );
-  }
+  if (startDate === undefined && endDate === undefined) return;
+  if (startDate === undefined)
+    throw validationError('startDate', 'startDate is required to schedule this tour again');
+  const end = endDate ?? startDate;
+  if (end < startDate) throw validationError('endDate', 'endDate must not be before startDate');
+  if (startDate <= now) throw validationError('startDate', 'startDate must be in the future');
+  const capacity = maxGuest === undefined ? tour.maxGuest : maxGuest;
+  assertCapacity(capacity, 'maxGuest');
   try {
     await tx.transaction((sp) =>
-      repo.updateDepartureRow(sp, next.id, {
-        startDate: start,
-        endDate: end,
-        ...(maxGuest === undefined ? {} : { capacity: maxGuest }),
-      }),
+      repo.insertDepartureRows(sp, [
+        { tourId: tour.id, startDate, endDate: end, capacity, currency: tour.currency },
+      ]),
     );
   } catch (err) {
     if (isUniqueStartViolation(err)) throw sameStartConflict();
@@ -167,15 +144,11 @@ const LIVE_BOOKINGS = SEAT_COUNTING_STATUSES;
 
 const isoDay = (d: Date) => d.toISOString();
 
-async function assertGuide(tx: Executor, guide: string | null | undefined, path = 'guide') {
-  if (guide === undefined || guide === null) return;
-  const role = await repo.findUserRole(tx, guide);
-  if (role !== 'GUIDE') throw validationError(path, `${path} must be a user with the GUIDE role`);
-}
-
 export function createDepartureService({ db, clock, onGuideAssigned, cancellation }: DepartureServiceDeps) {
+  /** The departures `ids`, in that order (a batch answers in the order it was sent). */
   async function views(ids: string[]) {
-    return (await repo.findDepartureViews(db, ids)).map(toDepartureDto);
+    const byId = new Map((await repo.findDepartureViews(db, ids)).map((v) => [v.departure.id, v]));
+    return ids.map((id) => toDepartureDto(byId.get(id)!));
   }
 
   async function get(id: string): Promise<DepartureDto> {
@@ -248,7 +221,9 @@ export function createDepartureService({ db, clock, onGuideAssigned, cancellatio
           }
           const inserted = await repo.insertDepartureRows(tx, rows);
           for (const row of inserted) if (row.guideId) await onGuideAssigned(tx, row);
-          return inserted.map((r) => r.id);
+          // In the order sent: starts are unique within a tour, so each input finds its own row.
+          const byStart = new Map(inserted.map((r) => [r.startDate.getTime(), r.id]));
+          return rows.map((r) => byStart.get(r.startDate.getTime())!);
         });
       } catch (err) {
         if (isUniqueStartViolation(err)) throw sameStartConflict();
@@ -263,57 +238,15 @@ export function createDepartureService({ db, clock, onGuideAssigned, cancellatio
      */
     async update(id: string, input: UpdateDepartureInput): Promise<DepartureDto> {
       const now = clock.now();
-      try {
-        await db.transaction(async (tx) => {
-          const current = await repo.lockDepartureRow(tx, id);
-          if (!current) throw notFound('Departure not found');
-          if (current.status === 'CANCELLED') throw conflict('A cancelled departure cannot be changed');
-          const startDate = input.startDate ?? current.startDate;
-          const endDate = input.endDate ?? current.endDate;
-          if (endDate < startDate) throw validationError('endDate', 'endDate must not be before startDate');
-          const datesChanged =
-            startDate.getTime() !== current.startDate.getTime() ||
-            endDate.getTime() !== current.endDate.getTime();
-          if (startDate.getTime() !== current.startDate.getTime() && startDate <= now) {
-            throw validationError('startDate', 'startDate must be in the future');
-          }
-          if (input.capacity !== undefined && input.capacity < current.seatsBooked) {
-            throw conflict(
-              `capacity cannot be lower than the ${current.seatsBooked} seat(s) already booked on this departure`,
-            );
-          }
-          await assertGuide(tx, input.guide);
-          const priceMinor =
-            input.price === undefined
-              ? current.priceMinor
-              : input.price === null
-                ? null
-                : toMinor(input.price);
-          const priceChanged = priceMinor !== current.priceMinor;
-          const updated = await tx.transaction((sp) =>
-            repo.updateDepartureRow(sp, id, {
-              startDate,
-              endDate,
-              priceMinor,
-              ...(input.capacity === undefined ? {} : { capacity: input.capacity }),
-              ...(input.status === undefined ? {} : { status: input.status }),
-              ...(input.guide === undefined ? {} : { guideId: input.guide }),
-            }),
-          );
-          // Only the guide taking the departure over is told; one taken off it is not mailed.
-          if (input.guide && input.guide !== current.guideId) await onGuideAssigned(tx, updated!);
-          if (datesChanged || priceChanged) {
-            await mailPaidCustomers(tx, current, updated!, { datesChanged, priceChanged });
-          }
-          // More seats, or open again: those waiting may fit now.
-          const moreSeats = input.capacity !== undefined && input.capacity > (current.capacity ?? Infinity);
-          const reopened = current.status === 'CLOSED' && updated!.status === 'SCHEDULED';
-          if (moreSeats || reopened) await queueOffers(tx, [id]);
-        });
-      } catch (err) {
-        if (isUniqueStartViolation(err)) throw sameStartConflict();
-        throw err;
-      }
+      await db.transaction(async (tx) => {
+        const current = await repo.lockDepartureRow(tx, id);
+        if (!current) throw notFound('Departure not found');
+        const { price, ...rest } = input;
+        const priceMinor = price === undefined ? undefined : price === null ? null : toMinor(price);
+        const updated = await changeDeparture(tx, current, { ...rest, priceMinor }, now);
+        // Only the guide taking the departure over is told; one taken off it is not mailed.
+        if (input.guide && input.guide !== current.guideId) await onGuideAssigned(tx, updated);
+      });
       return get(id);
     },
 
@@ -357,46 +290,6 @@ export function createDepartureService({ db, clock, onGuideAssigned, cancellatio
       return get(id);
     },
   };
-}
-
-/** Tells every customer with a paid booking on the departure what changed (in the caller's transaction). */
-async function mailPaidCustomers(
-  tx: Executor,
-  before: repo.DepartureRow,
-  after: repo.DepartureRow,
-  what: { datesChanged: boolean; priceChanged: boolean },
-) {
-  const paid = await repo.selectDepartureBookings(tx, after.id, [CONFIRMED]);
-  if (paid.length === 0) return;
-  const tour = await repo.findTourForDepartures(tx, after.tourId);
-  const changes: string[] = [];
-  if (what.datesChanged) {
-    changes.push(
-      `Dates: ${before.startDate.toISOString()} – ${before.endDate.toISOString()} are now ` +
-        `${after.startDate.toISOString()} – ${after.endDate.toISOString()}`,
-    );
-  }
-  if (what.priceChanged) {
-    changes.push(
-      'The price per guest for new bookings of this departure has changed; your price stays as paid',
-    );
-  }
-  const version = after.updatedAt.getTime();
-  for (const booking of paid) {
-    const mail = departureChangedEmail({
-      name: booking.userName,
-      tourTitle: tour?.title ?? 'your tour',
-      guestCount: booking.guestCount,
-      changes,
-      startDate: after.startDate.toISOString(),
-      endDate: after.endDate.toISOString(),
-    });
-    await enqueueEmail(tx, {
-      ...mail,
-      to: booking.userEmail,
-      dedupeKey: `departure-changed:${after.id}:${booking.id}:${version}`,
-    });
-  }
 }
 
 export type DepartureService = ReturnType<typeof createDepartureService>;

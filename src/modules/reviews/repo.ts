@@ -1,7 +1,7 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { bookings, departures, reviews, tours, users } from '../../db/schema/index.js';
-import { inListWindow, type ListSpec, type ListWindow } from '../../lib/list-query.js';
+import { countAll, inListWindow, type ListSpec, type ListWindow } from '../../lib/list-query.js';
 
 export type ReviewRow = typeof reviews.$inferSelect;
 
@@ -10,7 +10,7 @@ export const reviewListSpec: ListSpec = {
   filters: {},
   sortable: { createdAt: reviews.createdAt, rating: reviews.rating },
   tieBreaker: reviews.id,
-  projectable: ['_id', 'tour', 'booking', 'user', 'rating', 'comment', 'createdAt', 'updatedAt'],
+  projectable: ['_id', 'tour', 'booking', 'user', 'rating', 'comment', 'hidden', 'createdAt', 'updatedAt'],
 };
 
 /**
@@ -70,23 +70,37 @@ export async function insertReview(tx: Executor, values: typeof reviews.$inferIn
   return row!;
 }
 
-/** Locks a review until the transaction ends: every change to a review (and so to its tour's rating) does. */
+/**
+ * Locks a review (not deleted) until the transaction ends: every change to a review (and so to its tour's
+ * rating) does.
+ */
 export async function lockReview(tx: Executor, reviewId: string): Promise<ReviewRow | undefined> {
-  const [row] = await tx.select().from(reviews).where(eq(reviews.id, reviewId)).for('update');
+  const [row] = await tx
+    .select()
+    .from(reviews)
+    .where(and(eq(reviews.id, reviewId), isNull(reviews.deletedAt)))
+    .for('update');
+  return row;
+}
+
+/** Locks the review of a booking, deleted or not (a deleted one keeps its first writing's date). */
+export async function lockReviewOfBooking(tx: Executor, bookingId: string): Promise<ReviewRow | undefined> {
+  const [row] = await tx.select().from(reviews).where(eq(reviews.bookingId, bookingId)).for('update');
   return row;
 }
 
 export async function updateReviewRow(
   tx: Executor,
   reviewId: string,
-  changes: Partial<Pick<ReviewRow, 'rating' | 'comment' | 'hidden' | 'updatedAt'>>,
+  changes: Partial<Pick<ReviewRow, 'rating' | 'comment' | 'hidden' | 'deletedAt' | 'updatedAt'>>,
 ): Promise<ReviewRow> {
   const [row] = await tx.update(reviews).set(changes).where(eq(reviews.id, reviewId)).returning();
   return row!;
 }
 
-export async function deleteReviewRow(tx: Executor, reviewId: string): Promise<void> {
-  await tx.delete(reviews).where(eq(reviews.id, reviewId));
+export async function countReviews(db: Executor, where: SQL | undefined): Promise<number> {
+  const [row] = await db.select({ n: countAll }).from(reviews).where(where);
+  return row?.n ?? 0;
 }
 
 /** Reviews with their author's public name and picture. */
@@ -114,6 +128,10 @@ export async function findReviewView(db: Executor, reviewId: string): Promise<Re
   return row;
 }
 
-/** The conditions of a tour's public review list: its reviews no admin has hidden. */
+/** The conditions of a tour's public review list: its reviews neither hidden nor deleted. */
 export const visibleReviewsOf = (tourId: string): SQL | undefined =>
-  and(eq(reviews.tourId, tourId), eq(reviews.hidden, false));
+  and(eq(reviews.tourId, tourId), eq(reviews.hidden, false), isNull(reviews.deletedAt));
+
+/** The conditions of the admins' view of a tour's hidden reviews (deleted ones are gone for everyone). */
+export const hiddenReviewsOf = (tourId: string): SQL | undefined =>
+  and(eq(reviews.tourId, tourId), eq(reviews.hidden, true), isNull(reviews.deletedAt));

@@ -23,6 +23,11 @@ export const reviewRoutes: FastifyPluginAsyncZod<{ reviews: ReviewService; guard
   { reviews, guard },
 ) => {
   const signedIn = guard.requireAuth();
+  const admin = guard.requireAuth('ADMIN', 'SUPER_ADMIN');
+  // The public list needs no token; the admins' view (any `hidden`) does.
+  const adminWhenHidden: typeof admin = async function (request, reply) {
+    if ((request.query as { hidden?: unknown }).hidden !== undefined) await admin.call(this, request, reply);
+  };
 
   app.post(
     '/tour/:tourId/reviews',
@@ -53,13 +58,16 @@ export const reviewRoutes: FastifyPluginAsyncZod<{ reviews: ReviewService; guard
   app.get(
     '/tour/:tourId/reviews',
     {
+      preValidation: adminWhenHidden,
       schema: {
         tags,
         summary: "A tour's reviews, newest first",
         description:
           'Hidden reviews are left out. `sort` by `createdAt` or `rating` (`-` for descending; default ' +
           "`-createdAt`), `page`, `limit`. `meta` also carries the tour's rating: `average` (one decimal, null " +
-          'without reviews) and `count`.',
+          'without reviews) and `count`. Admins only (a bearer token or the cookie; 401/403 for anyone else): `hidden=true` lists the hidden ' +
+          'reviews instead (hidden by an admin, or because their booking was cancelled and refunded in full), ' +
+          "`hidden=false` the visible ones; both show each review's `hidden`.",
         params: tourIdParams,
         querystring: reviewListQuery,
         response: { 200: reviewListSchema },

@@ -43,7 +43,13 @@ export const updateReviewBody = z.object({
 });
 export type UpdateReviewInput = z.infer<typeof updateReviewBody>;
 
-export const reviewListQuery = listQuerySchema([]).omit({ searchTerm: true });
+export const reviewListQuery = listQuerySchema([])
+  .omit({ searchTerm: true })
+  .extend({
+    /** Admins only: `true` lists the hidden reviews, `false` the visible ones; either shows `hidden`. */
+    hidden: z.enum(['true', 'false'], { message: 'hidden must be true or false' }).optional(),
+  });
+export type ReviewListQuery = z.infer<typeof reviewListQuery>;
 
 export const reviewSchema = z.object({
   _id: z.string(),
@@ -54,7 +60,7 @@ export const reviewSchema = z.object({
   comment: z.string().nullable().meta({
     example: 'Our forest guide spotted a crocodile and two kingfishers; the boat food was excellent.',
   }),
-  /** Admin views only. */
+  /** Admin views only: hidden by an admin, or because its booking was cancelled and refunded in full. */
   hidden: z.boolean().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),

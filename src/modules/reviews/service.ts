@@ -9,12 +9,14 @@ import { tourRating } from '../tours/rating.js';
 import {
   addToTourRating,
   bookingTripEnd,
-  deleteReviewRow,
+  countReviews,
   findReviewView,
   findTourRating,
+  hiddenReviewsOf,
   insertReview,
   lockBookingToReview,
   lockReview,
+  lockReviewOfBooking,
   type ReviewRow,
   type ReviewViewRow,
   reviewListSpec,
@@ -22,7 +24,7 @@ import {
   updateReviewRow,
   visibleReviewsOf,
 } from './repo.js';
-import type { CreateReviewInput, ReviewDto, UpdateReviewInput } from './schemas.js';
+import type { CreateReviewInput, ReviewDto, ReviewListQuery, UpdateReviewInput } from './schemas.js';
 
 /** How long after writing a review its author may still change it. */
 export const REVIEW_EDIT_WINDOW_DAYS = 30;
@@ -46,6 +48,18 @@ function toReviewDto({ review, userName, userPicture }: ReviewViewRow, admin: bo
     createdAt: review.createdAt.toISOString(),
     updatedAt: review.updatedAt.toISOString(),
   };
+}
+
+/**
+ * 409 once the edit window of a review has closed: it counts from the review's first writing, which a
+ * review deleted and written again keeps.
+ */
+function assertEditable(review: Pick<ReviewRow, 'createdAt'>, now: Date): void {
+  if (now.getTime() - review.createdAt.getTime() > EDIT_WINDOW_MS) {
+    throw conflict(
+      `A review can be changed within ${REVIEW_EDIT_WINDOW_DAYS} days of writing it; this one was first written on ${review.createdAt.toISOString()}`,
+    );
+  }
 }
 
 const alreadyReviewed = () =>
@@ -81,7 +95,21 @@ export function createReviewService({ db, clock }: { db: Database; clock: Clock 
               : 'The trip can be reviewed once it has ended',
           );
         }
+        const earlier = await lockReviewOfBooking(tx, booking.id);
+        if (earlier && !earlier.deletedAt) throw alreadyReviewed();
         let review: ReviewRow;
+        if (earlier) {
+          // Written again after it was deleted: the same review, whose edit window runs from its first writing.
+          assertEditable(earlier, now);
+          review = await updateReviewRow(tx, earlier.id, {
+            rating: input.rating,
+            comment: input.comment ?? null,
+            deletedAt: null,
+            updatedAt: now,
+          });
+          await addToTourRating(tx, tourId, contribution(review));
+          return written(tx, review.id);
+        }
         try {
           review = await insertReview(tx, {
             tourId,
@@ -103,19 +131,29 @@ export function createReviewService({ db, clock }: { db: Database; clock: Clock 
       return toReviewDto(created, isAdmin(auth));
     },
 
-    /** A tour's visible reviews (newest first unless sorted), with its rating in the meta. */
-    async list(tourId: string, query: Record<string, unknown>) {
+    /**
+     * A tour's visible reviews (newest first unless sorted), with its rating in the meta. With `hidden` (the
+     * route lets only admins ask), the admins' view: the hidden reviews (`true`) or the visible ones (`false`),
+     * each showing `hidden`.
+     */
+    async list(tourId: string, query: ReviewListQuery) {
       const rating = await findTourRating(db, tourId);
       if (!rating) throw notFound('Tour not found');
-      const parsed = parseListQuery(query, reviewListSpec, [visibleReviewsOf(tourId)]);
-      const rows = await selectReviewViews(db, parsed);
-      // The kept count is the number of visible reviews: no count(*) per page.
+      const { hidden, ...listQuery } = query;
+      const admin = hidden !== undefined;
+      const where = hidden === 'true' ? hiddenReviewsOf(tourId) : visibleReviewsOf(tourId);
+      const parsed = parseListQuery(listQuery, reviewListSpec, [where]);
+      // The kept count is the number of visible reviews: no count(*) per page of the public list.
+      const [rows, total] = await Promise.all([
+        selectReviewViews(db, parsed),
+        hidden === 'true' ? countReviews(db, parsed.where) : rating.count,
+      ]);
       return {
         items: rows.map((row) => ({
-          ...project(toReviewDto(row, false), parsed.fields),
+          ...project(toReviewDto(row, admin), parsed.fields),
           _id: row.review.id,
         })),
-        meta: { ...listMeta(parsed, rating.count), ...tourRating(rating.sum, rating.count) },
+        meta: { ...listMeta(parsed, total), ...tourRating(rating.sum, rating.count) },
       };
     },
 
@@ -134,11 +172,7 @@ export function createReviewService({ db, clock }: { db: Database; clock: Clock 
         const editsContent = input.rating !== undefined || input.comment !== undefined;
         if (editsContent) {
           if (!own) throw forbidden("Only its author can change a review's rating or comment");
-          if (now.getTime() - current.createdAt.getTime() > EDIT_WINDOW_MS) {
-            throw conflict(
-              `A review can be changed within ${REVIEW_EDIT_WINDOW_DAYS} days of writing it; this one was written on ${current.createdAt.toISOString()}`,
-            );
-          }
+          assertEditable(current, now);
         }
         const next = await updateReviewRow(tx, current.id, {
           rating: input.rating,
@@ -157,13 +191,17 @@ export function createReviewService({ db, clock }: { db: Database; clock: Clock 
       return toReviewDto(updated, admin);
     },
 
-    /** Its author or an admin removes a review; anyone else is told there is no such review. */
+    /**
+     * Its author or an admin removes a review; anyone else is told there is no such review. The row is kept,
+     * marked deleted, so that a review of the booking written again keeps the first one's edit window.
+     */
     async remove(auth: AuthContext, reviewId: string): Promise<void> {
+      const now = clock.now();
       await db.transaction(async (tx) => {
         const current = await lockReview(tx, reviewId);
         if (!current || !(current.userId === auth.userId || isAdmin(auth)))
           throw notFound('Review not found');
-        await deleteReviewRow(tx, current.id);
+        await updateReviewRow(tx, current.id, { deletedAt: now, updatedAt: now });
         const removed = contribution(current);
         await addToTourRating(tx, current.tourId, { sum: -removed.sum, count: -removed.count });
       });

@@ -77,9 +77,12 @@ export async function findUserByEmail(db: Executor, email: string): Promise<User
   return row;
 }
 
-/** Locks the user row for the rest of the transaction. */
+/**
+ * Locks the user row for the rest of the transaction. `no key update`: rows that reference the user (a booking or an offer made
+ * for them meanwhile) need not wait for it, so the change may end their waitlist places without deadlocking.
+ */
 export async function lockUser(db: Executor, id: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, id)).for('update');
+  const [row] = await db.select().from(users).where(eq(users.id, id)).for('no key update');
   return row;
 }
 

@@ -53,11 +53,18 @@ export interface AccountSecurity {
   endSessions(db: Executor, userId: string, reason: SessionEndReason, now: Date): Promise<number>;
 }
 
+/**
+ * What else ends when an account is blocked or deleted, in the transaction that does it: its waitlist places
+ * and open offers (the waitlists module provides it; declared here so that users never depends on it).
+ */
+export type AccountClosedHook = (tx: Executor, userId: string, actorId: string) => Promise<void>;
+
 export function createUsersService(deps: {
   db: Database;
   clock: Clock;
   accountSecurity: AccountSecurity;
   events: EventLog;
+  onAccountClosed?: AccountClosedHook;
 }) {
   const { db, clock, accountSecurity, events: eventLog } = deps;
   const publicUserOf = preparePublicUserById(db);
@@ -197,6 +204,9 @@ export function createUsersService(deps: {
           at: now,
         });
       }
+      const closed =
+        (activeChanged && input.isActive !== 'ACTIVE') || (deletedChanged && input.isDeleted === true);
+      if (closed) await deps.onAccountClosed?.(tx, target.id, actor.userId);
       const revoke = events.find((e) => e.revoke)?.revoke ?? (unverified ? 'user_blocked' : undefined);
       if (revoke)
         ended = { reason: revoke, sessions: await accountSecurity.endSessions(tx, target.id, revoke, now) };

@@ -19,15 +19,10 @@ export const WAITLIST_OFFER_JOB = 'waitlist.offer';
  * transaction has updated, so the join waits for it and then sees the seats (409: book instead).
  */
 export async function queueOffers(tx: Executor, departureIds: readonly string[]): Promise<void> {
-  const unique = [...new Set(departureIds)];
-  if (unique.length === 0) return;
-  const waiting = await tx
-    .selectDistinct({ departureId: waitlistEntries.departureId })
-    .from(waitlistEntries)
-    .where(and(inArray(waitlistEntries.departureId, unique), eq(waitlistEntries.status, 'WAITING')));
+  const waiting = await withWaiting(tx, departureIds);
   if (waiting.length === 0) return;
   await tx.insert(jobs).values(
-    waiting.map(({ departureId }) => ({
+    waiting.map((departureId) => ({
       kind: WAITLIST_OFFER_JOB,
       // A job per freeing: the handler's departure lock makes a second run for the same seats a no-op.
       key: `${WAITLIST_OFFER_JOB}:${departureId}:${newId()}`,
@@ -37,12 +32,32 @@ export async function queueOffers(tx: Executor, departureIds: readonly string[])
 }
 
 /**
+ * Offers the free seats of these departures to those waiting on them, in the caller's transaction (the one
+ * that freed the seats, so nobody else can take them first). The waitlists service provides it; a module
+ * that frees seats is handed it where it is built.
+ */
+export type WaitlistHandOff = (tx: Executor, departureIds: readonly string[]) => Promise<void>;
+
+/** The departures among these that have someone waiting. */
+async function withWaiting(tx: Executor, departureIds: readonly string[]): Promise<string[]> {
+  const unique = [...new Set(departureIds)];
+  if (unique.length === 0) return [];
+  const rows = await tx
+    .selectDistinct({ departureId: waitlistEntries.departureId })
+    .from(waitlistEntries)
+    .where(and(inArray(waitlistEntries.departureId, unique), eq(waitlistEntries.status, 'WAITING')));
+  return rows.map((r) => r.departureId);
+}
+
+/**
  * These bookings just gave their seats back (cancelled, failed, expired): the offers among them are over, so
- * their entries are EXPIRED, and the seats go to whoever waits on those departures.
+ * their entries are EXPIRED, and the seats go to whoever waits on those departures: with `handOff`, as offers
+ * in this same transaction; without, through a `waitlist.offer` job.
  */
 export async function seatsReleased(
   tx: Executor,
   released: readonly { bookingId: string; departureId: string }[],
+  handOff?: WaitlistHandOff,
 ): Promise<void> {
   if (released.length === 0) return;
   await tx
@@ -57,10 +72,10 @@ export async function seatsReleased(
         eq(waitlistEntries.status, 'OFFERED'),
       ),
     );
-  await queueOffers(
-    tx,
-    released.map((r) => r.departureId),
-  );
+  const departureIds = released.map((r) => r.departureId);
+  if (!handOff) return queueOffers(tx, departureIds);
+  const waiting = await withWaiting(tx, departureIds);
+  if (waiting.length > 0) await handOff(tx, waiting);
 }
 
 /**

@@ -1,6 +1,6 @@
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { users, type WaitlistStatus, waitlistEntries } from '../../db/schema/index.js';
+import { bookings, payments, users, type WaitlistStatus, waitlistEntries } from '../../db/schema/index.js';
 import { countAll, inListWindow, type ListWindow } from '../../lib/list-query.js';
 
 export type WaitlistEntryRow = typeof waitlistEntries.$inferSelect;
@@ -66,14 +66,68 @@ export async function insertEntry(
   return row!;
 }
 
-/** The departure's WAITING entries in join order, locked (a leaving traveller waits for the offer walk). */
-export async function lockWaitingEntries(tx: Executor, departureId: string): Promise<WaitlistEntryRow[]> {
+/**
+ * The departure's WAITING entries in join order, locked (a leaving traveller waits for the offer walk), each
+ * with whether its account may still get an offer (not blocked, not deleted).
+ */
+export async function lockWaitingEntries(tx: Executor, departureId: string) {
   return tx
-    .select()
+    .select({
+      entry: waitlistEntries,
+      accountOpen: sql<boolean>`(${users.isActive} = 'ACTIVE' and not ${users.isDeleted})`,
+    })
     .from(waitlistEntries)
+    .innerJoin(users, eq(users.id, waitlistEntries.userId))
     .where(and(eq(waitlistEntries.departureId, departureId), eq(waitlistEntries.status, 'WAITING')))
     .orderBy(...joinOrder)
-    .for('update');
+    .for('update', { of: waitlistEntries });
+}
+
+/** Locks the traveller's row, so one account's joins take turns and each counts the others' entries. */
+export async function lockTraveller(tx: Executor, userId: string): Promise<void> {
+  await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('no key update');
+}
+
+/** The traveller's live (WAITING or OFFERED) entries: how many, and the seats they ask for. */
+export async function countLiveEntries(tx: Executor, userId: string) {
+  const [row] = await tx
+    .select({
+      entries: sql<number>`count(*)::int`,
+      seats: sql<number>`coalesce(sum(${waitlistEntries.guestCount}), 0)::int`,
+    })
+    .from(waitlistEntries)
+    .where(and(eq(waitlistEntries.userId, userId), inArray(waitlistEntries.status, ['WAITING', 'OFFERED'])));
+  return { entries: row?.entries ?? 0, seats: row?.seats ?? 0 };
+}
+
+/** Ends the traveller's WAITING entries as EXPIRED (the wait ended; they did not leave). */
+export async function expireWaitingEntriesOf(tx: Executor, userId: string): Promise<void> {
+  await tx
+    .update(waitlistEntries)
+    .set({ status: 'EXPIRED', updatedAt: sql`now()` })
+    .where(and(eq(waitlistEntries.userId, userId), eq(waitlistEntries.status, 'WAITING')));
+}
+
+/**
+ * The bookings of the traveller's open offers: OFFERED entries whose booking still waits, unpaid, for its
+ * payment (an offer paid but under review is left to an admin).
+ */
+export async function openOfferBookingsOf(tx: Executor, userId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ bookingId: bookings.id })
+    .from(waitlistEntries)
+    .innerJoin(bookings, eq(bookings.id, waitlistEntries.bookingId))
+    .innerJoin(payments, eq(payments.bookingId, bookings.id))
+    .where(
+      and(
+        eq(waitlistEntries.userId, userId),
+        eq(waitlistEntries.status, 'OFFERED'),
+        eq(bookings.status, 'PENDING'),
+        eq(payments.status, 'UNPAID'),
+      ),
+    )
+    .orderBy(asc(bookings.id));
+  return rows.map((r) => r.bookingId);
 }
 
 export async function setEntryStatus(

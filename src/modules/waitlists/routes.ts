@@ -33,9 +33,12 @@ export const waitlistRoutes: FastifyPluginAsyncZod<{ waitlists: WaitlistService;
         description:
           'Needs phone and address on the profile (400). Only when the departure has fewer available seats than ' +
           '`guestCount`: with enough seats now → 409 (book instead); already waiting on it, or the departure ' +
-          'closed, cancelled or started → 409. When seats come free, the first entries that fit (in join order) ' +
-          'get an offer: a pending booking holding their seats for WAITLIST_OFFER_HOURS, mailed with its payment ' +
-          'link.',
+          'closed, cancelled or started → 409. An account waits as it may hold: `guestCount` up to ' +
+          'MAX_HELD_SEATS_PER_USER (400), and at most MAX_ACTIVE_HOLDS_PER_USER live entries asking for ' +
+          'MAX_HELD_SEATS_PER_USER seats in all (409). When seats come free, the first entries that fit (in join ' +
+          'order) get an offer: a pending booking holding their seats for WAITLIST_OFFER_HOURS, mailed with its ' +
+          'payment link. Seats freed by a cancellation or an expired hold are offered in the same transaction, ' +
+          'so nobody else can take them first. Blocked and deleted accounts get no offers.',
         params: departureIdParams,
         body: joinWaitlistBody,
         response: { 201: successSchema(waitlistEntrySchema) },

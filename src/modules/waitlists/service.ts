@@ -1,14 +1,15 @@
 import { desc, eq, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import type { Database, Executor } from '../../db/client.js';
 import { waitlistEntries } from '../../db/schema/index.js';
 import type { AuthContext } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
-import { AppError, conflict, notFound } from '../../lib/errors.js';
+import { AppError, conflict, notFound, validationError } from '../../lib/errors.js';
 import { enqueueJob, type JobRow } from '../../lib/job-queue.js';
 import { listMeta, parseListQuery } from '../../lib/list-query.js';
 import { enqueueEmail } from '../../lib/mail/outbox.js';
 import { toMajor } from '../../lib/money.js';
 import type { BookingCancellation, EndedBooking } from '../bookings/cancellation.js';
+import type { HoldLimits } from '../bookings/hold-limits.js';
 import type { BookingService } from '../bookings/service.js';
 import { findDeparture, lockDeparture } from '../departures/service.js';
 import { waitlistOfferEmail } from './emails.js';
@@ -28,6 +29,11 @@ export interface WaitlistServiceDeps {
   /** Leaving with an offer cancels the offer's booking. */
   cancellation: BookingCancellation;
   offerHours: number;
+  /**
+   * An account waits as it holds (MAX_ACTIVE_HOLDS_PER_USER lists, MAX_HELD_SEATS_PER_USER seats in all), so
+   * no one can queue for a whole catalogue.
+   */
+  limits: HoldLimits;
 }
 
 const isAdmin = (who: AuthContext) => who.role === 'ADMIN' || who.role === 'SUPER_ADMIN';
@@ -86,11 +92,55 @@ export function createWaitlistService(deps: WaitlistServiceDeps) {
     return { items: rows.map(toEntryDto), meta: listMeta(parsed, total) };
   }
 
+  /**
+   * In the caller's transaction, which locks each departure: each WAITING entry that fits the free seats, in
+   * join order, gets an offer (a pending booking holding its seats for WAITLIST_OFFER_HOURS); one that does not
+   * fit is skipped, not blocking smaller ones behind it; one whose account is blocked or deleted ends
+   * (EXPIRED). The lock and the conditional seat hold make a second run, in this transaction or another, find
+   * the seats taken: one offer per freed seat.
+   */
+  async function offerFreeSeats(tx: Executor, departureIds: readonly string[]): Promise<void> {
+    const now = clock.now();
+    const holdExpiresAt = new Date(now.getTime() + deps.offerHours * 3600_000);
+    for (const departureId of [...new Set(departureIds)]) {
+      const departure = await lockDeparture(tx, departureId);
+      if (!departure || notOpenReason(departure, now)) continue;
+      let free =
+        departure.capacity === null ? Number.POSITIVE_INFINITY : departure.capacity - departure.seatsBooked;
+      for (const { entry, accountOpen } of await repo.lockWaitingEntries(tx, departureId)) {
+        if (free <= 0) break;
+        if (!accountOpen) {
+          await repo.setEntryStatus(tx, entry.id, 'EXPIRED');
+          continue;
+        }
+        if (entry.guestCount > free) continue;
+        const bookingId = await bookings.placeOffer(tx, {
+          userId: entry.userId,
+          departure,
+          guestCount: entry.guestCount,
+          holdExpiresAt,
+        });
+        // No price on the departure or its tour: nothing can be sold, so nothing is offered.
+        if (!bookingId) break;
+        await repo.setEntryStatus(tx, entry.id, 'OFFERED', { bookingId, offeredAt: now });
+        await enqueueJob(tx, {
+          kind: WAITLIST_OFFER_MAIL_JOB,
+          key: `${WAITLIST_OFFER_MAIL_JOB}:${bookingId}`,
+          payload: { bookingId },
+          runAt: now,
+        });
+        free -= entry.guestCount;
+      }
+    }
+  }
+
   return {
     /**
      * Joins a departure's waitlist. Only when it cannot take the guests now (409: book instead), once per
-     * traveller and departure (409), and not on a closed, cancelled or started departure (409). The departure
-     * row is locked, so a join and a transaction freeing seats never miss each other.
+     * traveller and departure (409), and not on a closed, cancelled or started departure (409). An account
+     * waits as it may hold: for at most MAX_HELD_SEATS_PER_USER seats (400 for one entry asking more, 409 for
+     * entries adding up to more) on at most MAX_ACTIVE_HOLDS_PER_USER lists at a time (409). The departure row
+     * is locked, so a join and a transaction freeing seats never miss each other.
      */
     async join(who: AuthContext, departureId: string, input: JoinWaitlistInput): Promise<WaitlistEntryDto> {
       const profile = await repo.findProfile(db, who.userId);
@@ -106,6 +156,13 @@ export function createWaitlistService(deps: WaitlistServiceDeps) {
           })),
         );
       }
+      const { maxActiveHolds, maxHeldSeats } = deps.limits;
+      if (input.guestCount > maxHeldSeats) {
+        throw validationError(
+          'guestCount',
+          `guestCount must be at most ${maxHeldSeats}: one account may wait for at most ${maxHeldSeats} seats`,
+        );
+      }
       const known = await findDeparture(db, departureId);
       if (!known) throw notFound('Departure not found');
       if (known.capacity !== null && input.guestCount > known.capacity) {
@@ -114,6 +171,9 @@ export function createWaitlistService(deps: WaitlistServiceDeps) {
         );
       }
       const entry = await db.transaction(async (tx) => {
+        // The account first, then the departure (the order of a booking's hold): one account's joins take
+        // turns, and each counts the entries the others committed.
+        await repo.lockTraveller(tx, who.userId);
         const departure = (await lockDeparture(tx, departureId))!;
         const closed = notOpenReason(departure, clock.now());
         if (closed) throw conflict(closed);
@@ -126,6 +186,19 @@ export function createWaitlistService(deps: WaitlistServiceDeps) {
         }
         if (await repo.findLiveEntry(tx, departureId, who.userId)) {
           throw conflict('You are already on the waitlist of this departure');
+        }
+        const live = await repo.countLiveEntries(tx, who.userId);
+        if (live.entries >= maxActiveHolds) {
+          throw conflict(
+            `You are already on ${live.entries} waitlists, the most one account may be at a time. ` +
+              'Leave one of them before joining another.',
+          );
+        }
+        if (live.seats + input.guestCount > maxHeldSeats) {
+          throw conflict(
+            `Your waitlist places already ask for ${live.seats} seats, and ${input.guestCount} more would pass ` +
+              `the ${maxHeldSeats} one account may wait for at a time. Leave a waitlist, or ask for fewer guests.`,
+          );
         }
         return repo.insertEntry(tx, { departureId, userId: who.userId, guestCount: input.guestCount });
       });
@@ -173,43 +246,27 @@ export function createWaitlistService(deps: WaitlistServiceDeps) {
       return view(entryId);
     },
 
-    /**
-     * The `waitlist.offer` job: in one transaction that locks the departure, each WAITING entry that fits the
-     * free seats, in join order, gets an offer (a pending booking holding its seats for WAITLIST_OFFER_HOURS);
-     * one that does not fit is skipped, not blocking smaller ones behind it. The lock and the conditional seat
-     * hold make a second run, on this instance or another, find the seats taken: one offer per freed seat.
-     */
+    offerFreeSeats,
+
+    /** The `waitlist.offer` job (seats added or reopened, or freed where no hand-off was given). */
     async makeOffers(job: JobRow<{ departureId: string }>): Promise<void> {
-      const { departureId } = job.payload;
-      await db.transaction(async (tx) => {
-        const now = clock.now();
-        const departure = await lockDeparture(tx, departureId);
-        if (!departure || notOpenReason(departure, now)) return;
-        let free =
-          departure.capacity === null ? Number.POSITIVE_INFINITY : departure.capacity - departure.seatsBooked;
-        if (free <= 0) return;
-        const holdExpiresAt = new Date(now.getTime() + deps.offerHours * 3600_000);
-        for (const entry of await repo.lockWaitingEntries(tx, departureId)) {
-          if (entry.guestCount > free) continue;
-          const bookingId = await bookings.placeOffer(tx, {
-            userId: entry.userId,
-            departure,
-            guestCount: entry.guestCount,
-            holdExpiresAt,
-          });
-          // No price on the departure or its tour: nothing can be sold, so nothing is offered.
-          if (!bookingId) return;
-          await repo.setEntryStatus(tx, entry.id, 'OFFERED', { bookingId, offeredAt: now });
-          await enqueueJob(tx, {
-            kind: WAITLIST_OFFER_MAIL_JOB,
-            key: `${WAITLIST_OFFER_MAIL_JOB}:${bookingId}`,
-            payload: { bookingId },
-            runAt: now,
-          });
-          free -= entry.guestCount;
-          if (free <= 0) return;
-        }
-      });
+      await db.transaction((tx) => offerFreeSeats(tx, [job.payload.departureId]));
+    },
+
+    /**
+     * An account was just blocked or deleted, in the caller's transaction: its open offers are cancelled
+     * (their seats go to the next in line) and its waiting entries end (EXPIRED).
+     */
+    async endWaitsOfAccount(tx: Executor, userId: string, actorId: string): Promise<void> {
+      for (const bookingId of await repo.openOfferBookingsOf(tx, userId)) {
+        // Unpaid offers: no refund is due, so there is nothing to announce after commit.
+        await cancellation.cancelBooking(tx, bookingId, {
+          by: { userId: actorId, admin: true },
+          reason: 'the account can no longer book',
+          refund: 'policy',
+        });
+      }
+      await repo.expireWaitingEntriesOf(tx, userId);
     },
 
     /**
