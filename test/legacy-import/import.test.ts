@@ -110,7 +110,10 @@ describe('importing a mongodump of the legacy backend', () => {
   it('finds records by their legacy ObjectIds in paths and filters', async () => {
     const byDivision = await get(`/api/v1/tour?division=${hex(world.ids.chattogram)}&sort=title`);
     expect(byDivision.status).toBe(200);
-    expect(byDivision.body.data.map((d: { slug: string }) => d.slug)).toEqual(['coxs-bazar-beach', 'quiet-hills']);
+    expect(byDivision.body.data.map((d: { slug: string }) => d.slug)).toEqual([
+      'coxs-bazar-beach',
+      'quiet-hills',
+    ]);
     expect(byDivision.body.meta.total).toBe(2);
     const byType = await get(`/api/v1/tour?tourType=${hex(world.ids.beach)}`);
     expect(byType.body.data.map((d: { slug: string }) => d.slug)).toEqual(['coxs-bazar-beach']);
@@ -174,7 +177,8 @@ describe('importing a mongodump of the legacy backend', () => {
 
   it('signs legacy passwords in once with bcrypt, then stores them as argon2id', async () => {
     const hashOf = async (email: string) =>
-      (await rowsOf(t.ctx, sql`select password_hash from users where email = ${email}`))[0]!.password_hash as string;
+      (await rowsOf(t.ctx, sql`select password_hash from users where email = ${email}`))[0]!
+        .password_hash as string;
     expect(await hashOf('alice@legacy.test')).toMatch(/^\$2[aby]\$04\$/);
     expect((await signIn('alice@legacy.test', 'wrong-password')).statusCode).toBe(401);
     expect(await hashOf('alice@legacy.test')).toMatch(/^\$2[aby]\$/);
@@ -211,7 +215,9 @@ describe('importing a mongodump of the legacy backend', () => {
     expect(byEmail.get('blocked@legacy.test')).toMatchObject({ isActive: 'BLOCKED' });
     expect(byEmail.get('deleted@legacy.test')).toMatchObject({ isDeleted: true });
     expect(byEmail.get('uma@legacy.test')).toMatchObject({ isVerified: false });
-    expect(byEmail.get('gina@gmail.test')).toMatchObject({ picture: 'https://lh3.googleusercontent.com/a/gina-photo' });
+    expect(byEmail.get('gina@gmail.test')).toMatchObject({
+      picture: 'https://lh3.googleusercontent.com/a/gina-photo',
+    });
     expect(byEmail.get('bob@legacy.test')).toMatchObject({ role: 'GUIDE' });
   });
 

@@ -50,8 +50,21 @@ export function legacyWorld(now: Date) {
   const stamp = (days: number) => ({ createdAt: at(days), updatedAt: at(days) });
 
   const divisions: LegacyDoc[] = [
-    { _id: ids.dhaka, name: 'Dhaka', slug: 'dhaka-division', thumbnail: cloudinary('dhaka'), description: 'Capital', ...stamp(-300) },
-    { _id: ids.chattogram, name: 'Chattogram', slug: 'chattogram-division', thumbnail: cloudinary('ctg'), ...stamp(-299) },
+    {
+      _id: ids.dhaka,
+      name: 'Dhaka',
+      slug: 'dhaka-division',
+      thumbnail: cloudinary('dhaka'),
+      description: 'Capital',
+      ...stamp(-300),
+    },
+    {
+      _id: ids.chattogram,
+      name: 'Chattogram',
+      slug: 'chattogram-division',
+      thumbnail: cloudinary('ctg'),
+      ...stamp(-299),
+    },
     { _id: ids.dhakaAgain, name: 'dhaka', slug: 'dhaka-division-0', ...stamp(-298) },
   ];
   const tourtypes: LegacyDoc[] = [
@@ -181,9 +194,28 @@ export function legacyWorld(now: Date) {
       division: ids.chattogram,
       tourType: ids.beach,
     }),
-    tour({ _id: ids.quiet, title: 'Quiet Hills', slug: 'quiet-hills', division: ids.chattogram, tourType: ids.adventure }),
-    tour({ _id: ids.orphanTour, title: 'Nowhere', slug: 'nowhere', division: ids.ghostDivision, tourType: ids.beach }),
-    tour({ _id: ids.negativeTour, title: 'Cheap', slug: 'cheap', costFrom: -100, division: ids.dhaka, tourType: ids.beach }),
+    tour({
+      _id: ids.quiet,
+      title: 'Quiet Hills',
+      slug: 'quiet-hills',
+      division: ids.chattogram,
+      tourType: ids.adventure,
+    }),
+    tour({
+      _id: ids.orphanTour,
+      title: 'Nowhere',
+      slug: 'nowhere',
+      division: ids.ghostDivision,
+      tourType: ids.beach,
+    }),
+    tour({
+      _id: ids.negativeTour,
+      title: 'Cheap',
+      slug: 'cheap',
+      costFrom: -100,
+      division: ids.dhaka,
+      tourType: ids.beach,
+    }),
   ];
 
   const bookings: LegacyDoc[] = [];
@@ -201,7 +233,15 @@ export function legacyWorld(now: Date) {
   ) => {
     const bookingId = id();
     const paymentId = id();
-    bookings.push({ _id: bookingId, user, tour: tourId, guestCount, status, payment: paymentId, ...stamp(days) });
+    bookings.push({
+      _id: bookingId,
+      user,
+      tour: tourId,
+      guestCount,
+      status,
+      payment: paymentId,
+      ...stamp(days),
+    });
     if (paymentStatus) {
       payments.push({
         _id: paymentId,
@@ -209,7 +249,9 @@ export function legacyWorld(now: Date) {
         transactionId: `tran_${1723456789000 + tran++}_${tran}`,
         status: paymentStatus,
         amount,
-        ...(paymentStatus === 'PAID' && { paymentGatewayData: { status: 'VALID', val_id: `val-${tran}`, bank_tran_id: `bank-${tran}` } }),
+        ...(paymentStatus === 'PAID' && {
+          paymentGatewayData: { status: 'VALID', val_id: `val-${tran}`, bank_tran_id: `bank-${tran}` },
+        }),
       });
     }
     return { bookingId, paymentId };
@@ -229,16 +271,41 @@ export function legacyWorld(now: Date) {
   const zeroGuests = book(ids.alice, ids.sundarbans, 0, 'PENDING', null, 0, -1);
   const oddStatus = book(ids.alice, ids.sundarbans, 1, 'SHIPPED', null, 0, -1);
   // Broken payments of a good booking with no payment, and others.
-  const extra = (doc: LegacyDoc) => payments.push({ _id: id(), transactionId: `tran_x_${tran++}`, status: 'UNPAID', amount: 10, ...doc });
+  const extra = (doc: LegacyDoc) =>
+    payments.push({ _id: id(), transactionId: `tran_x_${tran++}`, status: 'UNPAID', amount: 10, ...doc });
   const negative = id();
   const lost = id();
   const twice = id();
   const ghost = id();
   const secondPayment = id();
-  payments.push({ _id: negative, booking: noPayment.bookingId, transactionId: 'tran_negative', status: 'PAID', amount: -5 });
-  payments.push({ _id: lost, booking: noPayment.bookingId, transactionId: 'tran_lost', status: 'LOST', amount: 10 });
-  payments.push({ _id: twice, booking: noPayment.bookingId, transactionId: payments[0]!.transactionId, status: 'UNPAID', amount: 10 });
-  payments.push({ _id: ghost, booking: ids.ghostBooking, transactionId: 'tran_ghost', status: 'PAID', amount: 10 });
+  payments.push({
+    _id: negative,
+    booking: noPayment.bookingId,
+    transactionId: 'tran_negative',
+    status: 'PAID',
+    amount: -5,
+  });
+  payments.push({
+    _id: lost,
+    booking: noPayment.bookingId,
+    transactionId: 'tran_lost',
+    status: 'LOST',
+    amount: 10,
+  });
+  payments.push({
+    _id: twice,
+    booking: noPayment.bookingId,
+    transactionId: payments[0]!.transactionId,
+    status: 'UNPAID',
+    amount: 10,
+  });
+  payments.push({
+    _id: ghost,
+    booking: ids.ghostBooking,
+    transactionId: 'tran_ghost',
+    status: 'PAID',
+    amount: 10,
+  });
   extra({ _id: secondPayment, booking: paid.bookingId });
   // The ghost-user booking's payment follows its booking out.
 
@@ -255,7 +322,11 @@ export function legacyWorld(now: Date) {
     ['bookings', hex(refusedTourBooking.bookingId), `tour ${hex(ids.orphanTour)} was not imported`],
     ['bookings', hex(zeroGuests.bookingId), 'guestCount 0'],
     ['bookings', hex(oddStatus.bookingId), 'status "SHIPPED"'],
-    ['payments', hex(ghostUserBooking.paymentId), `booking ${hex(ghostUserBooking.bookingId)} was not imported`],
+    [
+      'payments',
+      hex(ghostUserBooking.paymentId),
+      `booking ${hex(ghostUserBooking.bookingId)} was not imported`,
+    ],
     ['payments', hex(negative), 'amount -5'],
     ['payments', hex(lost), 'status "LOST"'],
     ['payments', hex(twice), 'is already used by another payment'],

@@ -107,7 +107,10 @@ describe('runs of the legacy import', () => {
     const second = await run(folder);
     expect(Object.values(imported(second.report)).every((n) => n === 0)).toBe(true);
     for (const [collection, n] of Object.entries(world.imported)) {
-      expect(second.report.counts[collection as keyof typeof world.imported].alreadyImported, collection).toBe(n);
+      expect(
+        second.report.counts[collection as keyof typeof world.imported].alreadyImported,
+        collection,
+      ).toBe(n);
     }
     expect(await snapshot()).toEqual(after);
   });
@@ -127,7 +130,14 @@ describe('runs of the legacy import', () => {
       ],
     };
     const { report } = await run(await dump('later', 'bson', later));
-    expect(imported(report)).toEqual({ divisions: 0, tourtypes: 0, users: 0, tours: 0, bookings: 1, payments: 1 });
+    expect(imported(report)).toEqual({
+      divisions: 0,
+      tourtypes: 0,
+      users: 0,
+      tours: 0,
+      bookings: 1,
+      payments: 1,
+    });
     const after = await snapshot();
     expect(after).toMatchObject({
       bookings: before.bookings + 1,
@@ -178,10 +188,14 @@ describe('runs of the legacy import', () => {
       });
       const before = await snapshot(fresh.ctx.db);
       const cli = (args: string[]) =>
-        spawn(process.execPath, ['--import', 'tsx', 'src/modules/legacy-import/cli.ts', '--from', folder, ...args], {
-          env: { ...process.env, ...TEST_ENV, DATABASE_URL: fresh.databaseUrl, DATA_DIR: fresh.dataDir },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        spawn(
+          process.execPath,
+          ['--import', 'tsx', 'src/modules/legacy-import/cli.ts', '--from', folder, ...args],
+          {
+            env: { ...process.env, ...TEST_ENV, DATABASE_URL: fresh.databaseUrl, DATA_DIR: fresh.dataDir },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
       child = cli(['--batch-size', '5']);
       let output = '';
       await new Promise<void>((resolve, reject) => {
@@ -189,7 +203,9 @@ describe('runs of the legacy import', () => {
           output += chunk.toString();
           if (/bookings: \d+ read/.test(output)) resolve();
         });
-        child!.once('exit', (code) => reject(new Error(`the import ended (${code}) before it was killed:\n${output}`)));
+        child!.once('exit', (code) =>
+          reject(new Error(`the import ended (${code}) before it was killed:\n${output}`)),
+        );
       });
       child.kill('SIGKILL');
       await once(child, 'exit');

@@ -2,7 +2,14 @@ import { pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt } from './columns.js';
 
 /** The legacy MongoDB collections a `mongodump` of the old backend holds, as the import reads them. */
-export const LEGACY_COLLECTIONS = ['users', 'divisions', 'tourtypes', 'tours', 'bookings', 'payments'] as const;
+export const LEGACY_COLLECTIONS = [
+  'users',
+  'divisions',
+  'tourtypes',
+  'tours',
+  'bookings',
+  'payments',
+] as const;
 export type LegacyCollection = (typeof LEGACY_COLLECTIONS)[number];
 
 /**

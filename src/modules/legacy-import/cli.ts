@@ -19,12 +19,15 @@ function printReport(report: ImportReport): void {
   );
   const header = ['collection', 'read', 'imported', 'already', 'refused'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`\n${line(header)}`);
   for (const row of rows) console.log(line(row));
   if (report.missing.length > 0) console.log(`\nNo file for: ${report.missing.join(', ')}`);
   for (const tour of report.overbooked) {
-    console.log(`Overbooked: tour ${tour.slug} (${tour.legacyId}) sold ${tour.sold} seats for maxGuest ${tour.maxGuest}; capacity raised`);
+    console.log(
+      `Overbooked: tour ${tour.slug} (${tour.legacyId}) sold ${tour.sold} seats for maxGuest ${tour.maxGuest}; capacity raised`,
+    );
   }
   console.log(
     report.dryRun
@@ -61,11 +64,17 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 3 });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: 3,
+  });
   try {
     const migrations = await runMigrations(database);
     if (migrations.applied > 0) console.log(`Migrations: ${migrations.applied} applied (${database.kind})`);
-    console.log(`${args['dry-run'] ? 'Dry run of the import' : 'Importing'} from ${args.from} into ${database.kind}`);
+    console.log(
+      `${args['dry-run'] ? 'Dry run of the import' : 'Importing'} from ${args.from} into ${database.kind}`,
+    );
     const report = await importLegacyDump({
       db: database.db,
       clock: systemClock,

@@ -148,7 +148,14 @@ export async function importLegacyDump(options: ImportOptions): Promise<ImportRe
   return report;
 }
 
-const LOAD_ORDER: readonly LegacyCollection[] = ['divisions', 'tourtypes', 'users', 'tours', 'bookings', 'payments'];
+const LOAD_ORDER: readonly LegacyCollection[] = [
+  'divisions',
+  'tourtypes',
+  'users',
+  'tours',
+  'bookings',
+  'payments',
+];
 
 // ------------------------------------------------------------------------------------------ shared steps
 
@@ -211,7 +218,12 @@ async function newRows<T extends { legacyId: string }>(
     const result = map(doc);
     if ('refused' in result) {
       const id = doc._id;
-      refuse(state, collection, typeof id === 'object' || typeof id === 'string' ? String(id) : null, result.refused);
+      refuse(
+        state,
+        collection,
+        typeof id === 'object' || typeof id === 'string' ? String(id) : null,
+        result.refused,
+      );
       continue;
     }
     for (const text of result.notes) note(state, collection, result.row.legacyId, text);
@@ -338,20 +350,32 @@ async function loadUsers(state: RunState, docs: LegacyDocument[]) {
       return false;
     }
     if (row.googleId && !claim(linked, row.googleId)) {
-      refuse(state, 'users', row.legacyId, `Google account ${row.googleId} is already linked to another user`);
+      refuse(
+        state,
+        'users',
+        row.legacyId,
+        `Google account ${row.googleId} is already linked to another user`,
+      );
       return false;
     }
     emails.add(row.email);
     return true;
   });
   if (accepted.length === 0) return;
-  const values = accepted.map(({ legacyId: _legacy, googleId: _google, ...row }) => ({ ...row, id: newId() }));
+  const values = accepted.map(({ legacyId: _legacy, googleId: _google, ...row }) => ({
+    ...row,
+    id: newId(),
+  }));
   await state.tx.insert(users).values(values);
   const auths = accepted.flatMap((row, i) => {
     const userId = values[i]!.id;
     return [
-      ...(row.passwordHash ? [{ userId, provider: 'credentials', providerId: row.email, createdAt: row.createdAt }] : []),
-      ...(row.googleId ? [{ userId, provider: 'google', providerId: row.googleId, createdAt: row.createdAt }] : []),
+      ...(row.passwordHash
+        ? [{ userId, provider: 'credentials', providerId: row.email, createdAt: row.createdAt }]
+        : []),
+      ...(row.googleId
+        ? [{ userId, provider: 'google', providerId: row.googleId, createdAt: row.createdAt }]
+        : []),
     ];
   });
   if (auths.length > 0) await state.tx.insert(userAuths).values(auths).onConflictDoNothing();
@@ -387,7 +411,8 @@ async function loadTours(state: RunState, docs: LegacyDocument[]) {
   for (const row of rows) {
     const division = refs.get(key('divisions', row.division));
     const tourType = refs.get(key('tourtypes', row.tourType));
-    if (!division) refuse(state, 'tours', row.legacyId, `division ${row.division} was not imported (missing or refused)`);
+    if (!division)
+      refuse(state, 'tours', row.legacyId, `division ${row.division} was not imported (missing or refused)`);
     else if (!tourType) {
       refuse(state, 'tours', row.legacyId, `tourType ${row.tourType} was not imported (missing or refused)`);
     } else if (!claim(slugs, row.slug)) {
@@ -396,7 +421,10 @@ async function loadTours(state: RunState, docs: LegacyDocument[]) {
   }
   if (accepted.length === 0) return;
   const tourValues = accepted.map(
-    ({ legacyId: _l, division: _d, tourType: _t, startDate: _s, endDate: _e, ...row }) => ({ ...row, id: newId() }),
+    ({ legacyId: _l, division: _d, tourType: _t, startDate: _s, endDate: _e, ...row }) => ({
+      ...row,
+      id: newId(),
+    }),
   );
   await state.tx.insert(tours).values(tourValues);
   // The legacy tour's one run: its dates (its creation when it had none, as the departures upgrade did) and
@@ -457,7 +485,8 @@ async function loadBookings(state: RunState, docs: LegacyDocument[]) {
     const tour = refs.get(key('tours', row.tour));
     const departure = refs.get(key('tours.departure', row.tour));
     const info = tour && tourInfo.get(tour.newId);
-    if (!user) refuse(state, 'bookings', row.legacyId, `user ${row.user} was not imported (missing or refused)`);
+    if (!user)
+      refuse(state, 'bookings', row.legacyId, `user ${row.user} was not imported (missing or refused)`);
     else if (!tour || !departure || !info) {
       refuse(state, 'bookings', row.legacyId, `tour ${row.tour} was not imported (missing or refused)`);
     } else {
@@ -509,7 +538,9 @@ async function addSeats(state: RunState, seats: Map<string, number>) {
       from jsonb_to_recordset(${added}::jsonb) as x(id uuid, n int) join departures o on o.id = x.id
     ) as v
     where d.id = v.id
-    returning d.id, d.capacity > v.before as raised`)) as unknown as { rows: { id: string; raised: boolean }[] };
+    returning d.id, d.capacity > v.before as raised`)) as unknown as {
+    rows: { id: string; raised: boolean }[];
+  };
   for (const row of result.rows) if (row.raised) state.raised.add(row.id);
 }
 
@@ -523,7 +554,12 @@ async function overbookedTours(state: RunState): Promise<ImportReport['overbooke
     where d.id in ${[...state.raised]}
     order by t.slug`)) as unknown as { rows: ImportReport['overbooked'] };
   for (const row of result.rows) {
-    note(state, 'tours', row.legacyId, `sold ${row.sold} seats for maxGuest ${row.maxGuest}: capacity raised to ${row.sold}`);
+    note(
+      state,
+      'tours',
+      row.legacyId,
+      `sold ${row.sold} seats for maxGuest ${row.maxGuest}: capacity raised to ${row.sold}`,
+    );
   }
   return result.rows;
 }
@@ -576,7 +612,12 @@ async function loadPayments(state: RunState, docs: LegacyDocument[]) {
     } else if (paid.has(booking.newId)) {
       refuse(state, 'payments', row.legacyId, `booking ${row.booking} already has a payment`);
     } else if (!claim(transactions, row.transactionId)) {
-      refuse(state, 'payments', row.legacyId, `transactionId ${row.transactionId} is already used by another payment`);
+      refuse(
+        state,
+        'payments',
+        row.legacyId,
+        `transactionId ${row.transactionId} is already used by another payment`,
+      );
     } else {
       paid.add(booking.newId);
       const id = newId();

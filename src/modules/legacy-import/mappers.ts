@@ -37,7 +37,9 @@ function text(value: unknown): string | null {
 }
 
 function texts(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : [];
+  return Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+    : [];
 }
 
 /** A JS number from any of the codec's numeric values (Int32, Long, Double, Decimal128 included). */
@@ -121,11 +123,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export function mapUser(doc: LegacyDocument): Mapped<UserRow> {
   return withId(doc, (legacyId) => {
     const email = text(doc.email)?.toLowerCase();
-    if (!email || !EMAIL.test(email)) return refuse(`email ${JSON.stringify(doc.email ?? null)} is not an address`);
+    if (!email || !EMAIL.test(email))
+      return refuse(`email ${JSON.stringify(doc.email ?? null)} is not an address`);
     const name = text(doc.name);
     if (!name) return refuse('name is missing');
     const role = (doc.role ?? 'USER') as Role;
-    if (!ROLES.includes(role)) return refuse(`role ${JSON.stringify(doc.role)} is not one of ${ROLES.join(', ')}`);
+    if (!ROLES.includes(role))
+      return refuse(`role ${JSON.stringify(doc.role)} is not one of ${ROLES.join(', ')}`);
     const isActive = (doc.isActive ?? 'ACTIVE') as IsActive;
     if (!IS_ACTIVE.includes(isActive)) {
       return refuse(`isActive ${JSON.stringify(doc.isActive)} is not one of ${IS_ACTIVE.join(', ')}`);
@@ -134,9 +138,14 @@ export function mapUser(doc: LegacyDocument): Mapped<UserRow> {
     let passwordHash: string | null = null;
     if (typeof doc.password === 'string' && doc.password !== '') {
       if (BCRYPT.test(doc.password)) passwordHash = doc.password;
-      else notes.push('password is not a bcrypt hash and was not kept: the user signs in after a password reset');
+      else
+        notes.push(
+          'password is not a bcrypt hash and was not kept: the user signs in after a password reset',
+        );
     }
-    const auths = Array.isArray(doc.auths) ? (doc.auths as { provider?: unknown; providerId?: unknown }[]) : [];
+    const auths = Array.isArray(doc.auths)
+      ? (doc.auths as { provider?: unknown; providerId?: unknown }[])
+      : [];
     const google = auths.filter((a) => a?.provider === 'google' && text(a.providerId));
     if (google.length > 1) notes.push('several Google accounts: the first stays linked');
     return {
@@ -226,8 +235,10 @@ export function mapTour(doc: LegacyDocument): Mapped<TourRow> {
     if (!division) return refuse('division is not an ObjectId');
     const tourType = objectIdText(doc.tourType);
     if (!tourType) return refuse('tourType is not an ObjectId');
-    const costFromMinor = doc.costFrom === undefined || doc.costFrom === null ? null : amountMinor(doc.costFrom);
-    if (costFromMinor === undefined) return refuse(`costFrom ${String(doc.costFrom)} is not a possible price`);
+    const costFromMinor =
+      doc.costFrom === undefined || doc.costFrom === null ? null : amountMinor(doc.costFrom);
+    if (costFromMinor === undefined)
+      return refuse(`costFrom ${String(doc.costFrom)} is not a possible price`);
     const maxGuest = wholeNumber(doc.maxGuest, 0);
     if (maxGuest === undefined) return refuse(`maxGuest ${String(doc.maxGuest)} is not a number of seats`);
     const minAge = wholeNumber(doc.minAge, 0);
@@ -285,8 +296,11 @@ export function mapBooking(doc: LegacyDocument): Mapped<BookingRow> {
     const tour = objectIdText(doc.tour);
     if (!tour) return refuse('tour is not an ObjectId');
     const raw = String(doc.status ?? 'PENDING');
-    const status = BOOKING_STATUSES.includes(raw as BookingStatus) ? (raw as BookingStatus) : BOOKING_ALIASES[raw];
-    if (!status) return refuse(`status ${JSON.stringify(doc.status)} is not one of ${BOOKING_STATUSES.join(', ')}`);
+    const status = BOOKING_STATUSES.includes(raw as BookingStatus)
+      ? (raw as BookingStatus)
+      : BOOKING_ALIASES[raw];
+    if (!status)
+      return refuse(`status ${JSON.stringify(doc.status)} is not one of ${BOOKING_STATUSES.join(', ')}`);
     const guestCount = wholeNumber(doc.guestCount, 1);
     if (!guestCount) return refuse(`guestCount ${String(doc.guestCount)} is not a number of guests`);
     return { row: { ...stamps(doc, legacyId), user, tour, status, guestCount }, notes: [] };
@@ -312,8 +326,11 @@ export function mapPayment(doc: LegacyDocument): Mapped<PaymentRow> {
     const transactionId = text(doc.transactionId);
     if (!transactionId) return refuse('transactionId is missing');
     const raw = String(doc.status ?? 'UNPAID');
-    const status = PAYMENT_STATUSES.includes(raw as PaymentStatus) ? (raw as PaymentStatus) : PAYMENT_ALIASES[raw];
-    if (!status) return refuse(`status ${JSON.stringify(doc.status)} is not one of ${PAYMENT_STATUSES.join(', ')}`);
+    const status = PAYMENT_STATUSES.includes(raw as PaymentStatus)
+      ? (raw as PaymentStatus)
+      : PAYMENT_ALIASES[raw];
+    if (!status)
+      return refuse(`status ${JSON.stringify(doc.status)} is not one of ${PAYMENT_STATUSES.join(', ')}`);
     const amount = amountMinor(doc.amount);
     if (amount === undefined) return refuse(`amount ${String(doc.amount)} is not a possible amount`);
     const gateway = doc.paymentGatewayData;

@@ -80,7 +80,8 @@ async function* bsonDocuments(source: CollectionFile): AsyncGenerator<LegacyDocu
     pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
     while (pending.length >= 4) {
       const size = pending.readInt32LE(0);
-      if (size < 5) throw new Error(`${source.file}: a document at byte ${offset} has an impossible length ${size}`);
+      if (size < 5)
+        throw new Error(`${source.file}: a document at byte ${offset} has an impossible length ${size}`);
       if (pending.length < size) break;
       yield BSON.deserialize(pending.subarray(0, size)) as LegacyDocument;
       pending = pending.subarray(size);
@@ -114,7 +115,9 @@ async function* jsonDocuments(source: CollectionFile): AsyncGenerator<LegacyDocu
   for await (const item of input.pipe(parser)) {
     const { value } = item as { value: unknown };
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error(`${source.file}: expected one document (an object), found ${JSON.stringify(value)?.slice(0, 40)}`);
+      throw new Error(
+        `${source.file}: expected one document (an object), found ${JSON.stringify(value)?.slice(0, 40)}`,
+      );
     }
     yield EJSON.deserialize(value as Record<string, unknown>, { relaxed: true }) as LegacyDocument;
   }
