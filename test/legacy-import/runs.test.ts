@@ -53,8 +53,26 @@ async function run(folder: string, options: { dryRun?: boolean; db?: Database } 
   return { report, refusals };
 }
 
+type Snapshot = Record<
+  | 'users'
+  | 'user_auths'
+  | 'divisions'
+  | 'tour_types'
+  | 'tours'
+  | 'departures'
+  | 'seats'
+  | 'bookings'
+  | 'payments'
+  | 'legacy_ids'
+  | 'tour_counts'
+  | 'stats_bookings'
+  | 'stats_payments'
+  | 'stats_users',
+  number
+>;
+
 /** Everything an import writes, counted, with the kept counts and the statistics summaries' totals. */
-async function snapshot(db: Database = t.ctx.db) {
+async function snapshot(db: Database = t.ctx.db): Promise<Snapshot> {
   const result = (await db.execute(sql`select
       (select count(*) from users)::int as users,
       (select count(*) from user_auths)::int as user_auths,
@@ -70,7 +88,7 @@ async function snapshot(db: Database = t.ctx.db) {
       (select coalesce(sum(bookings), 0) from stats_booking_days)::int as stats_bookings,
       (select coalesce(sum(payments), 0) from stats_payment_groups)::int as stats_payments,
       (select coalesce(sum(users), 0) from stats_user_groups)::int as stats_users`)) as unknown as {
-    rows: Record<string, number>[];
+    rows: Snapshot[];
   };
   return result.rows[0]!;
 }
