@@ -70,6 +70,7 @@ async function main(): Promise<number> {
     poolMax: 3,
   });
   try {
+    const started = performance.now();
     const migrations = await runMigrations(database);
     if (migrations.applied > 0) console.log(`Migrations: ${migrations.applied} applied (${database.kind})`);
     console.log(
@@ -89,6 +90,9 @@ async function main(): Promise<number> {
       },
     });
     printReport(report);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const peakMiB = (process.resourceUsage().maxRSS / 1024).toFixed(0);
+    console.log(`Took ${seconds} s; peak memory (RSS) ${peakMiB} MiB.`);
     return 0;
   } catch (err) {
     console.error(`Import failed, nothing was written: ${(err as Error).message}`);
