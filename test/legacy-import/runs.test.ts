@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ObjectId } from 'bson';
@@ -165,6 +165,21 @@ describe('runs of the legacy import', () => {
     });
     const tour = await t.app.inject({ method: 'GET', url: '/api/v1/tour/sundarbans-safari' });
     expect(tour.json().data.availableSeats).toBe(10 - 3 - 2);
+  });
+
+  it('refuses a folder without any legacy collection, naming what it looks for', async () => {
+    const empty = await mkdtemp(path.join(dir, 'empty-'));
+    await expect(run(empty)).rejects.toThrow(/no legacy collection \(users\.bson, .*\) in/);
+  });
+
+  it('stops at a truncated BSON file, saying where, and writes nothing', async () => {
+    const folder = await dump('truncated', 'bson');
+    const file = path.join(folder, 'bookings.bson');
+    const size = (await stat(file)).size;
+    await truncate(file, size - 7);
+    const before = await snapshot();
+    await expect(run(folder)).rejects.toThrow(/bookings\.bson: ends inside a document at byte \d+/);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('leaves the database as it was when a run fails halfway', async () => {

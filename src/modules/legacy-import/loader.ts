@@ -101,6 +101,11 @@ interface RunState {
  */
 export async function importLegacyDump(options: ImportOptions): Promise<ImportReport> {
   const files = await findCollectionFiles(options.folder);
+  if (files.size === 0) {
+    throw new Error(
+      `no legacy collection (${LEGACY_COLLECTIONS.map((c) => `${c}.bson`).join(', ')}, or .json) in ${options.folder} or a folder in it`,
+    );
+  }
   const report: ImportReport = {
     dryRun: Boolean(options.dryRun),
     counts: Object.fromEntries(
@@ -646,12 +651,13 @@ async function loadPayments(state: RunState, docs: LegacyDocument[]) {
   if (values.length === 0) return;
   await state.tx.insert(payments).values(values);
   await remember(state, 'payments', pairs);
-  // What the customer was asked to pay is the booking's amount, as it was priced then.
+  // What the customer was asked to pay is the booking's amount, as it was priced then. Usually it is the
+  // costFrom × guests the booking was loaded with, and the booking (a wide, much indexed row) is not rewritten.
   const amounts = JSON.stringify(values.map((v) => ({ id: v.bookingId, amount: v.amountMinor })));
   await state.tx.execute(sql`
     update bookings b set amount_minor = v.amount
     from jsonb_to_recordset(${amounts}::jsonb) as v(id uuid, amount bigint)
-    where b.id = v.id`);
+    where b.id = v.id and b.amount_minor <> v.amount`);
   state.report.counts.payments.imported += values.length;
 }
 
