@@ -1,5 +1,5 @@
 import { and, inArray, ne } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler, RouteOptions } from 'fastify';
 import type { Database } from '../db/client.js';
 import { legacyIds } from '../db/schema/index.js';
 
@@ -40,18 +40,30 @@ async function resolve(db: Database, request: FastifyRequest, ids: Set<string>):
   replaceIn(request.query, resolved);
 }
 
+/** True when a route can carry an id: a path parameter other than a slug, or a query string. */
+function takesIds(route: RouteOptions): boolean {
+  const params = [...route.url.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+  return params.some((name) => !NOT_IDS.has(name)) || Boolean(route.schema?.querystring);
+}
+
 /**
  * Records imported from the legacy backend keep answering to their MongoDB ObjectIds: a 24-hex id in a
  * path parameter or a query filter is replaced by the id of the record it became, before validation, so
  * every route takes it as if the client had sent the new id. An unknown ObjectId is left as it is (and
- * refused as any malformed id). Requests without such a value pay one regular-expression test per value.
+ * refused as any malformed id). Only routes that can carry an id get the hook (GET /tour/:slug does not),
+ * and a request without a 24-hex value pays one regular-expression test per value. Register before routes.
  */
 export function registerLegacyIdResolution(app: FastifyInstance, db: Database): void {
-  app.addHook('preValidation', (request, _reply, done) => {
+  const resolveLegacyIds: preValidationHookHandler = (request, _reply, done) => {
     const found = new Set<string>();
     objectIdsIn(request.params, found);
     objectIdsIn(request.query, found);
     if (found.size === 0) return done();
     resolve(db, request, found).then(() => done(), done);
+  };
+  app.addHook('onRoute', (route) => {
+    if (!takesIds(route)) return;
+    const own = route.preValidation;
+    route.preValidation = own ? [resolveLegacyIds, ...(Array.isArray(own) ? own : [own])] : resolveLegacyIds;
   });
 }

@@ -129,6 +129,20 @@ describe('importing a mongodump of the legacy backend', () => {
     expect(booking.status).toBe(200);
     expect(booking.body.data).toMatchObject({ status: 'COMPLETE', guestCount: 2 });
 
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/tour/${hex(world.ids.quiet)}`,
+      headers: admin.auth,
+      payload: { description: 'Tea gardens and silence' },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json().data).toMatchObject({
+      slug: 'quiet-hills',
+      description: 'Tea gardens and silence',
+    });
+    // GET /tour/:slug takes slugs, as the legacy route did: an ObjectId there is no slug.
+    expect((await get(`/api/v1/tour/${hex(world.ids.quiet)}`)).status).toBe(404);
+
     // An ObjectId that names nothing is refused as any unknown id, never a 500.
     const unknown = await get(`/api/v1/user/${hex(world.ids.ghostUser)}`, admin.auth);
     expect(unknown.status).toBe(404);
