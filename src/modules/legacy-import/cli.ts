@@ -68,6 +68,9 @@ async function main(): Promise<number> {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolMax: 3,
+    // One statement loads a batch of a thousand records: on a busy server that can take more than the
+    // API's 30 s, and a stalled import is better waited for than started again.
+    queryTimeoutMs: 15 * 60_000,
   });
   try {
     const started = performance.now();
@@ -95,7 +98,10 @@ async function main(): Promise<number> {
     console.log(`Took ${seconds} s; peak memory (RSS) ${peakMiB} MiB.`);
     return 0;
   } catch (err) {
-    console.error(`Import failed, nothing was written: ${(err as Error).message}`);
+    // The driver's own error, not the failed statement: its parameters hold the records (emails, hashes).
+    const cause = (err as Error & { cause?: unknown }).cause;
+    const message = cause instanceof Error ? cause.message : (err as Error).message;
+    console.error(`Import failed, nothing was written: ${message.slice(0, 500)}`);
     return 1;
   } finally {
     await database.close();
