@@ -38,6 +38,7 @@ import { userRoutes } from './modules/users/routes.js';
 import { waitlistRoutes } from './modules/waitlists/routes.js';
 import { registerDocs } from './plugins/docs.js';
 import { registerErrorHandling, sendError } from './plugins/errors.js';
+import { registerLegacyIdResolution } from './plugins/legacy-ids.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { requestLogSerializers } from './plugins/request-log.js';
 import { registerSecurity } from './plugins/security.js';
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events: createEventLog(app.log),
   };
   app.decorate('ctx', ctx);
+  registerLegacyIdResolution(app, database.db);
 
   await registerSecurity(app, config, redis);
   await app.register(cookie);

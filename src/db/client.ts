@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
   poolMax?: number;
+  /** Longest a query may take on PostgreSQL (default 30 s); a bulk job on a busy server may need more. */
+  queryTimeoutMs?: number;
   /** Called with pool-level errors (e.g. an idle connection dropped by a restarting server). */
   onPoolError?: (err: Error) => void;
 }
@@ -66,7 +68,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
       // A query that cannot finish in this time is a fault, not a slow answer.
-      query_timeout: 30_000,
+      query_timeout: opts.queryTimeoutMs ?? 30_000,
       application_name: 'tour-booking-api',
     });
     pool.on('error', (err) => opts.onPoolError?.(err));

@@ -1,12 +1,17 @@
 import { hash, verify } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
 
 /** OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane (argon2id is the library's default algorithm). */
 export const ARGON2_PARAMS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2_PARAMS);
 
+/** bcrypt hashes as the legacy backend stored them (bcryptjs); `needsRehash` replaces them at the first sign-in. */
+const LEGACY_BCRYPT = /^\$2[aby]\$\d\d\$/;
+
 export async function verifyPassword(hashed: string, password: string): Promise<boolean> {
   try {
+    if (LEGACY_BCRYPT.test(hashed)) return await bcrypt.compare(password, hashed);
     return await verify(hashed, password);
   } catch {
     return false;

@@ -2,6 +2,7 @@ export * from './bookings.js';
 export * from './catalogue.js';
 export * from './departures.js';
 export * from './jobs.js';
+export * from './legacy-ids.js';
 export * from './oauth.js';
 export * from './outbox.js';
 export * from './reviews.js';
