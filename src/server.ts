@@ -37,7 +37,7 @@ async function main() {
   });
   const superAdminCreated = await seedSuperAdmin(database.db, config);
   const demoTours = config.seedDemo
-    ? await seedDemoCatalogue(database.db, app.ctx.storage, new Date(), config.demoAccounts?.password)
+    ? await seedDemoCatalogue(database.db, app.ctx.storage, app.ctx.clock, config.demoAccounts?.password)
     : undefined;
   const demoAccounts = config.seedDemo && config.demoAccounts ? await demoAccountsPresent(database.db) : [];
 
