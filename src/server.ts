@@ -27,6 +27,7 @@ async function main() {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolMax: config.databasePoolMax,
+    connectWaitMs: config.requestTimeoutMs,
     onPoolError: (err) => console.warn(`database pool error: ${err.message}`),
   });
   const migrations = await runMigrations(database);

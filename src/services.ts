@@ -65,6 +65,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     cancellation,
     holdMinutes: config.bookingHoldMinutes,
     holdLimits: config.holdLimits,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
   const waitlists = createWaitlistService({
     db,

@@ -28,12 +28,21 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
   poolMax?: number;
+  /**
+   * How long a query may wait for a pooled connection: the request's deadline (REQUEST_TIMEOUT_MS), not a
+   * shorter pool limit, so a burst that briefly takes every connection waits its turn instead of failing.
+   * A database that refuses connections still fails at once.
+   */
+  connectWaitMs?: number;
   /** Called with pool-level errors (e.g. an idle connection dropped by a restarting server). */
   onPoolError?: (err: Error) => void;
 }
 
 // BIGINT counts (count(*)) come back as strings by default; they fit in a JS number here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+/** The default of REQUEST_TIMEOUT_MS: callers that know the request deadline pass it. */
+const DEFAULT_CONNECT_WAIT_MS = 30_000;
 
 type PooledClient = pg.PoolClient & { release: (err?: Error | boolean) => void };
 
@@ -63,7 +72,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
       max: opts.poolMax ?? 20,
-      connectionTimeoutMillis: 3000,
+      connectionTimeoutMillis: opts.connectWaitMs ?? DEFAULT_CONNECT_WAIT_MS,
       idleTimeoutMillis: 30_000,
       // A query that cannot finish in this time is a fault, not a slow answer.
       query_timeout: 30_000,
