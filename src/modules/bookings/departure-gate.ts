@@ -39,12 +39,7 @@ export interface DepartureGate {
   /** True when the departure (of this tour) was seen a moment ago with fewer than `seats` free. */
   knownSoldOut(departureId: string, tourId: string, seats: number): boolean;
   /** Records the departure's seats as just read or written; only near-full ones are kept. */
-  noteSeats(departure: {
-    id: string;
-    tourId: string;
-    seatsBooked: number;
-    capacity: number | null;
-  }): void;
+  noteSeats(departure: { id: string; tourId: string; seatsBooked: number; capacity: number | null }): void;
   /**
    * Runs `work` when one of the departure's slots is free. Rejects with 503 if none frees before `deadline`
    * (a `performance.now()` instant), which only a request stuck far longer than any rush would see.

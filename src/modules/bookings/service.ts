@@ -12,8 +12,8 @@ import { findDeparture, nextBookableDeparture } from '../departures/service.js';
 import { tourRating } from '../tours/rating.js';
 import type { BookingCancellation } from './cancellation.js';
 import { hasStarted, refundDueAt } from './cancellation-policy.js';
-import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
 import { createDepartureGate } from './departure-gate.js';
+import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
 import { moveBooking } from './lifecycle.js';
 import type { BookingPayments, RefundView } from './payment-port.js';
@@ -449,7 +449,8 @@ export function createBookingService(deps: BookingServiceDeps) {
       /** When the request arrived (`performance.now()`): its deadline counts from there. */
       receivedAt?: number,
     ) {
-      if (!idempotencyKey) return { statusCode: 201, data: await createBooking(who.userId, input, receivedAt) };
+      if (!idempotencyKey)
+        return { statusCode: 201, data: await createBooking(who.userId, input, receivedAt) };
       const claim = await claimIdempotencyKey(db, {
         userId: who.userId,
         key: idempotencyKey,
