@@ -28,7 +28,7 @@ import { sql } from 'drizzle-orm';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
-import { departures, divisions, tours, tourTypes } from '../src/db/schema/index.js';
+import { departures, divisions, tours, tourTypes, users as usersTable } from '../src/db/schema/index.js';
 import { startSession } from '../src/modules/auth/sessions.js';
 import { createTokenService } from '../src/modules/auth/tokens.js';
 import { benchAdminUrl, benchAppEnv, createScratchDatabase, intEnv } from './database.js';
@@ -108,13 +108,16 @@ export async function runRush(options: { skipBuild?: boolean } = {}): Promise<Ru
       superAdminEmail: 'rush-admin@bench.local',
       password: `Rush-${randomBytes(9).toString('hex')}`,
     };
+    // One set of settings (the same signing secrets) for both instances; only the port differs.
+    const shared = benchAppEnv({
+      publicUrl: `http://127.0.0.1:${ports[0]}`,
+      databaseUrl: scratch.url,
+      dataDir,
+      superAdmin,
+    });
     const env = (port: number): Record<string, string> => ({
-      ...benchAppEnv({
-        publicUrl: `http://127.0.0.1:${port}`,
-        databaseUrl: scratch.url,
-        dataDir,
-        superAdmin,
-      }),
+      ...shared,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       HOST: '127.0.0.1',
       PORT: String(port),
       DATABASE_POOL_MAX: '20',
@@ -160,11 +163,19 @@ export async function runRush(options: { skipBuild?: boolean } = {}): Promise<Ru
       departureId = departure!.id;
 
       console.log(`rush: ${sessions} customers with a session ...`);
-      const users = rowsOf<{ id: string; email: string }>(
-        await db.execute(sql`insert into users (name, email, role, is_verified, phone, address)
-          select 'Rush Customer ' || g, 'rush-' || g || '@bench.local', 'USER', true, '+8801712345678', 'Dhaka'
-          from generate_series(1, ${sessions}) g returning id, email`),
-      );
+      const users = await db
+        .insert(usersTable)
+        .values(
+          Array.from({ length: sessions }, (_, k) => ({
+            name: `Rush Customer ${k + 1}`,
+            email: `rush-${k + 1}@bench.local`,
+            role: 'USER' as const,
+            isVerified: true,
+            phone: '+8801712345678',
+            address: 'Dhaka',
+          })),
+        )
+        .returning({ id: usersTable.id, email: usersTable.email });
       const tokens = createTokenService(config);
       const now = new Date();
       authorizations = [];
@@ -339,6 +350,7 @@ async function main() {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    if (err instanceof Error && err.cause) console.error('caused by:', err.cause);
     process.exit(1);
   });
 }

@@ -66,6 +66,7 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     holdMinutes: config.bookingHoldMinutes,
     holdLimits: config.holdLimits,
     requestTimeoutMs: config.requestTimeoutMs,
+    holdDb: ctx.database.holdDb,
   });
   const waitlists = createWaitlistService({
     db,

@@ -39,6 +39,8 @@ export interface BookingServiceDeps {
   holdLimits: HoldLimits;
   /** A request's deadline (REQUEST_TIMEOUT_MS): how long a booking may wait for its turn on a departure. */
   requestTimeoutMs?: number;
+  /** Where seat-holding transactions run (their own small pool on PostgreSQL); default `db`. */
+  holdDb?: Database;
 }
 
 /** Answered before the request deadline itself, so the answer still reaches the client. */
@@ -299,7 +301,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       departure: { id: string; currency: string };
     },
   ) {
-    return db.transaction(async (tx) => {
+    return (deps.holdDb ?? db).transaction(async (tx) => {
       await assertHoldAllowance(
         tx,
         { userId: hold.userId, guestCount: hold.guestCount, now: hold.now },
@@ -321,7 +323,11 @@ export function createBookingService(deps: BookingServiceDeps) {
     return placed && detail ? { ...placed, detail } : undefined;
   }
 
-  async function createBooking(userId: string, input: CreateBookingInput, receivedAt = performance.now()) {
+  /**
+   * Reads and checks what a booking needs, then holds its seats in one transaction. With `deadline`, the hold
+   * takes its turn on the departure here; without, the caller already runs this in the departure's lane.
+   */
+  async function prepareAndHold(userId: string, input: CreateBookingInput, deadline?: number) {
     // A departure seen full a moment ago: SOLD_OUT before any query, so a crowd on a full departure costs
     // no pooled connection, no lock and no wait behind the bookings still running.
     if (input.departure && gate.knownSoldOut(input.departure, input.tour, input.guestCount)) throw soldOut();
@@ -350,10 +356,8 @@ export function createBookingService(deps: BookingServiceDeps) {
       throw validationError('tour', 'This tour has no price yet');
     }
 
-    // Holds of one departure take turns in this process (departure-gate.ts), each re-checking what the
-    // ones before it found; waiting ends at the request's deadline.
-    const deadline = receivedAt + requestTimeoutMs - DEADLINE_MARGIN_MS;
-    const { booking, payment, held, detail } = await gate.run(departure.id, deadline, async () => {
+    const hold = () => {
+      // What the holds before this one found, on this instance.
       if (gate.knownSoldOut(departure.id, tour.id, input.guestCount)) throw soldOut();
       return holdInTransaction({
         userId,
@@ -364,10 +368,23 @@ export function createBookingService(deps: BookingServiceDeps) {
         holdExpiresAt: new Date(now.getTime() + deps.holdMinutes * 60_000),
         now,
       });
-    });
-    gate.noteSeats(held);
+    };
+    const placed = deadline === undefined ? await hold() : await gate.run(departure.id, deadline, hold);
+    gate.noteSeats(placed.held);
+    return { ...placed, customer, tour };
+  }
 
-    // Outside any transaction: a slow gateway holds no locks and no pooled connection.
+  async function createBooking(userId: string, input: CreateBookingInput, receivedAt = performance.now()) {
+    // Bookings of one departure take turns in this process (departure-gate.ts), each seeing what the ones
+    // before it found; waiting ends at the request's deadline. A departure named in the request takes turns
+    // from the first read: a crowd then pipelines through the pool instead of every request's reads queueing
+    // behind every other's, and once the departure is full the rest answer SOLD_OUT without a query.
+    const deadline = receivedAt + requestTimeoutMs - DEADLINE_MARGIN_MS;
+    const { booking, payment, detail, customer, tour } = input.departure
+      ? await gate.run(input.departure, deadline, () => prepareAndHold(userId, input))
+      : await prepareAndHold(userId, input, deadline);
+
+    // Outside any transaction and the departure's turn: a slow gateway holds no locks and no pooled connection.
     let paymentUrl: string;
     try {
       ({ paymentUrl } = await payments.openSession({ payment, customer, tourTitle: tour.title }));
