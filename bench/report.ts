@@ -153,11 +153,11 @@ export async function writeSection(section: string, title = SECTION): Promise<vo
     doc =
       firstSection === -1
         ? `${doc.trimEnd()}\n\n${section}`
-        : `${doc.slice(0, firstSection)}${section}\n${doc.slice(firstSection)}`;
+        : `${doc.slice(0, firstSection)}${section.trimEnd()}\n\n${doc.slice(firstSection)}`;
   } else {
     const rest = doc.slice(start + 1 + title.length);
     const next = rest.search(/^## /m);
-    doc = `${doc.slice(0, start + 1)}${section}${next === -1 ? '' : `\n${rest.slice(next)}`}`;
+    doc = `${doc.slice(0, start + 1)}${section.trimEnd()}${next === -1 ? '' : `\n\n${rest.slice(next)}`}`;
   }
   await writeFile(DOC, `${doc.trimEnd()}\n`);
 }
