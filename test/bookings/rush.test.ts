@@ -155,3 +155,37 @@ describe('a booking that committed is never answered with an error', () => {
     60_000,
   );
 });
+
+describe('a departure remembered as full', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('takes a booking at once when a cancellation in this instance frees a seat', async () => {
+    const tour = await createTour(t.ctx, { maxGuest: 1 });
+    const [first, second] = [await createUser(t.ctx), await createUser(t.ctx)];
+    const book = (traveller: TestUser) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/booking',
+        headers: traveller.auth,
+        payload: { tour: tour.id, departure: tour.departureId, guestCount: 1 },
+      });
+    const held = await book(first);
+    expect(held.statusCode).toBe(201);
+    expect((await book(second)).json().code).toBe('SOLD_OUT');
+
+    const cancel = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/booking/${held.json().data.booking._id}/cancel`,
+      headers: first.auth,
+      payload: {},
+    });
+    expect(cancel.statusCode).toBe(200);
+    const again = await book(second);
+    expect(again.statusCode).toBe(201);
+    expect(await heldOn(t, tour.departureId)).toBe(1);
+  });
+});

@@ -12,8 +12,8 @@ import { AppError } from '../../lib/errors.js';
  *
  * It also remembers, for a moment, how many seats a departure had free when it was last seen full or
  * nearly full: a request for more than that answers SOLD_OUT at once, without a query, a lock or a pooled
- * connection. Seats freed since (a cancellation, an expired hold, on any instance) are seen once that
- * memory is `KNOWN_SEATS_FRESH_MS` old. The seats are still held only by the conditional update in
+ * connection. Seats freed since are seen at once when this process freed them, and once that memory is
+ * `KNOWN_SEATS_FRESH_MS` old when another instance did. The seats are still held only by the conditional update in
  * PostgreSQL: this memory can only refuse early, never sell.
  */
 
@@ -47,8 +47,18 @@ export interface DepartureGate {
   run<T>(departureId: string, deadline: number, work: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * What this process saw of nearly full departures, shared by its gates (one per app; tests run several apps in
+ * one process on one database).
+ */
+const known = new Map<string, KnownSeats>();
+
+/** Seats came free on these departures (a release in this process): a request sees them at once. */
+export function forgetKnownSeats(departureIds: Iterable<string>): void {
+  for (const id of departureIds) known.delete(id);
+}
+
 export function createDepartureGate(): DepartureGate {
-  const known = new Map<string, KnownSeats>();
   const lanes = new Map<string, Lane>();
 
   const release = (departureId: string, lane: Lane) => {
