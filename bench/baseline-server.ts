@@ -130,6 +130,19 @@ app.get('/sql/me', async (request, reply) => {
   return { success: true, message: 'Your profile', data: rows[0] };
 });
 
+/** The departure row by its id, as the rush compares a SOLD_OUT answer with (bench/rush.ts). */
+app.get('/sql/departure/:id', async (request, reply) => {
+  const { rows } = await pool.query({
+    name: 'departure',
+    text: `select id as "_id", tour_id as tour, start_date as "startDate", end_date as "endDate", capacity,
+             seats_booked as "seatsBooked", status, currency
+           from departures where id = $1`,
+    values: [(request.params as { id: string }).id],
+  });
+  if (!rows[0]) return reply.code(404).send({ success: false });
+  return { success: true, message: 'Departure', data: rows[0] };
+});
+
 const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 console.log(`baseline listening on ${address}`);
 

@@ -136,25 +136,28 @@ export function renderSection(results: Measured[], info: RunInfo): string {
   ].join('\n');
 }
 
-/** Replaces (or inserts at the top) the generated section, leaving every other section as it is. */
-export async function writeSection(section: string): Promise<void> {
+/**
+ * Replaces (or inserts at the top) the generated section titled `title` (default: the load scenarios), leaving
+ * every other section as it is.
+ */
+export async function writeSection(section: string, title = SECTION): Promise<void> {
   let doc: string;
   try {
     doc = await readFile(DOC, 'utf8');
   } catch {
     doc = '# Benchmarks\n';
   }
-  const start = doc.indexOf(`\n${SECTION}\n`);
+  const start = doc.indexOf(`\n${title}\n`);
   if (start === -1) {
     const firstSection = doc.search(/^## /m);
     doc =
       firstSection === -1
         ? `${doc.trimEnd()}\n\n${section}`
-        : `${doc.slice(0, firstSection)}${section}\n${doc.slice(firstSection)}`;
+        : `${doc.slice(0, firstSection)}${section.trimEnd()}\n\n${doc.slice(firstSection)}`;
   } else {
-    const rest = doc.slice(start + 1 + SECTION.length);
+    const rest = doc.slice(start + 1 + title.length);
     const next = rest.search(/^## /m);
-    doc = `${doc.slice(0, start + 1)}${section}${next === -1 ? '' : `\n${rest.slice(next)}`}`;
+    doc = `${doc.slice(0, start + 1)}${section.trimEnd()}${next === -1 ? '' : `\n\n${rest.slice(next)}`}`;
   }
   await writeFile(DOC, `${doc.trimEnd()}\n`);
 }

@@ -16,6 +16,8 @@
  * BENCH_USERS, BENCH_BOOKINGS (dataset size), BENCH_SKIP_BUILD=1 (reuse dist/), BENCH_CPU_PROF=<dir>
  * (the app writes a V8 CPU profile there on exit), BENCH_NO_WRITE=1 (print only), BENCH_LIMITED_SEATS
  * (500: the seats left on the departure that sells out).
+ * 4. Then the rush (bench/rush.ts, also `npm run bench:rush`): BENCH_RUSH_CLIENTS (2,000) clients book one
+ *    departure of BENCH_RUSH_SEATS (100) seats at once through two instances; its own section of the document.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -43,6 +45,7 @@ import {
 } from './one-departure.js';
 import { buildApp, freePort, ROOT, type RunningProcess, startProcess } from './processes.js';
 import { type Measured, renderSection, verdict, writeSection } from './report.js';
+import { RUSH_SECTION, runRush } from './rush.js';
 import { type Scenario, scenarios } from './scenarios.js';
 
 async function packageVersions(): Promise<string> {
@@ -266,7 +269,18 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exit(1);
-});
+/** The rush (bench/rush.ts) on its own database and instances, after the load scenarios have stopped theirs. */
+async function rush() {
+  const only = (process.env.BENCH_ONLY ?? '').toLowerCase();
+  if (only !== '' && !only.includes('rush')) return;
+  const { section } = await runRush({ skipBuild: true });
+  console.log(`\n${section}`);
+  if (process.env.BENCH_NO_WRITE !== '1') await writeSection(section, RUSH_SECTION);
+}
+
+main()
+  .then(rush)
+  .catch((err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });

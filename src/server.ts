@@ -56,6 +56,7 @@ async function main() {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolMax: config.databasePoolMax,
+    connectWaitMs: config.requestTimeoutMs,
     onPoolError: (err) => console.warn(`database pool error: ${err.message}`),
   });
   const migrations = await runMigrations(database);
@@ -66,7 +67,7 @@ async function main() {
   });
   const superAdminCreated = await seedSuperAdmin(database.db, config);
   const demoTours = config.seedDemo
-    ? await seedDemoCatalogue(database.db, app.ctx.storage, new Date(), config.demoAccounts?.password)
+    ? await seedDemoCatalogue(database.db, app.ctx.storage, app.ctx.clock, config.demoAccounts?.password)
     : undefined;
   const demoAccounts = config.seedDemo && config.demoAccounts ? await demoAccountsPresent(database.db) : [];
 

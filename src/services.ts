@@ -70,6 +70,8 @@ export function buildServices(ctx: AppContext, log: FastifyBaseLogger) {
     cancellation,
     holdMinutes: config.bookingHoldMinutes,
     holdLimits: config.holdLimits,
+    requestTimeoutMs: config.requestTimeoutMs,
+    holdDb: ctx.database.holdDb,
   });
   const waitlists = createWaitlistService({
     db,

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { Clock } from '../lib/clock.js';
 import { toMinor } from '../lib/money.js';
 import { hashPassword } from '../lib/passwords.js';
 import type { Storage } from '../lib/storage/storage.js';
@@ -8,11 +9,14 @@ import type { Database, Executor } from './client.js';
 import { landscapePng, PALETTES } from './demo-images.js';
 import { departures, divisions, tours, tourTypes } from './schema/index.js';
 import { pastTripSeats, seedDemoAccounts } from './seed-demo-accounts.js';
+import { CHECK_IN_TRIP_TOUR, seedDemoTravellerTrips, UNREVIEWED_TRIP_TOUR } from './seed-demo-trips.js';
 
 /**
  * The demo catalogue `npm start` loads into an empty database: Bangladesh's eight divisions, six
  * tour types and 24 tours with future dates, BDT prices, seat limits and a generated picture each; three
- * trips that already ran, booked and reviewed by demo travellers; and a demo guide.
+ * trips that already ran, booked and reviewed by demo travellers; a demo guide; and two trips of the demo
+ * traveller to try reviews and check-in with (seed-demo-trips.ts). Every date is relative to the clock the
+ * data is loaded with, so the catalogue looks the same whenever it is loaded.
  */
 
 const DIVISIONS: { name: string; description: string }[] = [
@@ -547,16 +551,17 @@ const SEED_LOCK_KEY = 70_411_029;
 
 /**
  * Inserts the demo catalogue, with the demo accounts and their past trips' bookings and reviews, when the
- * catalogue is empty; returns the number of tours inserted. The demo accounts sign in with `demoPassword`;
- * without one they have no password.
+ * catalogue is empty; returns the number of tours inserted. Dates are placed around `clock.now()` (pass the
+ * app's clock). The demo accounts sign in with `demoPassword`; without one they have no password.
  */
 export async function seedDemoCatalogue(
   db: Database,
   storage: Storage,
-  now = new Date(),
+  clock: Clock,
   demoPassword?: string,
 ): Promise<number> {
   if (!(await catalogueIsEmpty(db))) return 0;
+  const now = clock.now();
   const demoPasswordHash = demoPassword ? await hashPassword(demoPassword) : null;
 
   const images = new Map<string, string>();
@@ -655,6 +660,15 @@ export async function seedDemoCatalogue(
         return { ...tour, departureId: d.id, startDate: d.startDate, endDate: d.endDate };
       }),
       demoPasswordHash,
+    );
+    const tripTour = (title: string) => {
+      const i = TOURS.findIndex((t) => t.title === title);
+      return { ...inserted[i]!, days: TOURS[i]!.days, maxGuest: TOURS[i]!.maxGuest };
+    };
+    await seedDemoTravellerTrips(
+      tx,
+      { unreviewed: tripTour(UNREVIEWED_TRIP_TOUR), checkIn: tripTour(CHECK_IN_TRIP_TOUR) },
+      now,
     );
     return inserted.length;
   });

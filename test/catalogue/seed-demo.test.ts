@@ -7,14 +7,19 @@ import {
   DEMO_TRAVELLER_EMAIL,
   demoAccountsPresent,
 } from '../../src/db/seed-demo-accounts.js';
+import { CHECK_IN_TRIP_TOUR, UNREVIEWED_TRIP_TOUR } from '../../src/db/seed-demo-trips.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { movableClock } from '../helpers/booking-fixtures.js';
 import { createDivision } from '../helpers/catalogue.js';
 
 let t: TestApp;
-const NOW = new Date('2026-11-26T08:00:00Z');
+// The app's clock, which both the demo data and the reads go by: the catalogue looks the same on any day.
+const clock = movableClock();
+const NOW = clock.now();
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
-  t = await buildTestApp();
+  t = await buildTestApp({ clock });
 });
 afterAll(() => t.close());
 
@@ -23,11 +28,11 @@ const get = async (url: string) => (await t.app.inject({ method: 'GET', url })).
 describe('demo catalogue', () => {
   it('loads once, even when two start-ups race, and later runs change nothing', async () => {
     const results = await Promise.all([
-      seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW),
-      seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW),
+      seedDemoCatalogue(t.ctx.db, t.ctx.storage, clock),
+      seedDemoCatalogue(t.ctx.db, t.ctx.storage, clock),
     ]);
     expect(results.sort()).toEqual([0, 27]);
-    expect(await seedDemoCatalogue(t.ctx.db, t.ctx.storage, NOW)).toBe(0);
+    expect(await seedDemoCatalogue(t.ctx.db, t.ctx.storage, clock)).toBe(0);
     expect((await get('/api/v1/tour')).meta.total).toBe(27);
   });
 
@@ -60,7 +65,8 @@ describe('demo catalogue', () => {
       expect(Date.parse(tour.startDate)).toBeGreaterThan(NOW.getTime());
       expect(Date.parse(tour.endDate)).toBeGreaterThanOrEqual(Date.parse(tour.startDate));
       expect(tour.costFrom).toBeGreaterThan(500);
-      expect(tour.availableSeats).toBe(tour.maxGuest);
+      // The check-in trip, hours away, is the next departure of its tour: the demo traveller's two seats.
+      expect(tour.availableSeats).toBe(tour.title === CHECK_IN_TRIP_TOUR ? tour.maxGuest - 2 : tour.maxGuest);
       expect(tour.images).toHaveLength(1);
       expect(tour.tourPlan.length).toBeGreaterThan(0);
     }
@@ -71,16 +77,21 @@ describe('demo catalogue', () => {
   });
 
   it('schedules three to five departures per tour over the coming months, some nearly full', async () => {
-    const { data } = await get('/api/v1/tour?limit=100&fields=_id,departures');
+    const { data } = await get('/api/v1/tour?limit=100&fields=_id,title,departures');
     let nearlyFull = 0;
     // The past trips (their one departure has run) have nothing upcoming.
     const upcoming = data.filter((tour: { departures: number }) => tour.departures > 0);
     expect(data.length - upcoming.length).toBe(3);
     for (const tour of upcoming) {
-      const departures = (await get(`/api/v1/tour/${tour._id}/departures?from=2026-01-01&limit=100`)).data;
-      expect(departures.length).toBeGreaterThanOrEqual(3);
-      expect(departures.length).toBeLessThanOrEqual(5);
-      for (const d of departures) expect(Date.parse(d.startDate)).toBeGreaterThan(NOW.getTime());
+      const from = new Date(NOW.getTime() - 400 * DAY_MS).toISOString().slice(0, 10);
+      const departures = (await get(`/api/v1/tour/${tour._id}/departures?from=${from}&limit=100`)).data;
+      // The traveller's finished trip is the one departure in the past.
+      const upcomingRuns = departures.filter(
+        (d: { startDate: string }) => Date.parse(d.startDate) > NOW.getTime(),
+      );
+      expect(departures.length - upcomingRuns.length).toBe(tour.title === UNREVIEWED_TRIP_TOUR ? 1 : 0);
+      expect(upcomingRuns.length).toBeGreaterThanOrEqual(3);
+      expect(upcomingRuns.length).toBeLessThanOrEqual(5);
       nearlyFull += departures.filter(
         (d: { availableSeats: number; capacity: number }) => d.availableSeats > 0 && d.availableSeats <= 2,
       ).length;
@@ -142,9 +153,9 @@ describe('demo catalogue', () => {
   });
 
   it('with a demo password, the guide and the traveller sign in with it', async () => {
-    const other = await buildTestApp();
+    const other = await buildTestApp({ clock });
     try {
-      expect(await seedDemoCatalogue(other.ctx.db, other.ctx.storage, NOW, 'Demo-Pass-2468')).toBe(27);
+      expect(await seedDemoCatalogue(other.ctx.db, other.ctx.storage, clock, 'Demo-Pass-2468')).toBe(27);
       const login = (email: string) =>
         other.app.inject({
           method: 'POST',
@@ -162,7 +173,35 @@ describe('demo catalogue', () => {
         headers: { authorization: `Bearer ${traveller.json().data.accessToken}` },
       });
       const statuses = mine.json().data.data.map((b: { status: string }) => b.status);
-      expect(statuses).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE']);
+      expect(statuses).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE']);
+
+      // One finished trip is not reviewed yet: the traveller can review it now.
+      const tours = (
+        await other.app.inject({ method: 'GET', url: '/api/v1/tour?limit=100&fields=_id,title' })
+      ).json().data as { _id: string; title: string }[];
+      const tourId = (title: string) => tours.find((tour) => tour.title === title)!._id;
+      const bookingOf = (title: string) =>
+        mine.json().data.data.find((b: { tour: string }) => b.tour === tourId(title)) as { _id: string };
+      const travellerAuth = { authorization: `Bearer ${traveller.json().data.accessToken}` };
+      const review = await other.app.inject({
+        method: 'POST',
+        url: `/api/v1/tour/${tourId(UNREVIEWED_TRIP_TOUR)}/reviews`,
+        headers: travellerAuth,
+        payload: {
+          booking: bookingOf(UNREVIEWED_TRIP_TOUR)._id,
+          rating: 5,
+          comment: 'Tried on a demo start.',
+        },
+      });
+      expect(review.statusCode).toBe(201);
+
+      // Another starts within hours and is led by the demo guide: its check-in is open.
+      const checkIn = await other.app.inject({
+        method: 'POST',
+        url: `/api/v1/booking/${bookingOf(CHECK_IN_TRIP_TOUR)._id}/check-in`,
+        headers: { authorization: `Bearer ${guide.json().data.accessToken}` },
+      });
+      expect(checkIn.statusCode).toBe(200);
     } finally {
       await other.close();
     }
@@ -180,7 +219,7 @@ describe('demo catalogue', () => {
     const other = await buildTestApp();
     try {
       await createDivision(other.ctx, { name: 'Existing' });
-      expect(await seedDemoCatalogue(other.ctx.db, other.ctx.storage, NOW)).toBe(0);
+      expect(await seedDemoCatalogue(other.ctx.db, other.ctx.storage, clock)).toBe(0);
       expect((await other.app.inject({ method: 'GET', url: '/api/v1/division' })).json().meta.total).toBe(1);
     } finally {
       await other.close();

@@ -18,7 +18,7 @@ const DAY = 86_400_000;
 
 beforeAll(async () => {
   t = await buildTestApp();
-  await seedDemoCatalogue(t.ctx.db, t.ctx.storage);
+  await seedDemoCatalogue(t.ctx.db, t.ctx.storage, t.ctx.clock);
   const now = t.ctx.clock.now().getTime();
   // Every nullable field null, and no departure at all.
   const bare = await createTour(t.ctx, {

@@ -24,7 +24,7 @@ let services: ReturnType<typeof buildServices>;
 beforeAll(async () => {
   t = await buildTestApp();
   // Rated past trips, cancellation policies and upcoming departures, plus a tour with every nullable field null.
-  await seedDemoCatalogue(t.ctx.db, t.ctx.storage);
+  await seedDemoCatalogue(t.ctx.db, t.ctx.storage, t.ctx.clock);
   await createTour(t.ctx, {
     description: null,
     costFromMinor: null,

@@ -31,8 +31,9 @@ afterAll(() => t.close());
 const tourData = (overrides: Record<string, unknown> = {}) => ({
   title: 'Upload Test',
   costFrom: 100,
-  startDate: '2027-05-01',
-  endDate: '2027-05-02',
+  // Always ahead of the app's clock (the real one here), whatever day the tests run.
+  startDate: `${new Date().getUTCFullYear() + 2}-05-01`,
+  endDate: `${new Date().getUTCFullYear() + 2}-05-02`,
   division: divisionId,
   tourType: tourTypeId,
   ...overrides,

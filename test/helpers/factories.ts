@@ -50,6 +50,9 @@ export async function createUser(ctx: AppContext, options: UserOptions = {}): Pr
       isDeleted: options.isDeleted ?? false,
       phone: options.phone === undefined ? '01712345678' : options.phone,
       address: options.address === undefined ? 'House 1, Road 2, Dhaka' : options.address,
+      // Signed up by the app's clock, as registration records it (not PostgreSQL's own now()).
+      createdAt: ctx.clock.now(),
+      updatedAt: ctx.clock.now(),
     })
     .returning();
   await ctx.db.insert(userAuths).values({ userId: row!.id, provider: 'credentials', providerId: email });

@@ -18,7 +18,9 @@ export function startServer(
   env: Record<string, string>,
   options: { bare?: boolean; startTimeoutMs?: number; cwd?: string; npmStart?: boolean } = {},
 ): Promise<{ child: ChildProcess; output: () => string }> {
-  const base = options.bare ? { PATH: process.env.PATH ?? '' } : { ...process.env, ...TEST_ENV };
+  const base = options.bare
+    ? { PATH: process.env.PATH ?? '', ...machineClock() }
+    : { ...process.env, ...TEST_ENV };
   const args = options.npmStart ? [startScript] : ['--import', tsxLoader, serverEntry];
   const child = spawn(process.execPath, args, {
     env: { ...base, LOG_LEVEL: 'warn', ...env },
@@ -41,6 +43,20 @@ export function startServer(
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
   });
+}
+
+/**
+ * The machine's time zone and clock are not configuration: a bare server keeps them, so under
+ * scripts/test-shifted-clock.sh (libfaketime: LD_PRELOAD and FAKETIME*) it shares the test's clock.
+ */
+function machineClock(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        (entry[0] === 'TZ' || entry[0] === 'LD_PRELOAD' || entry[0].startsWith('FAKETIME')),
+    ),
+  );
 }
 
 export const exitCode = (child: ChildProcess) =>

@@ -22,8 +22,8 @@ afterAll(async () => {
 describe('catalogue on the embedded database', () => {
   it('loads the demo catalogue and answers lists, search and filters', async () => {
     const { app } = embedded;
-    expect(await seedDemoCatalogue(embedded.database.db, app.ctx.storage)).toBe(27);
-    expect(await seedDemoCatalogue(embedded.database.db, app.ctx.storage)).toBe(0);
+    expect(await seedDemoCatalogue(embedded.database.db, app.ctx.storage, app.ctx.clock)).toBe(27);
+    expect(await seedDemoCatalogue(embedded.database.db, app.ctx.storage, app.ctx.clock)).toBe(0);
 
     const list = (await app.inject({ method: 'GET', url: '/api/v1/tour?limit=5' })).json();
     expect(list.data).toHaveLength(5);

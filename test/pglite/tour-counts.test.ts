@@ -18,7 +18,7 @@ let tourTypes: string[];
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'tour-pglite-counts-'));
   embedded = await buildPgliteApp(dataDir);
-  await seedDemoCatalogue(embedded.database.db, embedded.app.ctx.storage);
+  await seedDemoCatalogue(embedded.database.db, embedded.app.ctx.storage, embedded.app.ctx.clock);
   const ids = async (table: 'divisions' | 'tour_types') =>
     (
       (await embedded.database.db.execute(sql.raw(`select id from ${table} order by name`))) as unknown as {

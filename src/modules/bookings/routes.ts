@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ok } from '../../lib/envelope.js';
 import type { AuthGuard } from '../../plugins/auth-guard.js';
@@ -56,6 +57,7 @@ export const bookingRoutes: FastifyPluginAsyncZod<{ bookings: BookingService; gu
         caller(request),
         request.body,
         request.headers['idempotency-key'],
+        performance.now() - reply.elapsedTime,
       );
       return ok(reply, 'Booking created successfully', result.data, { statusCode: result.statusCode });
     },

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { seatsReleased, type WaitlistHandOff } from '../waitlists/hooks.js';
+import { forgetKnownSeats } from './departure-gate.js';
 
 /**
  * The only code that changes `departures.seats_booked`. Both directions are single conditional statements,
@@ -105,6 +106,7 @@ export async function releaseHeldSeats(
     )
     select released.id, released.departure_id from released`);
   const released = rowsOf<{ id: string; departure_id: string }>(result);
+  forgetKnownSeats(released.map((r) => r.departure_id));
   await seatsReleased(
     tx,
     released.map((r) => ({ bookingId: r.id, departureId: r.departure_id })),

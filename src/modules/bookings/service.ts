@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { BOOKING_STATUSES, type BookingStatus, bookings, tours, users } from '../../db/schema/index.js';
@@ -11,6 +12,7 @@ import { findDeparture, nextBookableDeparture } from '../departures/service.js';
 import { tourRating } from '../tours/rating.js';
 import type { BookingCancellation } from './cancellation.js';
 import { hasStarted, refundDueAt } from './cancellation-policy.js';
+import { createDepartureGate } from './departure-gate.js';
 import { assertHoldAllowance, type HoldLimits } from './hold-limits.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.js';
 import { moveBooking } from './lifecycle.js';
@@ -36,7 +38,14 @@ export interface BookingServiceDeps {
   cancellation: BookingCancellation;
   holdMinutes: number;
   holdLimits: HoldLimits;
+  /** A request's deadline (REQUEST_TIMEOUT_MS): how long a booking may wait for its turn on a departure. */
+  requestTimeoutMs?: number;
+  /** Where seat-holding transactions run (their own small pool on PostgreSQL); default `db`. */
+  holdDb?: Database;
 }
+
+/** Answered before the request deadline itself, so the answer still reaches the client. */
+const DEADLINE_MARGIN_MS = 1000;
 
 /** Why a departure takes no new bookings at `now`, or undefined when it does. */
 function notOpenReason(departure: { status: string; startDate: Date }, now: Date): string | undefined {
@@ -185,6 +194,8 @@ const MY_LIST: ListSpec = {
 
 export function createBookingService(deps: BookingServiceDeps) {
   const { db, clock, payments, cancellation } = deps;
+  const gate = createDepartureGate();
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
 
   /** A booking as `who` may see it: admins also get its review note, invoice link and refunds. */
   async function detailFor(who: AuthContext, row: repo.BookingDetailRow) {
@@ -226,6 +237,8 @@ export function createBookingService(deps: BookingServiceDeps) {
       holdExpiresAt: Date;
       now: Date;
     },
+    /** Runs after the booking and its payment are written and before the departure's row is locked. */
+    beforeSeats?: (bookingId: string) => Promise<void>,
   ) {
     const { departure, guestCount } = hold;
     const amountMinor = hold.unitPriceMinor * guestCount;
@@ -246,8 +259,9 @@ export function createBookingService(deps: BookingServiceDeps) {
       amountMinor,
       currency: departure.currency,
     });
+    await beforeSeats?.(booking.id);
     const held = await holdSeats(tx, departure.id, guestCount, hold.now);
-    return held ? { booking, payment } : undefined;
+    return held ? { booking, payment, held } : undefined;
   }
 
   /**
@@ -271,11 +285,53 @@ export function createBookingService(deps: BookingServiceDeps) {
   /** Why seats could not be held on an open departure a moment ago: it closed meanwhile, or it is sold out. */
   async function whyNotHeld(tx: Executor, departureId: string, now: Date, guestCount: number) {
     const current = await findDeparture(tx, departureId);
+    if (current) gate.noteSeats(current);
     const closed = current ? notOpenReason(current, now) : 'This departure no longer exists';
     return closed ? conflict(closed) : soldOut(current!, guestCount);
   }
 
-  async function createBooking(userId: string, input: CreateBookingInput) {
+  /**
+   * Holds the seats in one transaction and returns what the answer needs, read in that transaction: once it
+   * commits, nothing is left that could fail and turn a booking that holds seats into an error. The
+   * departure's row is locked by its last statement, so the lock lasts only until the commit.
+   */
+  async function holdInTransaction(
+    hold: Omit<Parameters<typeof placeHold>[1], 'departure'> & {
+      departure: { id: string; currency: string };
+    },
+  ) {
+    return (deps.holdDb ?? db).transaction(async (tx) => {
+      await assertHoldAllowance(
+        tx,
+        { userId: hold.userId, departureId: hold.departure.id, guestCount: hold.guestCount, now: hold.now },
+        deps.holdLimits,
+        deps.holdMinutes,
+      );
+      const placed = await placeHoldWithDetail(tx, hold);
+      if (!placed) throw await whyNotHeld(tx, hold.departure.id, hold.now, hold.guestCount);
+      return placed;
+    });
+  }
+
+  /** `placeHold` that also reads the booking as the answer shows it, before the departure's row is locked. */
+  async function placeHoldWithDetail(tx: Executor, hold: Parameters<typeof placeHold>[1]) {
+    let detail: repo.BookingDetailRow | undefined;
+    const placed = await placeHold(tx, hold, async (bookingId) => {
+      detail = await repo.findBookingDetail(tx, bookingId);
+    });
+    return placed && detail ? { ...placed, detail } : undefined;
+  }
+
+  /**
+   * Reads and checks what a booking needs, then holds its seats in one transaction. With `deadline`, the hold
+   * takes its turn on the departure here; without, the caller already runs this in the departure's lane.
+   */
+  async function prepareAndHold(userId: string, input: CreateBookingInput, deadline?: number) {
+    // A departure seen full a moment ago: SOLD_OUT before any query, so a crowd on a full departure costs
+    // no pooled connection, no lock and no wait behind the bookings still running.
+    if (input.departure && gate.knownSoldOut(input.departure, input.tour, input.guestCount)) {
+      throw soldOut({ id: input.departure, capacity: null }, input.guestCount);
+    }
     const customer = await repo.findCustomer(db, userId);
     if (!customer) throw notFound('User not found');
     const missing = (['phone', 'address'] as const).filter((f) => !customer[f]?.trim());
@@ -293,6 +349,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     const departure = await chooseDeparture(tour.id, input.departure, now);
     // Seen sold out already: answered without a transaction, so a crowd on a sold-out departure does not
     // queue for its row lock. Seats that look free are still held only by the conditional update below.
+    gate.noteSeats(departure);
     if (departure.capacity !== null && departure.seatsBooked + input.guestCount > departure.capacity) {
       throw soldOut(departure, input.guestCount);
     }
@@ -300,14 +357,11 @@ export function createBookingService(deps: BookingServiceDeps) {
       throw validationError('tour', 'This tour has no price yet');
     }
 
-    const { booking, payment } = await db.transaction(async (tx) => {
-      await assertHoldAllowance(
-        tx,
-        { userId, departureId: departure.id, guestCount: input.guestCount, now },
-        deps.holdLimits,
-        deps.holdMinutes,
-      );
-      const placed = await placeHold(tx, {
+    const hold = () => {
+      // What the holds before this one found, on this instance.
+      if (gate.knownSoldOut(departure.id, tour.id, input.guestCount))
+        throw soldOut(departure, input.guestCount);
+      return holdInTransaction({
         userId,
         tourId: tour.id,
         departure,
@@ -316,11 +370,23 @@ export function createBookingService(deps: BookingServiceDeps) {
         holdExpiresAt: new Date(now.getTime() + deps.holdMinutes * 60_000),
         now,
       });
-      if (!placed) throw await whyNotHeld(tx, departure.id, now, input.guestCount);
-      return placed;
-    });
+    };
+    const placed = deadline === undefined ? await hold() : await gate.run(departure.id, deadline, hold);
+    gate.noteSeats(placed.held);
+    return { ...placed, customer, tour };
+  }
 
-    // Outside any transaction: a slow gateway holds no locks and no pooled connection.
+  async function createBooking(userId: string, input: CreateBookingInput, receivedAt = performance.now()) {
+    // Bookings of one departure take turns in this process (departure-gate.ts), each seeing what the ones
+    // before it found; waiting ends at the request's deadline. A departure named in the request takes turns
+    // from the first read: a crowd then pipelines through the pool instead of every request's reads queueing
+    // behind every other's, and once the departure is full the rest answer SOLD_OUT without a query.
+    const deadline = receivedAt + requestTimeoutMs - DEADLINE_MARGIN_MS;
+    const { booking, payment, detail, customer, tour } = input.departure
+      ? await gate.run(input.departure, deadline, () => prepareAndHold(userId, input))
+      : await prepareAndHold(userId, input, deadline);
+
+    // Outside any transaction and the departure's turn: a slow gateway holds no locks and no pooled connection.
     let paymentUrl: string;
     try {
       ({ paymentUrl } = await payments.openSession({ payment, customer, tourTitle: tour.title }));
@@ -331,8 +397,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         'The payment gateway did not respond, so the booking was not made and no seats are held. Please try again.',
       );
     }
-    const detail = await repo.findBookingDetail(db, booking.id);
-    return { paymentUrl, booking: toDetail(detail!, { admin: false, now: clock.now() }) };
+    return { paymentUrl, booking: toDetail(detail, { admin: false, now: clock.now() }) };
   }
 
   return {
@@ -396,8 +461,15 @@ export function createBookingService(deps: BookingServiceDeps) {
     },
 
     /** Holds seats and opens a payment session; with an Idempotency-Key, a repeat replays the first answer. */
-    async bookTour(who: AuthContext, input: CreateBookingInput, idempotencyKey?: string) {
-      if (!idempotencyKey) return { statusCode: 201, data: await createBooking(who.userId, input) };
+    async bookTour(
+      who: AuthContext,
+      input: CreateBookingInput,
+      idempotencyKey?: string,
+      /** When the request arrived (`performance.now()`): its deadline counts from there. */
+      receivedAt?: number,
+    ) {
+      if (!idempotencyKey)
+        return { statusCode: 201, data: await createBooking(who.userId, input, receivedAt) };
       const claim = await claimIdempotencyKey(db, {
         userId: who.userId,
         key: idempotencyKey,
@@ -417,14 +489,19 @@ export function createBookingService(deps: BookingServiceDeps) {
           data: claim.body as Awaited<ReturnType<typeof createBooking>>,
         };
       }
+      let data: Awaited<ReturnType<typeof createBooking>>;
       try {
-        const data = await createBooking(who.userId, input);
-        await completeIdempotencyKey(db, claim.recordId, 201, data);
-        return { statusCode: 201, data };
+        data = await createBooking(who.userId, input, receivedAt);
       } catch (err) {
         await releaseIdempotencyKey(db, claim.recordId);
         throw err;
       }
+      // The booking is made and holds seats: it is the answer even if its key cannot be stored now. The key is
+      // then let go, so a repeat with it counts as a new request (the hold limits still apply to it).
+      await completeIdempotencyKey(db, claim.recordId, 201, data).catch(() =>
+        releaseIdempotencyKey(db, claim.recordId).catch(() => undefined),
+      );
+      return { statusCode: 201, data };
     },
 
     async listAll(query: Record<string, unknown>) {
