@@ -4,7 +4,9 @@ import v8 from 'node:v8';
 /**
  * The process settings a production server runs with, measured by `npm run bench` (docs/BENCHMARKS.md):
  * - a V8 old-space limit, so the collector runs before garbage piles up (the live heap is ~40-80 MiB, yet on
- *   a large machine V8 otherwise lets the old generation grow to hundreds of MiB);
+ *   a large machine V8 otherwise lets the old generation grow to hundreds of MiB), and 16 MiB semi-spaces:
+ *   the young generation Node 20 and 22 give that limit, where Node 24's V8 makes them 64 MiB each (a heap
+ *   limit of 448 MiB instead of the measured 304);
  * - a libuv pool of one thread per core (at least 2), so at most that many 19 MiB argon2id hashes are in
  *   memory at once;
  * - two malloc arenas, so the pool threads do not each keep a mostly empty arena resident.
@@ -15,12 +17,15 @@ import v8 from 'node:v8';
  * through `npm start`. One the operator sets (in NODE_OPTIONS, node's own flags or the environment) is kept.
  */
 export const HEAP_LIMIT_MIB = 256;
+export const SEMI_SPACE_MIB = 16;
 export const MALLOC_ARENAS = 2;
 
 const HEAP_FLAG = /--max[-_]old[-_]space[-_]size[=\s]*(\d+)/;
+/** Either V8 heap flag: an operator who sizes the heap chooses both generations. */
+const ANY_HEAP_FLAG = /--max[-_](old|semi)[-_]space[-_]size/;
 
 export interface MemorySettings {
-  /** Node flags to add to the server's command line (empty when the operator set a heap limit). */
+  /** Node flags to add to the server's command line (empty when the operator set a heap size). */
   execArgv: string[];
   /** Variables to add to the server's environment (only those the operator left unset). */
   env: Record<string, string>;
@@ -35,13 +40,14 @@ export function memorySettings(
   options: { instances?: number; execArgv?: readonly string[]; cores?: number } = {},
 ): MemorySettings {
   const { instances = 1, execArgv = process.execArgv, cores = os.availableParallelism() } = options;
-  const heapSet = HEAP_FLAG.test([...execArgv, env.NODE_OPTIONS ?? ''].join(' '));
+  const heapSet = ANY_HEAP_FLAG.test([...execArgv, env.NODE_OPTIONS ?? ''].join(' '));
   const added: Record<string, string> = {};
   if (!env.UV_THREADPOOL_SIZE) {
     added.UV_THREADPOOL_SIZE = String(Math.max(2, Math.ceil(cores / Math.max(1, instances))));
   }
   if (!env.MALLOC_ARENA_MAX) added.MALLOC_ARENA_MAX = String(MALLOC_ARENAS);
-  return { execArgv: heapSet ? [] : [`--max-old-space-size=${HEAP_LIMIT_MIB}`], env: added };
+  const heapFlags = [`--max-old-space-size=${HEAP_LIMIT_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`];
+  return { execArgv: heapSet ? [] : heapFlags, env: added };
 }
 
 /** True when nothing needs adding, i.e. this process already started with every setting. */
