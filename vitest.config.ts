@@ -22,6 +22,9 @@ export default defineConfig({
         test: {
           name: 'pglite',
           include: ['test/pglite/**/*.test.ts'],
+          // Each test here creates, migrates and seeds a WASM database: seconds when the machine is idle,
+          // far more when it is busy. The limit only guards against a hang.
+          testTimeout: 120_000,
           exclude: ['dist/**', 'node_modules/**'],
         },
       },
