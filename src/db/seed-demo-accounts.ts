@@ -171,39 +171,19 @@ export async function seedDemoAccounts(
     if (!trip || !travellerId) continue;
     const bookedAt = new Date(trip.startDate.getTime() - (10 + i) * DAY_MS);
     const unitPriceMinor = trip.costFromMinor ?? 0;
-    const [booking] = await tx
-      .insert(bookings)
-      .values({
-        userId: travellerId,
-        tourId: trip.id,
-        departureId: trip.departureId,
-        status: CONFIRMED,
-        guestCount: b.guests,
-        unitPriceMinor,
-        amountMinor: unitPriceMinor * b.guests,
-        currency: trip.currency,
-        holdExpiresAt: new Date(bookedAt.getTime() + 30 * 60 * 1000),
-        cancellationPolicy: DEFAULT_CANCELLATION_POLICY,
-        createdAt: bookedAt,
-        updatedAt: bookedAt,
-      })
-      .returning({ id: bookings.id });
-    const paidAt = new Date(bookedAt.getTime() + 5 * 60 * 1000);
-    await tx.insert(payments).values({
-      bookingId: booking!.id,
-      transactionId: `tran_${randomBytes(16).toString('hex')}`,
-      status: 'PAID',
-      amountMinor: unitPriceMinor * b.guests,
+    const bookingId = await insertPaidDemoBooking(tx, {
+      userId: travellerId,
+      tourId: trip.id,
+      departureId: trip.departureId,
+      guests: b.guests,
+      unitPriceMinor,
       currency: trip.currency,
-      gateway: 'local',
-      paidAt,
-      createdAt: bookedAt,
-      updatedAt: paidAt,
+      bookedAt,
     });
     const reviewedAt = new Date(trip.endDate.getTime() + (1 + (i % 3)) * DAY_MS);
     const review = await insertReview(tx, {
       tourId: trip.id,
-      bookingId: booking!.id,
+      bookingId,
       userId: travellerId,
       rating: b.rating,
       comment: b.comment,
@@ -212,6 +192,52 @@ export async function seedDemoAccounts(
     });
     await addToTourRating(tx, trip.id, { sum: review.rating, count: 1 });
   }
+}
+
+/** A demo booking paid on the local gateway five minutes after `bookedAt`, as a finished checkout leaves it. */
+export async function insertPaidDemoBooking(
+  tx: Executor,
+  b: {
+    userId: string;
+    tourId: string;
+    departureId: string;
+    guests: number;
+    unitPriceMinor: number;
+    currency: string;
+    bookedAt: Date;
+  },
+): Promise<string> {
+  const amountMinor = b.unitPriceMinor * b.guests;
+  const [booking] = await tx
+    .insert(bookings)
+    .values({
+      userId: b.userId,
+      tourId: b.tourId,
+      departureId: b.departureId,
+      status: CONFIRMED,
+      guestCount: b.guests,
+      unitPriceMinor: b.unitPriceMinor,
+      amountMinor,
+      currency: b.currency,
+      holdExpiresAt: new Date(b.bookedAt.getTime() + 30 * 60 * 1000),
+      cancellationPolicy: DEFAULT_CANCELLATION_POLICY,
+      createdAt: b.bookedAt,
+      updatedAt: b.bookedAt,
+    })
+    .returning({ id: bookings.id });
+  const paidAt = new Date(b.bookedAt.getTime() + 5 * 60 * 1000);
+  await tx.insert(payments).values({
+    bookingId: booking!.id,
+    transactionId: `tran_${randomBytes(16).toString('hex')}`,
+    status: 'PAID',
+    amountMinor,
+    currency: b.currency,
+    gateway: 'local',
+    paidAt,
+    createdAt: b.bookedAt,
+    updatedAt: paidAt,
+  });
+  return booking!.id;
 }
 
 /** The demo accounts a person can be told about at start-up (the guide and the traveller), if present. */

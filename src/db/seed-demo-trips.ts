@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { inArray } from 'drizzle-orm';
-import { CONFIRMED } from '../modules/bookings/state.js';
 import type { Executor } from './client.js';
-import { bookings, DEFAULT_CANCELLATION_POLICY, departures, payments, users } from './schema/index.js';
-import { DEMO_GUIDE_EMAIL, DEMO_TRAVELLER_EMAIL } from './seed-demo-accounts.js';
+import { departures, users } from './schema/index.js';
+import { DEMO_GUIDE_EMAIL, DEMO_TRAVELLER_EMAIL, insertPaidDemoBooking } from './seed-demo-accounts.js';
 
 /**
  * Two paid trips of the demo traveller that make the after-booking flows worth trying in development, both
@@ -73,34 +71,14 @@ export async function seedDemoTravellerTrips(
       .returning({ id: departures.id });
     const unitPriceMinor = trip.tour.costFromMinor ?? 0;
     const bookedAt = new Date(Math.min(now.getTime(), trip.startDate.getTime()) - 7 * DAY_MS);
-    const [booking] = await tx
-      .insert(bookings)
-      .values({
-        userId: travellerId,
-        tourId: trip.tour.id,
-        departureId: departure!.id,
-        status: CONFIRMED,
-        guestCount: GUESTS,
-        unitPriceMinor,
-        amountMinor: unitPriceMinor * GUESTS,
-        currency: trip.tour.currency,
-        holdExpiresAt: new Date(bookedAt.getTime() + 30 * 60 * 1000),
-        cancellationPolicy: DEFAULT_CANCELLATION_POLICY,
-        createdAt: bookedAt,
-        updatedAt: bookedAt,
-      })
-      .returning({ id: bookings.id });
-    const paidAt = new Date(bookedAt.getTime() + 5 * 60 * 1000);
-    await tx.insert(payments).values({
-      bookingId: booking!.id,
-      transactionId: `tran_${randomBytes(16).toString('hex')}`,
-      status: 'PAID',
-      amountMinor: unitPriceMinor * GUESTS,
+    await insertPaidDemoBooking(tx, {
+      userId: travellerId,
+      tourId: trip.tour.id,
+      departureId: departure!.id,
+      guests: GUESTS,
+      unitPriceMinor,
       currency: trip.tour.currency,
-      gateway: 'local',
-      paidAt,
-      createdAt: bookedAt,
-      updatedAt: paidAt,
+      bookedAt,
     });
   }
 }
