@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { findPgError } from '../db/pg-errors.js';
+import { describePgError, isUnavailableCode } from '../db/pg-errors.js';
 import { AppError, type ErrorCode, type ErrorSource } from '../lib/errors.js';
 import { recordErrorCode } from './request-log.js';
 
@@ -23,30 +23,6 @@ const UNIQUE_FIELDS: Record<string, string> = {
   payments_transaction_id_key: 'transactionId',
 };
 
-// Driver errors that mean "the database is not reachable right now": answer 503 and let the client retry.
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-]);
-const UNAVAILABLE_MESSAGES = [
-  'Connection terminated',
-  'timeout exceeded when trying to connect',
-  'Client has encountered a connection error',
-  'Query read timeout',
-  'Connection terminated unexpectedly',
-  'Client was closed and is not queryable',
-];
-
 // Data exceptions caused by a value the client sent (malformed text, NUL bytes, out-of-range numbers or dates).
 const INVALID_VALUE_CODES = new Set([
   '22P02', // invalid text representation
@@ -57,22 +33,6 @@ const INVALID_VALUE_CODES = new Set([
   '22P05', // untranslatable character
   '22001', // string data right truncation
 ]);
-
-const isSqlState = (code: unknown): code is string =>
-  typeof code === 'string' && (/^[0-9A-Z]{5}$/.test(code) || UNAVAILABLE_CODES.has(code));
-const saysUnavailable = (message: unknown): message is string =>
-  typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.includes(m));
-
-function pgError(err: unknown): { code?: string; constraint?: string; message?: string } | undefined {
-  const found = findPgError(err, (e) => isSqlState(e.code) || saysUnavailable(e.message));
-  if (!found) return undefined;
-  const message = typeof found.message === 'string' ? found.message : undefined;
-  if (isSqlState(found.code)) {
-    const constraint = typeof found.constraint === 'string' ? found.constraint : undefined;
-    return { code: found.code, constraint, message };
-  }
-  return { code: '08006', message };
-}
 
 function fromValidation(error: FastifyError & { validationContext?: string }): ErrorBody {
   const context = error.validationContext ?? 'body';
@@ -158,7 +118,7 @@ export function toErrorBody(
     const wrongType = (fe.validationContext ?? 'body') === 'body' ? contentTypeProblem(request) : undefined;
     return { body: wrongType ?? fromValidation(fe), headers: {} };
   }
-  const db = pgError(error);
+  const db = describePgError(error);
   if (db?.code === '23505') {
     const field = (db.constraint && UNIQUE_FIELDS[db.constraint]) ?? '';
     const message = field ? `${field} already exists` : 'Resource already exists';
@@ -187,7 +147,7 @@ export function toErrorBody(
       headers: {},
     };
   }
-  if (db?.code && (UNAVAILABLE_CODES.has(db.code) || db.code.startsWith('08') || db.code === '53300')) {
+  if (db?.code && isUnavailableCode(db.code)) {
     request.log.warn({ err: error }, 'database unavailable');
     const message = 'Service temporarily unavailable, please retry';
     return {

@@ -46,7 +46,9 @@ async function stop(child: Awaited<ReturnType<typeof startServer>>['child']) {
   expect(await exited).toBe(0);
 }
 
-describe('start-up', () => {
+// These start real server processes (two of them on an empty database, which migrate and seed it): seconds on
+// an idle machine, far more on a busy one. The limit only guards against a hang.
+describe('start-up', { timeout: 120_000 }, () => {
   it('reads a .env in the working directory, and a variable set in the environment wins over it', async () => {
     const name = await createTestDatabase();
     databases.push(name);

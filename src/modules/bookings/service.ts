@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
+import { isDatabaseUnavailable } from '../../db/pg-errors.js';
 import { BOOKING_STATUSES, type BookingStatus, bookings, tours, users } from '../../db/schema/index.js';
 import type { AuthContext } from '../../lib/caller.js';
 import type { Clock } from '../../lib/clock.js';
@@ -390,9 +391,11 @@ export function createBookingService(deps: BookingServiceDeps) {
     let paymentUrl: string;
     try {
       ({ paymentUrl } = await payments.openSession({ payment, customer, tourTitle: tour.title }));
-    } catch {
+    } catch (err) {
       // If even this fails (database down), the hold sweeper releases the seats when the hold runs out.
       await abandonBooking(booking.id).catch(() => undefined);
+      // Opening a session also writes it down: a database that went away is a 503 to retry, not the gateway's fault.
+      if (isDatabaseUnavailable(err)) throw err;
       throw upstreamError(
         'The payment gateway did not respond, so the booking was not made and no seats are held. Please try again.',
       );
